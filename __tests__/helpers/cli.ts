@@ -1,0 +1,43 @@
+/**
+ * Runs the CLI in-process through `main(argv, io)` with a fake Io: fast (no process start-up, no
+ * build needed) and the local servers in the same process keep answering meanwhile.
+ */
+import { Readable } from 'node:stream';
+import { main } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/io.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout + stderr, for "no secret anywhere" assertions. */
+  all: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  stdin?: string;
+  stdinIsTTY?: boolean;
+  home: string;
+  cwd?: string;
+}
+
+export async function runCli(args: string[], options: CliOptions): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]) as Readable & { isTTY?: boolean };
+  stdin.isTTY = options.stdinIsTTY ?? false;
+  const env: NodeJS.ProcessEnv = { HOME: options.home, NO_COLOR: '1', ...options.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const io: Io = {
+    env,
+    stdin,
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    homeDir: options.home,
+    cwd: options.cwd ?? options.home,
+    now: () => new Date(),
+  };
+  const code = await main(args, io);
+  return { code, stdout, stderr, all: stdout + stderr };
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/** Process entry: main(argv) → exit code. The only place that ends the process. */
+import { tryCachedToken } from './token/fast.js';
+
+const argv = process.argv.slice(2);
+
+// kubectl runs `token` on every command: answer from the cache before loading anything heavy.
+if (!(argv[0] === 'token' && tryCachedToken(argv.slice(1), process.env, (s) => process.stdout.write(s)))) {
+  const [{ runCleanups }, { realIo }, { main }] = await Promise.all([
+    import('./cleanup.js'),
+    import('./cli/io.js'),
+    import('./cli/main.js'),
+  ]);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      // Release held locks and temp files, then exit like a shell would (130 for Ctrl-C).
+      runCleanups();
+      process.stderr.write('\nInterrupted.\n');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+  try {
+    process.exitCode = await main(argv, realIo());
+  } catch (err) {
+    process.stderr.write(`unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

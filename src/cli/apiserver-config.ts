@@ -1,0 +1,165 @@
+/** `apiserver-config`: flags → ApiserverConfigInput → usecases/apiserver-config. */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { usageError } from '../errors.js';
+import { createHttpClient } from '../oidc/http.js';
+import { parseCasdoorUrl } from '../oidc/issuer.js';
+import {
+  APISERVER_CA_FILE,
+  APISERVER_FORMATS,
+  KUBE_SIGNING_ALGS,
+  MINIKUBE_CA_FILE,
+  parseKubernetesVersion,
+  parseSigningAlgs,
+  runApiserverConfig,
+  type ApiserverConfigInput,
+  type ApiserverFormat,
+} from '../usecases/apiserver-config.js';
+import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
+import type { Io } from './io.js';
+import type { CommandContext } from './main.js';
+
+export interface ApiserverConfigFlags {
+  casdoorUrl?: string;
+  clientId?: string;
+  usernameClaim: string;
+  groupsClaim: string;
+  usernamePrefix: string;
+  groupsPrefix: string;
+  casdoorCa?: string;
+  kubernetesVersion: string;
+  signingAlgs: string;
+  format: ApiserverFormat;
+  offline?: boolean;
+  fromToken?: boolean;
+  username?: string;
+  passwordStdin?: boolean;
+  clientSecret?: string;
+}
+
+const EXAMPLES = `
+Examples:
+  # Everything (flags, minikube, AuthenticationConfiguration), after checking Casdoor's discovery:
+  casdoor-kubeconfig apiserver-config --casdoor-url https://door.example.com --client-id 0ba5…
+
+  # Only the AuthenticationConfiguration for Kubernetes 1.34, with a private CA inlined:
+  casdoor-kubeconfig apiserver-config --casdoor-url https://door.example.com --client-id 0ba5… \\
+    --casdoor-ca casdoor-ca.pem --kubernetes-version 1.34 --format authentication-config > authn.yaml
+
+  # Prove the mapping with a real login (password on stdin), then print the minikube line:
+  printenv PW | casdoor-kubeconfig apiserver-config --casdoor-url https://door.example.com \\
+    --client-id 0ba5… --from-token --username alice --password-stdin --format minikube
+
+Notes:
+  --username-prefix '-' (default) means no prefix; an empty value ('') leaves kube-apiserver's flag unset,
+  which prefixes "<issuer>#" to every username unless the claim is email (written out explicitly in the
+  AuthenticationConfiguration, whose prefixes are required).
+  --casdoor-ca: the flags read it from ${APISERVER_CA_FILE}, minikube from ${MINIKUBE_CA_FILE};
+  the AuthenticationConfiguration carries the PEM inline.
+  --offline prints without contacting Casdoor: nothing then checks that the issuer is exactly Casdoor's.`;
+
+export function registerApiserverConfig(program: Command, ctx: CommandContext): void {
+  program
+    .command('apiserver-config')
+    .description(
+      'Print what kube-apiserver needs to accept Casdoor id_tokens: the --oidc-* flags for a static pod manifest, the minikube start line, ' +
+        'and an AuthenticationConfiguration (--authentication-config). Checks the issuer against Casdoor\'s discovery first; ' +
+        'with --from-token also logs in and checks the claims it maps. Config on stdout, messages on stderr.',
+    )
+    .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only), exactly as tokens carry it in "iss" (required)')
+    .option('--client-id <id>', "the application's Client ID (not its name); the API server's audience (required)")
+    .option('--username-claim <claim>', 'token claim used as the username (Casdoor: "name" = the username; "sub" is an opaque ID)', 'name')
+    .option('--groups-claim <claim>', 'token claim used as groups (Casdoor: "groups", values "<org>/<group>")', 'groups')
+    .addOption(new Option('--username-prefix <prefix>', "--oidc-username-prefix: '-' = none, '' = flag unset (\"<issuer>#\"), else prepended").default('-'))
+    .addOption(new Option('--groups-prefix <prefix>', "--oidc-groups-prefix, prepended to every group ('' = none)").default(''))
+    .option('--casdoor-ca <file>', "CA (PEM) of Casdoor's TLS certificate, when not a public CA: trusted for discovery/login and written into the output")
+    .option('--kubernetes-version <version>', 'version of the cluster; picks the AuthenticationConfiguration apiVersion (1.30–1.33 v1beta1, 1.34+ v1)', '1.32')
+    .option('--signing-algs <algs>', `--oidc-signing-algs, comma-separated (${KUBE_SIGNING_ALGS.join(', ')})`, 'RS256')
+    .addOption(new Option('--format <format>', 'what to print').choices([...APISERVER_FORMATS]).default('all'))
+    .option('--offline', "don't fetch Casdoor's discovery document (no issuer check)")
+    .option('--from-token', 'log in once (password grant) and check that the mapped claims exist with the right types')
+    .option('--username <name>', 'with --from-token: Casdoor username (bare, without the organization)')
+    .option('--password-stdin', 'with --from-token: read the password from standard input (or set env CASDOOR_PASSWORD)')
+    .option('--client-secret <secret>', 'with --from-token: the Client Secret if the application needs it (or env CASDOOR_CLIENT_SECRET)')
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: ApiserverConfigFlags) => {
+      const out = ctx.output();
+      const input = await apiserverConfigInputFromFlags(flags, ctx.io);
+      await runApiserverConfig(input, {
+        out,
+        now: ctx.io.now,
+        makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+      });
+    });
+}
+
+/** Line breaks and other control characters would break the comment lines and YAML printed. */
+const CONTROL = { test: (s: string): boolean => [...s].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === '\u007f') };
+
+function checkToken(flag: string, value: string, what: string): string {
+  if (value.trim() === '' || /\s/.test(value) || CONTROL.test(value)) throw usageError(`${flag}: "${value}" is not a valid ${what} (empty or contains spaces).`);
+  return value;
+}
+
+function checkPrefix(flag: string, value: string): string {
+  if (CONTROL.test(value)) throw usageError(`${flag} must not contain control characters or line breaks.`);
+  return value;
+}
+
+/** Turns flags (plus env, files and stdin) into an ApiserverConfigInput, or a usage error naming what is wrong. */
+export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags, io: Pick<Io, 'env' | 'stdin' | 'cwd'>): Promise<ApiserverConfigInput> {
+  const missing = [
+    ...(flags.casdoorUrl ? [] : ['--casdoor-url']),
+    ...(flags.clientId ? [] : ['--client-id']),
+  ];
+  if (missing.length) throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig apiserver-config --help for every flag.');
+  const issuer = parseCasdoorUrl(flags.casdoorUrl as string);
+  const clientId = checkToken('--client-id', flags.clientId as string, 'client ID');
+  const usernameClaim = checkToken('--username-claim', flags.usernameClaim, 'claim name');
+  const groupsClaim = checkToken('--groups-claim', flags.groupsClaim, 'claim name');
+  const usernamePrefix = checkPrefix('--username-prefix', flags.usernamePrefix);
+  const groupsPrefix = checkPrefix('--groups-prefix', flags.groupsPrefix);
+  const kubernetesVersion = parseKubernetesVersion(flags.kubernetesVersion);
+  const signingAlgs = parseSigningAlgs(flags.signingAlgs);
+
+  if (flags.offline && flags.fromToken) throw usageError('--from-token logs in to Casdoor: it cannot be combined with --offline.');
+  if (!flags.fromToken) {
+    const stray = [flags.username !== undefined && '--username', flags.passwordStdin && '--password-stdin', flags.clientSecret !== undefined && '--client-secret'].filter(Boolean);
+    if (stray.length) throw usageError(`${stray.join(', ')} only ${stray.length === 1 ? 'applies' : 'apply'} with --from-token.`, 'Add --from-token to check the claims with a real login.');
+  }
+
+  let fromToken: ApiserverConfigInput['fromToken'];
+  if (flags.fromToken) {
+    const clientSecret = secretFrom(flags.clientSecret, io.env, 'CASDOOR_CLIENT_SECRET');
+    const password = flags.passwordStdin ? await readPasswordFromStdin(io.stdin) : secretFrom(undefined, io.env, 'CASDOOR_PASSWORD');
+    const need = [...(flags.username ? [] : ['--username']), ...(password ? [] : ['--password-stdin (or CASDOOR_PASSWORD)'])];
+    if (need.length) throw usageError(`--from-token needs ${need.join(' and ')}.`);
+    fromToken = { username: flags.username as string, password: password as string, ...(clientSecret ? { clientSecret } : {}) };
+  }
+
+  let casdoorCa: { file: string; pem: string } | undefined;
+  if (flags.casdoorCa !== undefined) {
+    // Absolute, so the copy instructions printed still work from another folder.
+    const file = path.resolve(io.cwd, flags.casdoorCa);
+    casdoorCa = { file, pem: await readPemFile('--casdoor-ca', file) };
+  }
+
+  return {
+    settings: {
+      issuer,
+      clientId,
+      usernameClaim,
+      // '' = kube-apiserver's flag left unset; see the help text.
+      ...(usernamePrefix !== '' ? { usernamePrefix } : {}),
+      groupsClaim,
+      ...(groupsPrefix !== '' ? { groupsPrefix } : {}),
+      signingAlgs,
+      ...(casdoorCa ? { casdoorCa } : {}),
+      kubernetesVersion,
+    },
+    format: flags.format,
+    offline: Boolean(flags.offline),
+    ...(fromToken ? { fromToken } : {}),
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * The outside world as the commands see it. `realIo()` builds it from the process; tests build
+ * their own with buffers, an env and a fake home.
+ */
+import os from 'node:os';
+
+export interface WritableLike {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface Io {
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: WritableLike;
+  stderr: WritableLike;
+  homeDir: string;
+  cwd: string;
+  now: () => Date;
+}
+
+export function realIo(): Io {
+  return {
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    homeDir: os.homedir(),
+    cwd: process.cwd(),
+    now: () => new Date(),
+  };
+}

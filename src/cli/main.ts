@@ -1,0 +1,95 @@
+/**
+ * The CLI's entry: builds the command tree, runs one command, and is the ONE place that turns
+ * errors into messages and exit codes. Only src/bin.ts calls process.exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { CliError, exitCodeFor } from '../errors.js';
+import { redact } from '../redact.js';
+import type { Io } from './io.js';
+import { Output } from './output.js';
+import { registerSetup } from './setup.js';
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0    success
+  1    unexpected error (re-run with --verbose and report it)
+  2    usage error: a missing or invalid flag
+  3    Casdoor refused the login (wrong password, unknown user or client, grant not enabled)
+  4    the id_token failed verification (signature, issuer, audience, expiry)
+  5    network, TLS or discovery failure
+  6    kubeconfig unreadable, malformed, locked or unwritable
+  7    the API server refused the credentials or could not be reached
+  130  interrupted (Ctrl-C)`;
+
+export interface CommandContext {
+  io: Io;
+  /** Set from the global --verbose flag before any action runs. */
+  output(): Output;
+}
+
+export function buildProgram(io: Io, ctx: CommandContext): Command {
+  const program = new Command('casdoor-kubeconfig')
+    .description('Log in to Casdoor and get a working kubectl context: OIDC login, verified tokens, kubeconfig merged the way kubectl does it.')
+    .version(VERSION, '--version', 'print the version')
+    .option('-v, --verbose', 'print request-level detail (secrets redacted) and stack traces')
+    .showSuggestionAfterError(true)
+    .addHelpText('after', EXIT_CODES_HELP)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+  registerSetup(program, ctx);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  return program;
+}
+
+export const VERSION = '0.1.0';
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let verbose = argv.includes('-v') || argv.includes('--verbose');
+  let out = new Output(io, { verbose });
+  const ctx: CommandContext = {
+    io,
+    output: () => out,
+  };
+  const program = buildProgram(io, ctx);
+  program.hook('preAction', (cmd) => {
+    verbose = Boolean(cmd.optsWithGlobals().verbose);
+    out = new Output(io, { verbose });
+  });
+  // No command: `setup` (the wizard in a terminal, see docs/walkthrough.md).
+  const args = argv.length === 0 || argv.every((a) => a.startsWith('-') && !['-h', '--help', '--version'].includes(a)) ? ['setup', ...argv] : argv;
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (err) {
+    return reportError(err, out, verbose);
+  }
+}
+
+export function reportError(err: unknown, out: Output, verbose: boolean): number {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (or the help).
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    return exitCodeFor('usage');
+  }
+  if (err instanceof CliError) {
+    out.error(err.message, err.hint);
+    if (verbose && err.cause instanceof Error && err.cause.stack) out.verbose(redact(err.cause.stack));
+    return exitCodeFor(err.code);
+  }
+  if (isPromptExit(err)) {
+    out.error('Interrupted; nothing was written.');
+    return exitCodeFor('interrupted');
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  out.error(`unexpected error: ${message}`, verbose ? undefined : 'Re-run with --verbose for details.');
+  if (verbose && err instanceof Error && err.stack) out.verbose(err.stack);
+  return exitCodeFor('internal');
+}
+
+/** @inquirer/prompts rejects with ExitPromptError on Ctrl-C. */
+function isPromptExit(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError');
+}

@@ -1,0 +1,152 @@
+/** `setup`: flags → SetupInput → usecases/setup. */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { usageError } from '../errors.js';
+import { parseCasdoorUrl } from '../oidc/issuer.js';
+import { createHttpClient } from '../oidc/http.js';
+import { runSetup, type SetupInput } from '../usecases/setup.js';
+import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
+import type { CommandContext } from './main.js';
+
+export interface SetupFlags {
+  casdoorUrl?: string;
+  organization?: string;
+  application?: string;
+  clientId?: string;
+  clientSecret?: string;
+  username?: string;
+  passwordStdin?: boolean;
+  casdoorCa?: string;
+  server?: string;
+  certificateAuthority?: string;
+  insecureSkipTlsVerify?: boolean;
+  cluster?: string;
+  user?: string;
+  context?: string;
+  namespace?: string;
+  kubeconfig?: string;
+  output?: string;
+  setCurrentContext: boolean;
+  dryRun?: boolean;
+  usernameClaim: string;
+  groupsClaim: string;
+  usernamePrefix: string;
+  groupsPrefix?: string;
+  nonInteractive?: boolean;
+}
+
+export function registerSetup(program: Command, ctx: CommandContext): void {
+  program
+    .command('setup')
+    .description('Log in to Casdoor and write a cluster, an OIDC user and a context into your kubeconfig (interactive wizard in a terminal; every prompt has a flag).')
+    .option('--casdoor-url <url>', 'Casdoor origin, which is the OIDC issuer (https only), e.g. https://door.example.com')
+    .option('--organization <name>', 'Casdoor organization of the user (shown in names and group checks; read from the token when absent)')
+    .option('--application <name>', 'Casdoor application name (only used to explain a client-id mix-up)')
+    .option('--client-id <id>', "the application's Client ID (not its name)")
+    .option('--client-secret <secret>', "the application's Client Secret (or env CASDOOR_CLIENT_SECRET); stored for kubectl's own refresh")
+    .option('--username <name>', 'Casdoor username (bare, without the organization)')
+    .option('--password-stdin', 'read the password from standard input (or set env CASDOOR_PASSWORD)')
+    .option('--casdoor-ca <file>', "extra CA (PEM) to trust for Casdoor's TLS; also stored for kubectl's refresh")
+    .option('--server <url>', 'Kubernetes API server URL')
+    .option('--certificate-authority <file>', "API server's CA (PEM), embedded as certificate-authority-data")
+    .option('--insecure-skip-tls-verify', "don't verify the API server's certificate (unsafe)")
+    .option('--cluster <name>', 'cluster entry name (default: the API server host)')
+    .option('--user <name>', 'user entry name (default: <username>@<casdoor host>)')
+    .option('--context <name>', 'context entry name (default: <username>@<cluster>)')
+    .option('--namespace <ns>', 'default namespace for the context')
+    .option('--kubeconfig <file>', 'kubeconfig file to change (default: as kubectl picks it: KUBECONFIG, else ~/.kube/config)')
+    .option('--output <file|->', 'write a standalone kubeconfig to FILE (or stdout with -) instead of merging')
+    .option('--no-set-current-context', "don't switch current-context to the new context")
+    .option('--dry-run', 'print what would change (secrets redacted) and write nothing')
+    .option('--username-claim <claim>', 'token claim the API server uses as username', 'name')
+    .option('--groups-claim <claim>', 'token claim the API server uses as groups', 'groups')
+    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix ('-' = none)").default('-'))
+    .option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix")
+    .option('--non-interactive', 'never prompt: a missing value is an error')
+    .action(async (flags: SetupFlags) => {
+      const out = ctx.output();
+      const input = await setupInputFromFlags(flags, ctx.io.env, ctx.io.stdin);
+      await runSetup(input, {
+        out,
+        env: ctx.io.env,
+        homeDir: ctx.io.homeDir,
+        now: ctx.io.now,
+        makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+      });
+    });
+}
+
+const REQUIRED: Array<[keyof SetupFlags | 'password', string]> = [
+  ['casdoorUrl', '--casdoor-url'],
+  ['clientId', '--client-id'],
+  ['username', '--username'],
+  ['password', '--password-stdin (or CASDOOR_PASSWORD)'],
+  ['server', '--server'],
+];
+
+const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Turns flags (plus env, files and stdin) into a SetupInput, or a usage error naming what is missing. */
+export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.ProcessEnv, stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<SetupInput> {
+  const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
+  const password = flags.passwordStdin ? await readPasswordFromStdin(stdin) : secretFrom(undefined, env, 'CASDOOR_PASSWORD');
+  const have: Record<string, unknown> = { ...flags, password };
+  const missing = REQUIRED.filter(([k]) => have[k] === undefined || have[k] === '').map(([, flag]) => flag);
+  if (missing.length) {
+    throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig setup --help for every flag, or run it in a terminal without --non-interactive to be asked.');
+  }
+  const casdoorUrl = parseCasdoorUrl(flags.casdoorUrl as string);
+  const server = parseServerUrl(flags.server as string);
+  if (flags.certificateAuthority && flags.insecureSkipTlsVerify) {
+    throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot both be given.');
+  }
+  if (flags.output !== undefined && flags.kubeconfig !== undefined) {
+    throw usageError('--output writes a standalone file and --kubeconfig names a file to merge into: give one of them.');
+  }
+  if (flags.namespace !== undefined && !NAMESPACE_RE.test(flags.namespace)) {
+    throw usageError(`--namespace: "${flags.namespace}" is not a valid namespace name (lowercase letters, digits and '-').`);
+  }
+  for (const [flag, v] of [['--cluster', flags.cluster], ['--user', flags.user], ['--context', flags.context], ['--username-claim', flags.usernameClaim], ['--groups-claim', flags.groupsClaim]] as const) {
+    if (v !== undefined && v.trim() === '') throw usageError(`${flag} must not be empty.`);
+  }
+  const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
+  const apiCaPem = flags.certificateAuthority ? await readPemFile('--certificate-authority', flags.certificateAuthority) : undefined;
+  return {
+    casdoorUrl,
+    ...(flags.organization ? { organization: flags.organization } : {}),
+    ...(flags.application ? { application: flags.application } : {}),
+    clientId: flags.clientId as string,
+    ...(clientSecret ? { clientSecret } : {}),
+    username: flags.username as string,
+    password: password as string,
+    ...(casdoorCaPem ? { casdoorCaPem } : {}),
+    server,
+    ...(apiCaPem ? { certificateAuthorityData: Buffer.from(apiCaPem).toString('base64') } : {}),
+    insecureSkipTlsVerify: Boolean(flags.insecureSkipTlsVerify),
+    names: {
+      ...(flags.cluster ? { cluster: flags.cluster } : {}),
+      ...(flags.user ? { user: flags.user } : {}),
+      ...(flags.context ? { context: flags.context } : {}),
+    },
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+    ...(flags.output ? { output: flags.output } : {}),
+    setCurrentContext: flags.setCurrentContext,
+    dryRun: Boolean(flags.dryRun),
+    usernameClaim: flags.usernameClaim,
+    groupsClaim: flags.groupsClaim,
+    usernamePrefix: flags.usernamePrefix,
+    ...(flags.groupsPrefix !== undefined ? { groupsPrefix: flags.groupsPrefix } : {}),
+  };
+}
+
+function parseServerUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw usageError(`--server: "${raw}" is not a URL.`, 'Give the API server URL, for example https://api.k8s.example.com:6443');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usageError(`--server must be an https URL (got ${raw}).`);
+  return raw.trim();
+}

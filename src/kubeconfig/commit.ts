@@ -1,0 +1,35 @@
+/**
+ * The one way a kubeconfig file is replaced: backup of the bytes that were read, then an atomic
+ * write (temp file in the same folder, fsync, rename) so that kubectl never sees half a file.
+ * Callers hold the file's lock.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { writeBackup } from './backup.js';
+import type { LoadedFile } from './io.js';
+import { fileError } from './io.js';
+
+/** kubectl's modes: new kubeconfig files 0600 (they hold credentials), new folders 0755. */
+export const NEW_FILE_MODE = 0o600;
+export const NEW_FOLDER_MODE = 0o755;
+
+/** Creates the file's folder if missing (needed before the lock file can be created in it). */
+export async function ensureFolder(file: string): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: NEW_FOLDER_MODE });
+  } catch (err) {
+    throw fileError(err, 'create the folder of', file);
+  }
+}
+
+/** Returns the backup's path when the file existed. The existing file's mode is kept, as kubectl does. */
+export async function commitFile(loaded: LoadedFile, text: string, now: Date): Promise<string | undefined> {
+  const backup = loaded.exists ? await writeBackup(loaded.file, loaded.raw, loaded.mode ?? NEW_FILE_MODE, now) : undefined;
+  try {
+    await writeFileAtomic(loaded.file, text, { mode: loaded.mode ?? NEW_FILE_MODE });
+  } catch (err) {
+    throw fileError(err, 'write', loaded.file);
+  }
+  return backup;
+}

@@ -1,0 +1,78 @@
+/** Token-endpoint grants (form-encoded POSTs to the discovered token_endpoint). */
+import { CliError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { extractOAuthError, loginError, type GrantName } from './casdoor-errors.js';
+import type { ProviderMetadata } from './discovery.js';
+import { parseJson } from './discovery.js';
+import type { HttpClient } from './http.js';
+
+export interface TokenSet {
+  idToken: string;
+  refreshToken?: string;
+  accessToken?: string;
+  expiresIn?: number;
+}
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret?: string;
+  /** Only used to explain a client-id/application-name mix-up. */
+  application?: string;
+}
+
+/** Checks a token-endpoint answer (pure apart from registering the secrets it carries). */
+export function parseTokenResponse(status: number, text: string, url: string, grant: GrantName, client: ClientCredentials): TokenSet {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const err = extractOAuthError(status, body);
+  if (err) throw loginError(err, grant, client);
+  if (body === undefined) parseJson(text, 'token response', url); // throws the explanatory error
+  const b = body as Record<string, unknown>;
+  for (const key of ['access_token', 'id_token', 'refresh_token']) {
+    if (typeof b[key] === 'string') registerSecret(b[key] as string);
+  }
+  if (typeof b.id_token !== 'string' || b.id_token === '') {
+    throw new CliError('login', `Casdoor's token response has no id_token.`, {
+      hint: 'Request the "openid" scope and check the application\'s token format in Casdoor.',
+    });
+  }
+  return {
+    idToken: b.id_token,
+    ...(typeof b.refresh_token === 'string' && b.refresh_token !== '' ? { refreshToken: b.refresh_token } : {}),
+    ...(typeof b.access_token === 'string' ? { accessToken: b.access_token } : {}),
+    ...(typeof b.expires_in === 'number' ? { expiresIn: b.expires_in } : {}),
+  };
+}
+
+function clientFields(client: ClientCredentials): Record<string, string> {
+  return { client_id: client.clientId, ...(client.clientSecret ? { client_secret: client.clientSecret } : {}) };
+}
+
+async function postGrant(
+  http: HttpClient,
+  meta: ProviderMetadata,
+  grant: GrantName,
+  client: ClientCredentials,
+  form: Record<string, string>,
+): Promise<TokenSet> {
+  const res = await http.postForm(meta.token_endpoint, { ...form, ...clientFields(client) }, `${grant} grant`);
+  return parseTokenResponse(res.status, res.text, meta.token_endpoint, grant, client);
+}
+
+export function passwordGrant(
+  http: HttpClient,
+  meta: ProviderMetadata,
+  client: ClientCredentials,
+  username: string,
+  password: string,
+): Promise<TokenSet> {
+  return postGrant(http, meta, 'password', client, { grant_type: 'password', username, password, scope: 'openid profile email' });
+}
+
+export function refreshGrant(http: HttpClient, meta: ProviderMetadata, client: ClientCredentials, refreshToken: string): Promise<TokenSet> {
+  return postGrant(http, meta, 'refresh_token', client, { grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'openid profile email' });
+}

@@ -1,0 +1,181 @@
+/**
+ * The one HTTP client for talking to Casdoor: undici with the user's extra CA, proxies from the
+ * environment, timeouts and a cap on response size. Every request and its outcome can be traced
+ * (`--verbose`) with secrets redacted.
+ */
+import { rootCertificates } from 'node:tls';
+import { EnvHttpProxyAgent, request, errors as undiciErrors } from 'undici';
+import type { Dispatcher } from 'undici';
+import { CliError } from '../errors.js';
+import { redact } from '../redact.js';
+
+export interface HttpOptions {
+  /** PEM text of an extra CA to trust besides the system roots (`--casdoor-ca`). */
+  caPem?: string;
+  /** Proxy settings, read from the environment the tool was given (HTTPS_PROXY, NO_PROXY …). */
+  env: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  trace?: (line: string) => void;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export interface HttpClient {
+  get(url: string, what: string): Promise<HttpResponse>;
+  postForm(url: string, form: Record<string, string>, what: string): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Discovery documents, JWKS and token responses are a few KiB; anything near this is not Casdoor. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return env[name] ?? env[name.toLowerCase()] ?? undefined;
+}
+
+export function createHttpClient(options: HttpOptions): HttpClient {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  // Setting `ca` replaces Node's roots, so the system roots are passed along with the extra CA.
+  const tls = options.caPem ? { ca: [...rootCertificates, options.caPem] } : {};
+  const httpProxy = envValue(options.env, 'HTTP_PROXY');
+  const httpsProxy = envValue(options.env, 'HTTPS_PROXY');
+  const noProxy = envValue(options.env, 'NO_PROXY');
+  const dispatcher: Dispatcher = new EnvHttpProxyAgent({
+    ...(httpProxy ? { httpProxy } : { httpProxy: '' }),
+    ...(httpsProxy ? { httpsProxy } : { httpsProxy: '' }),
+    ...(noProxy ? { noProxy } : { noProxy: '' }),
+    connect: { ...tls, timeout: timeoutMs },
+    requestTls: tls,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  const trace = options.trace ?? (() => undefined);
+
+  async function send(method: 'GET' | 'POST', url: string, what: string, body?: string): Promise<HttpResponse> {
+    const started = Date.now();
+    trace(`→ ${method} ${url}${body !== undefined ? ` (${redactForm(body)})` : ''}`);
+    try {
+      const res = await request(url, {
+        method,
+        dispatcher,
+        headers: {
+          accept: 'application/json',
+          'user-agent': 'casdoor-kubeconfig',
+          ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await readCapped(res.body, maxBytes, url, what);
+      trace(`← ${res.statusCode} ${url} (${text.length} bytes, ${Date.now() - started} ms)`);
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw networkError(err, url, what, timeoutMs);
+    }
+  }
+
+  return {
+    get: (url, what) => send('GET', url, what),
+    postForm: (url, form, what) => send('POST', url, what, new URLSearchParams(form).toString()),
+    close: () => dispatcher.close(),
+  };
+}
+
+function redactForm(body: string): string {
+  const params = new URLSearchParams(body);
+  const shown: string[] = [];
+  for (const [k, v] of params) {
+    shown.push(`${k}=${/^(grant_type|client_id|username|scope|redirect_uri)$/.test(k) ? v : '<redacted>'}`);
+  }
+  return redact(shown.join('&'));
+}
+
+async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: string, what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      throw new CliError('network', `The ${what} response from ${url} is larger than ${maxBytes} bytes; that is not a Casdoor answer.`, {
+        hint: 'Check --casdoor-url: it should be the Casdoor origin (the OIDC issuer).',
+      });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_NOT_YET_VALID',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  let cur: unknown = err;
+  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('UND_ERR_SOCKET')) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Turns what undici/Node throw into one clear line with the fix (exit 5). */
+export function networkError(err: unknown, url: string, what: string, timeoutMs: number): CliError {
+  const code = errorCode(err);
+  const host = safeHost(url);
+  if (code && TLS_CODES.has(code)) {
+    return new CliError('network', `TLS: ${host} presented a certificate that is not trusted (${code}) while fetching the ${what}.`, {
+      hint: code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? `The certificate is not valid for ${host}; use the host name the certificate was issued for.`
+        : `If Casdoor uses a private or self-signed CA, pass it with --casdoor-ca FILE.`,
+      cause: err,
+    });
+  }
+  if (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError ||
+    (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+  ) {
+    return new CliError('network', `No answer from ${host} within ${Math.round(timeoutMs / 1000)} s while fetching the ${what}.`, {
+      hint: 'Check that the Casdoor URL is reachable from this machine (VPN, proxy settings HTTPS_PROXY/NO_PROXY).',
+      cause: err,
+    });
+  }
+  if (code === 'ECONNREFUSED') {
+    return new CliError('network', `Connection refused by ${host} while fetching the ${what}.`, {
+      hint: 'Is Casdoor running at that address and port?',
+      cause: err,
+    });
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new CliError('network', `Cannot resolve ${host} (${code}) while fetching the ${what}.`, {
+      hint: 'Check the host name in the URL, or your DNS/VPN.',
+      cause: err,
+    });
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  return new CliError('network', `Request to ${host} for the ${what} failed: ${redact(detail)}${code ? ` (${code})` : ''}.`, { cause: err });
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The exec plugin's token cache: one JSON file per issuer + client id + username under
+ * ~/.kube/cache/casdoor-kubeconfig/ (folder 0700, files 0600). It sits on kubectl's hot path (the
+ * plugin runs on every kubectl command), so this module imports only node built-ins.
+ *
+ * A cached token is trusted without re-checking its signature because it was verified against
+ * Casdoor's JWKS before it was written, and the cache is private to the user.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CacheKey {
+  issuer: string;
+  clientId: string;
+  /** Empty when the login method does not know the username up front (browser/device). */
+  username: string;
+}
+
+export interface CacheEntry extends CacheKey {
+  idToken: string;
+  refreshToken?: string;
+  /** Seconds since the epoch: the id_token's `exp`. */
+  expiresAt: number;
+}
+
+/** Refresh this many seconds before `exp` (stated in docs/reference.md). */
+export const REFRESH_LEEWAY_SECONDS = 60;
+
+export function cacheDir(homeDir: string, env: NodeJS.ProcessEnv): string {
+  return env.CASDOOR_KUBECONFIG_CACHE_DIR || join(homeDir, '.kube', 'cache', 'casdoor-kubeconfig');
+}
+
+export function cacheFile(dir: string, key: CacheKey): string {
+  const digest = createHash('sha256').update(`${key.issuer}\n${key.clientId}\n${key.username}`).digest('hex').slice(0, 32);
+  return join(dir, `${digest}.json`);
+}
+
+/** Parses a cache file's text; anything malformed counts as "no cache" (the slow path logs in again). */
+export function parseCacheEntry(text: string, key: CacheKey): CacheEntry | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!doc || typeof doc !== 'object') return undefined;
+  const e = doc as Partial<CacheEntry>;
+  if (e.issuer !== key.issuer || e.clientId !== key.clientId || e.username !== key.username) return undefined;
+  if (typeof e.idToken !== 'string' || typeof e.expiresAt !== 'number') return undefined;
+  return e as CacheEntry;
+}
+
+export function readCacheEntry(file: string, key: CacheKey): CacheEntry | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseCacheEntry(text, key);
+}
+
+export function isFresh(entry: CacheEntry, nowMs: number, leewaySeconds = REFRESH_LEEWAY_SECONDS): boolean {
+  return entry.expiresAt - leewaySeconds > nowMs / 1000;
+}
+
+/** Reads `exp` from a JWT payload without verifying it (only for tokens we verified ourselves). */
+export function jwtExp(token: string): number | undefined {
+  const part = token.split('.')[1];
+  if (!part) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
