@@ -7,7 +7,9 @@ import { CliError, exitCodeFor } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
+// --- command modules (one import + one register call each; keep this block sorted) ---
 import { registerSetup } from './setup.js';
+// --- end of command modules ---
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -39,7 +41,9 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
+  // --- command registration (same order as `--help` lists them) ---
   registerSetup(program, ctx);
+  // --- end of command registration ---
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;
 }

@@ -7,8 +7,8 @@ import { buildRbacBinding, type RbacInput } from '../usecases/rbac.js';
 import type { CommandContext } from './main.js';
 
 export interface RbacFlags {
-  user: string[];
-  group: string[];
+  user?: string[];
+  group?: string[];
   organization?: string;
   clusterRole?: string;
   role?: string;
@@ -21,7 +21,7 @@ export interface RbacFlags {
   issuer?: string;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 const EXAMPLES = `
 Examples:
@@ -47,8 +47,8 @@ export function registerRbac(program: Command, ctx: CommandContext): void {
       'Print a ClusterRoleBinding (or, with --namespace, a RoleBinding) granting a role to Casdoor users and groups, ' +
         'each subject named exactly as the API server will see it (organization and prefixes applied). YAML on stdout.',
     )
-    .option('--user <name>', 'Casdoor username to bind (repeatable); the bare name, as in the username claim', collect, [])
-    .option('--group <name>', 'Casdoor group to bind (repeatable): "<org>/<group>", or the bare group with --organization', collect, [])
+    .option('--user <name>', 'Casdoor username to bind (repeatable); the bare name, as in the username claim', collect)
+    .option('--group <name>', 'Casdoor group to bind (repeatable): "<org>/<group>", or the bare group with --organization', collect)
     .option('--organization <org>', 'Casdoor organization, prepended as "<org>/" to each --group given without one')
     .option('--cluster-role <name>', 'ClusterRole to grant (default: view, the safest built-in role)')
     .option('--role <name>', 'namespaced Role to grant instead (needs --namespace)')
@@ -80,8 +80,8 @@ export function rbacInputFromFlags(flags: RbacFlags): RbacInput {
   const issuer = rawIssuer === undefined ? undefined : parseCasdoorUrl(rawIssuer);
   if (flags.usernameClaim.trim() === '') throw usageError('--username-claim must not be empty.');
   return {
-    users: flags.user,
-    groups: flags.group,
+    users: flags.user ?? [],
+    groups: flags.group ?? [],
     ...(flags.organization !== undefined ? { organization: flags.organization } : {}),
     roleRef: flags.role !== undefined ? { kind: 'Role', name: flags.role } : { kind: 'ClusterRole', name: flags.clusterRole ?? 'view' },
     ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),

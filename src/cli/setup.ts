@@ -1,4 +1,5 @@
 /** `setup`: flags → SetupInput → usecases/setup. */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
@@ -33,6 +34,9 @@ export interface SetupFlags {
   usernamePrefix: string;
   groupsPrefix?: string;
   nonInteractive?: boolean;
+  mode: 'auth-provider' | 'exec';
+  execCommand?: string;
+  skipLogin?: boolean;
 }
 
 export function registerSetup(program: Command, ctx: CommandContext): void {
@@ -62,6 +66,13 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--groups-claim <claim>', 'token claim the API server uses as groups', 'groups')
     .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix ('-' = none)").default('-'))
     .option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix")
+    .addOption(
+      new Option('--mode <mode>', 'auth-provider: tokens stored in the kubeconfig, kubectl refreshes them; exec: kubectl runs `casdoor-kubeconfig token` (tokens in a private cache, no secret in the file)')
+        .choices(['auth-provider', 'exec'])
+        .default('auth-provider'),
+    )
+    .option('--exec-command <command>', 'exec mode: the command kubectl runs (default casdoor-kubeconfig; an absolute path works without PATH)')
+    .option('--skip-login', 'exec mode: write the entries without logging in; the user logs in on first kubectl use')
     .option('--non-interactive', 'never prompt: a missing value is an error')
     .action(async (flags: SetupFlags) => {
       const out = ctx.output();
@@ -90,7 +101,10 @@ const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.ProcessEnv, stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<SetupInput> {
   const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
   const password = flags.passwordStdin ? await readPasswordFromStdin(stdin) : secretFrom(undefined, env, 'CASDOOR_PASSWORD');
-  const have: Record<string, unknown> = { ...flags, password };
+  if (flags.skipLogin && flags.mode !== 'exec') throw usageError('--skip-login needs --mode exec (an auth-provider entry must carry tokens).');
+  if (flags.execCommand !== undefined && flags.mode !== 'exec') throw usageError('--exec-command needs --mode exec.');
+  const skipLogin = flags.mode === 'exec' && Boolean(flags.skipLogin);
+  const have: Record<string, unknown> = { ...flags, password: skipLogin ? '-' : password };
   const missing = REQUIRED.filter(([k]) => have[k] === undefined || have[k] === '').map(([, flag]) => flag);
   if (missing.length) {
     throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig setup --help for every flag, or run it in a terminal without --non-interactive to be asked.');
@@ -118,8 +132,8 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     clientId: flags.clientId as string,
     ...(clientSecret ? { clientSecret } : {}),
     username: flags.username as string,
-    password: password as string,
-    ...(casdoorCaPem ? { casdoorCaPem } : {}),
+    password: password ?? '',
+    ...(casdoorCaPem ? { casdoorCaPem, casdoorCaFile: path.resolve(flags.casdoorCa as string) } : {}),
     server,
     ...(apiCaPem ? { certificateAuthorityData: Buffer.from(apiCaPem).toString('base64') } : {}),
     insecureSkipTlsVerify: Boolean(flags.insecureSkipTlsVerify),
@@ -137,6 +151,9 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     groupsClaim: flags.groupsClaim,
     usernamePrefix: flags.usernamePrefix,
     ...(flags.groupsPrefix !== undefined ? { groupsPrefix: flags.groupsPrefix } : {}),
+    mode: flags.mode,
+    ...(flags.execCommand ? { execCommand: flags.execCommand } : {}),
+    ...(skipLogin ? { skipLogin } : {}),
   };
 }
 

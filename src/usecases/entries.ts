@@ -73,3 +73,53 @@ export function contextEntry(names: EntryNames, namespace?: string): SetupEntrie
     context: { cluster: names.cluster, user: names.user, ...(namespace ? { namespace } : {}) },
   };
 }
+
+export interface ExecUserSpec {
+  /** The command kubectl runs (default `casdoor-kubeconfig`; an absolute path works anywhere). */
+  command: string;
+  issuer: string;
+  clientId: string;
+  /** Absolute path of the extra CA to trust for Casdoor. */
+  casdoorCaFile?: string;
+  grant?: string;
+  username?: string;
+}
+
+export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1';
+
+/** The `token` arguments that identify one cache entry; shared by setup, generate and refresh. */
+export function tokenArgs(spec: Omit<ExecUserSpec, 'command'>): string[] {
+  return [
+    'token',
+    '--casdoor-url', spec.issuer,
+    '--client-id', spec.clientId,
+    ...(spec.casdoorCaFile ? ['--casdoor-ca', spec.casdoorCaFile] : []),
+    ...(spec.grant ? ['--grant', spec.grant] : []),
+    ...(spec.username ? ['--username', spec.username] : []),
+  ];
+}
+
+/**
+ * An exec credential plugin user: kubectl runs `casdoor-kubeconfig token …` for every command. No
+ * client secret and no token in the file: tokens live in the plugin's private cache.
+ */
+export function execUserEntry(name: string, spec: ExecUserSpec): SetupEntries['user'] {
+  return {
+    name,
+    user: {
+      exec: {
+        apiVersion: EXEC_API_VERSION,
+        command: spec.command,
+        args: tokenArgs(spec),
+        env: null,
+        interactiveMode: 'IfAvailable',
+        provideClusterInfo: false,
+        installHint: [
+          'casdoor-kubeconfig logs you in to Casdoor for this cluster. Install it with:',
+          '  npm install -g casdoor-kubeconfig',
+          'or change "command" in this user entry to the absolute path of the tool.',
+        ].join('\n'),
+      },
+    },
+  };
+}

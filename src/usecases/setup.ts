@@ -10,8 +10,10 @@ import type { HttpClient } from '../oidc/http.js';
 import { preflight, type PreflightResult } from '../oidc/preflight.js';
 import { applyKubeconfigChange, writeStandalone } from '../kubeconfig/store.js';
 import { loadMergedView } from '../kubeconfig/view.js';
-import { clusterEntry, contextEntry, defaultNames, oidcUserEntry, type EntryNames, type SetupEntries } from './entries.js';
+import { clusterEntry, contextEntry, defaultNames, execUserEntry, oidcUserEntry, type EntryNames, type SetupEntries } from './entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
+
+export type SetupMode = 'auth-provider' | 'exec';
 
 export interface SetupInput {
   casdoorUrl: string;
@@ -20,9 +22,12 @@ export interface SetupInput {
   clientId: string;
   clientSecret?: string;
   username: string;
+  /** Required unless mode is exec with skipLogin. */
   password: string;
   /** PEM text of --casdoor-ca. */
   casdoorCaPem?: string;
+  /** Absolute path of --casdoor-ca (exec mode passes it to `token`). */
+  casdoorCaFile?: string;
   server: string;
   /** base64 PEM of --certificate-authority. */
   certificateAuthorityData?: string;
@@ -37,6 +42,12 @@ export interface SetupInput {
   groupsClaim: string;
   usernamePrefix?: string;
   groupsPrefix?: string;
+  /** auth-provider (default): tokens in the kubeconfig; exec: `casdoor-kubeconfig token` plugin + cache. */
+  mode: SetupMode;
+  /** exec mode: the command kubectl runs. */
+  execCommand?: string;
+  /** exec mode: write the entries without logging in (the user logs in on first use). */
+  skipLogin?: boolean;
 }
 
 export interface SetupDeps {
@@ -45,13 +56,22 @@ export interface SetupDeps {
   homeDir: string;
   now: () => Date;
   makeHttp: (caPem?: string) => HttpClient;
+  /** exec mode: puts freshly verified tokens in the plugin's cache. */
+  storeTokens?: (input: SetupInput, login: VerifiedLogin) => Promise<void>;
 }
 
 export interface SetupResult {
-  login: VerifiedLogin;
-  report: PreflightResult;
+  login?: VerifiedLogin;
+  report?: PreflightResult;
   names: EntryNames;
-  written: Array<{ file: string; backup?: string; created: boolean; changes: Array<{ kind: string; name: string; action: string }> }>;
+  written: WrittenFile[];
+}
+
+export interface WrittenFile {
+  file: string;
+  backup?: string;
+  created: boolean;
+  changes: Array<{ kind: string; name: string; action: string }>;
 }
 
 export function clientOf(input: Pick<SetupInput, 'clientId' | 'clientSecret' | 'application'>): ClientCredentials {
@@ -62,22 +82,35 @@ export function clientOf(input: Pick<SetupInput, 'clientId' | 'clientSecret' | '
   };
 }
 
-export function buildSetupEntries(input: SetupInput, login: VerifiedLogin): { names: EntryNames; entries: SetupEntries } {
+export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | undefined): { names: EntryNames; entries: SetupEntries } {
   const names = defaultNames(input, input.names);
-  const entries: SetupEntries = {
-    cluster: clusterEntry(names.cluster, {
-      server: input.server,
-      ...(input.certificateAuthorityData ? { certificateAuthorityData: input.certificateAuthorityData } : {}),
-      insecureSkipTlsVerify: input.insecureSkipTlsVerify,
-    }),
-    user: oidcUserEntry(names.user, {
+  let user: SetupEntries['user'];
+  if (input.mode === 'exec') {
+    user = execUserEntry(names.user, {
+      command: input.execCommand ?? 'casdoor-kubeconfig',
+      issuer: input.casdoorUrl,
+      clientId: input.clientId,
+      ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
+      username: input.username,
+    });
+  } else {
+    if (!login) throw new CliError('internal', 'auth-provider mode needs a login');
+    user = oidcUserEntry(names.user, {
       issuer: input.casdoorUrl,
       clientId: input.clientId,
       ...(input.clientSecret ? { clientSecret: input.clientSecret } : {}),
       idToken: login.tokens.idToken,
       ...(login.tokens.refreshToken ? { refreshToken: login.tokens.refreshToken } : {}),
       ...(input.casdoorCaPem ? { idpCaData: Buffer.from(input.casdoorCaPem).toString('base64') } : {}),
+    });
+  }
+  const entries: SetupEntries = {
+    cluster: clusterEntry(names.cluster, {
+      server: input.server,
+      ...(input.certificateAuthorityData ? { certificateAuthorityData: input.certificateAuthorityData } : {}),
+      insecureSkipTlsVerify: input.insecureSkipTlsVerify,
     }),
+    user,
     context: contextEntry(names, input.namespace),
     ...(input.setCurrentContext ? { currentContext: names.context } : {}),
   };
@@ -102,39 +135,78 @@ export function printPreflight(out: Output, report: PreflightResult, input: Pick
   for (const w of report.warnings) out.warn(w.message);
 }
 
-export async function runSetup(input: SetupInput, deps: SetupDeps): Promise<SetupResult> {
-  const { out } = deps;
-  if (input.output === undefined) {
-    // Fail on an unusable kubeconfig before spending a login attempt (Casdoor counts failures).
-    await loadMergedView({ kubeconfigFlag: input.kubeconfig, env: deps.env, homeDir: deps.homeDir });
-  }
-  const http = deps.makeHttp(input.casdoorCaPem);
-  try {
-    const session: Session = await openSession(http, input.casdoorUrl);
-    out.step(`Casdoor at ${session.meta.issuer} answered discovery; the issuer matches.`);
-    const client = clientOf(input);
-    const login = await passwordLogin(session, client, input.username, input.password, deps.now());
-    out.step(`Logged in as ${input.username}; the id_token verified (${login.verified.header.alg}${login.verified.header.kid ? `, key ${login.verified.header.kid}` : ''}).`);
-    if (!login.tokens.refreshToken) {
-      out.warn('Casdoor returned no refresh token: kubectl cannot renew this token; enable the "Refresh Token" grant in the application.');
-    }
-    const report = preflight(login.verified.claims, {
-      issuer: session.meta.issuer,
-      usernameClaim: input.usernameClaim,
-      groupsClaim: input.groupsClaim,
-      ...(input.usernamePrefix !== undefined ? { usernamePrefix: input.usernamePrefix } : {}),
-      ...(input.groupsPrefix !== undefined ? { groupsPrefix: input.groupsPrefix } : {}),
-    });
-    printPreflight(out, report, input, deps.now());
-    const { names, entries } = buildSetupEntries(input, login);
-    const written = await writeEntries(input, entries, deps);
-    return { login, report, names, written };
-  } finally {
-    await http.close();
-  }
+/** Step 0: fail on an unusable kubeconfig before spending a login attempt (Casdoor counts failures). */
+export async function checkTarget(input: Pick<SetupInput, 'output' | 'kubeconfig'>, deps: Pick<SetupDeps, 'env' | 'homeDir'>): Promise<void> {
+  if (input.output === undefined) await loadMergedView({ kubeconfigFlag: input.kubeconfig, env: deps.env, homeDir: deps.homeDir });
 }
 
-async function writeEntries(input: SetupInput, entries: SetupEntries, deps: SetupDeps): Promise<SetupResult['written']> {
+/** Step 1: discovery, with the issuer checked against the URL given. */
+export async function connect(http: HttpClient, input: Pick<SetupInput, 'casdoorUrl'>, out: Output): Promise<Session> {
+  const session = await openSession(http, input.casdoorUrl);
+  out.step(`Casdoor at ${session.meta.issuer} answered discovery; the issuer matches.`);
+  return session;
+}
+
+/** Step 2: password login and id_token verification. */
+export async function login(session: Session, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now'>): Promise<VerifiedLogin> {
+  const result = await passwordLogin(session, clientOf(input), input.username, input.password, deps.now());
+  const { header } = result.verified;
+  deps.out.step(`Logged in as ${input.username}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
+  if (!result.tokens.refreshToken) {
+    deps.out.warn('Casdoor returned no refresh token: the token cannot be renewed without logging in again; enable the "Refresh Token" grant in the application.');
+  }
+  return result;
+}
+
+/** Step 3: what the API server will see (pure), printed. */
+export function analyze(session: Session, result: VerifiedLogin, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now'>): PreflightResult {
+  const report = preflight(result.verified.claims, {
+    issuer: session.meta.issuer,
+    usernameClaim: input.usernameClaim,
+    groupsClaim: input.groupsClaim,
+    ...(input.usernamePrefix !== undefined ? { usernamePrefix: input.usernamePrefix } : {}),
+    ...(input.groupsPrefix !== undefined ? { groupsPrefix: input.groupsPrefix } : {}),
+  });
+  printPreflight(deps.out, report, input, deps.now());
+  return report;
+}
+
+export async function runSetup(input: SetupInput, deps: SetupDeps): Promise<SetupResult> {
+  await checkTarget(input, deps);
+  let result: VerifiedLogin | undefined;
+  let report: PreflightResult | undefined;
+  if (!(input.mode === 'exec' && input.skipLogin)) {
+    const http = deps.makeHttp(input.casdoorCaPem);
+    try {
+      const session = await connect(http, input, deps.out);
+      result = await login(session, input, deps);
+      report = analyze(session, result, input, deps);
+    } finally {
+      await http.close();
+    }
+  }
+  const { names, entries } = buildSetupEntries(input, result);
+  const written = await writeEntries(input, entries, deps);
+  if (input.mode === 'exec' && result && !input.dryRun) {
+    if (!deps.storeTokens) throw new CliError('internal', 'exec mode needs a token store');
+    await deps.storeTokens(input, result);
+    deps.out.step('Stored the tokens in the plugin cache: the first kubectl command needs no login.');
+  }
+  printNextSteps(deps.out, input, names, written);
+  return { ...(result ? { login: result } : {}), ...(report ? { report } : {}), names, written };
+}
+
+export function printNextSteps(out: Output, input: Pick<SetupInput, 'setCurrentContext' | 'output' | 'dryRun'>, names: EntryNames, written: WrittenFile[]): void {
+  if (input.dryRun || input.output === '-') return;
+  const replaced = written.flatMap((w) => w.changes.filter((c) => c.action === 'replaced' && c.kind !== 'current-context'));
+  if (replaced.length) out.info(`Replaced existing entries: ${replaced.map((c) => `${c.kind} ${c.name}`).join(', ')}.`);
+  const kc = input.output ? ` --kubeconfig ${input.output}` : '';
+  out.info(out.c.bold('Next:'));
+  if (!input.setCurrentContext || input.output) out.info(`  kubectl${kc} config use-context ${names.context}`);
+  out.info(`  kubectl${kc} auth whoami${input.setCurrentContext && !input.output ? '' : ` --context ${names.context}`}`);
+}
+
+async function writeEntries(input: SetupInput, entries: SetupEntries, deps: SetupDeps): Promise<WrittenFile[]> {
   const { out } = deps;
   if (input.output !== undefined) {
     if (input.dryRun) {
@@ -157,7 +229,7 @@ async function writeEntries(input: SetupInput, entries: SetupEntries, deps: Setu
     entries,
     dryRun: input.dryRun,
   });
-  const written: SetupResult['written'] = [];
+  const written: WrittenFile[] = [];
   for (const f of result.files) {
     if (input.dryRun) {
       out.info(`Dry run: changes to ${f.file} (secrets redacted; nothing written):`);
