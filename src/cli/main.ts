@@ -8,6 +8,8 @@ import { redact } from '../redact.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
 // --- command modules (one import + one register call each; keep this block sorted) ---
+import { registerApiserverConfig } from './apiserver-config.js';
+import { registerRbac } from './rbac.js';
 import { registerSetup } from './setup.js';
 // --- end of command modules ---
 
@@ -43,6 +45,8 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
     .exitOverride();
   // --- command registration (same order as `--help` lists them) ---
   registerSetup(program, ctx);
+  registerApiserverConfig(program, ctx);
+  registerRbac(program, ctx);
   // --- end of command registration ---
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;
