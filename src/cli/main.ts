@@ -9,8 +9,15 @@ import type { Io } from './io.js';
 import { Output } from './output.js';
 // --- command modules (one import + one register call each; keep this block sorted) ---
 import { registerApiserverConfig } from './apiserver-config.js';
+import { registerCompletion } from './completion.js';
+import { registerDemo } from './demo.js';
+import { registerGenerate } from './generate.js';
+import { registerLogout } from './logout.js';
 import { registerRbac } from './rbac.js';
+import { registerRefresh } from './refresh.js';
 import { registerSetup } from './setup.js';
+import { registerToken } from './token.js';
+import { registerWhoami } from './whoami.js';
 // --- end of command modules ---
 
 export const EXIT_CODES_HELP = `
@@ -45,8 +52,15 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
     .exitOverride();
   // --- command registration (same order as `--help` lists them) ---
   registerSetup(program, ctx);
+  registerToken(program, ctx);
+  registerRefresh(program, ctx);
+  registerLogout(program, ctx);
   registerApiserverConfig(program, ctx);
   registerRbac(program, ctx);
+  registerWhoami(program, ctx);
+  registerGenerate(program, ctx);
+  registerCompletion(program, ctx);
+  registerDemo(program, ctx);
   // --- end of command registration ---
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;

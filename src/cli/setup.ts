@@ -5,7 +5,9 @@ import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { createHttpClient } from '../oidc/http.js';
-import { runSetup, type SetupInput } from '../usecases/setup.js';
+import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
+import { GRANTS, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
+import { GRANT_HELP, loginDepsFor } from './token.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
 
@@ -37,6 +39,12 @@ export interface SetupFlags {
   mode: 'auth-provider' | 'exec';
   execCommand?: string;
   skipLogin?: boolean;
+  grant?: GrantType;
+  browserCommand?: string;
+  /** commander's --no-browser. */
+  browser?: boolean;
+  /** Print a JSON summary on stdout at the end. */
+  json?: boolean;
 }
 
 export function registerSetup(program: Command, ctx: CommandContext): void {
@@ -73,18 +81,41 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     )
     .option('--exec-command <command>', 'exec mode: the command kubectl runs (default casdoor-kubeconfig; an absolute path works without PATH)')
     .option('--skip-login', 'exec mode: write the entries without logging in; the user logs in on first kubectl use')
+    .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
+    .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
+    .option('--no-browser', 'browser login: only print the URL')
     .option('--non-interactive', 'never prompt: a missing value is an error')
-    .action(async (flags: SetupFlags) => {
+    .option('--json', 'print a JSON summary on stdout at the end: context, cluster, user, files written, username/groups as the API server will see them, expiry, warnings (no secrets)')
+    .action(async (flags: SetupFlags, cmd: Command) => {
       const out = ctx.output();
-      const input = await setupInputFromFlags(flags, ctx.io.env, ctx.io.stdin);
-      await runSetup(input, {
+      const deps: SetupDeps = {
         out,
         env: ctx.io.env,
         homeDir: ctx.io.homeDir,
         now: ctx.io.now,
         makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
-      });
+        storeTokens: async (given, login) => {
+          await storeLogin({ issuer: given.casdoorUrl, clientId: given.clientId, username: given.username }, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
+        },
+        grantLogin: (session, given) =>
+          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser })),
+      };
+      // A person at a terminal and no --non-interactive: the wizard (loaded only then: it pulls in inquirer).
+      if (!flags.nonInteractive && ctx.io.stdin.isTTY && ctx.io.stderr.isTTY) {
+        const { runWizardCommand } = await import('../wizard/index.js');
+        await runWizardCommand(flags, givenOptions(cmd), deps, ctx.io);
+        return;
+      }
+      const input = await setupInputFromFlags(flags, ctx.io.env, ctx.io.stdin);
+      if (flags.json && input.output === '-') throw usageError('--json and --output - both print on standard output: give one of them.');
+      const result = await runSetup(input, deps);
+      if (flags.json) out.data(JSON.stringify(setupSummary(input, result), null, 2));
     });
+}
+
+/** The options whose value came from the command line or the environment, not from a default. */
+function givenOptions(cmd: Command): Set<string> {
+  return new Set(Object.keys(cmd.opts()).filter((k) => !['default', undefined].includes(cmd.getOptionValueSource(k))));
 }
 
 const REQUIRED: Array<[keyof SetupFlags | 'password', string]> = [
@@ -104,7 +135,9 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
   if (flags.skipLogin && flags.mode !== 'exec') throw usageError('--skip-login needs --mode exec (an auth-provider entry must carry tokens).');
   if (flags.execCommand !== undefined && flags.mode !== 'exec') throw usageError('--exec-command needs --mode exec.');
   const skipLogin = flags.mode === 'exec' && Boolean(flags.skipLogin);
-  const have: Record<string, unknown> = { ...flags, password: skipLogin ? '-' : password };
+  const grant = flags.grant ?? 'password';
+  // Only the password grant needs a password; browser and device logins ask Casdoor's own pages.
+  const have: Record<string, unknown> = { ...flags, password: skipLogin || grant !== 'password' ? '-' : password };
   const missing = REQUIRED.filter(([k]) => have[k] === undefined || have[k] === '').map(([, flag]) => flag);
   if (missing.length) {
     throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig setup --help for every flag, or run it in a terminal without --non-interactive to be asked.');
@@ -154,6 +187,9 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     mode: flags.mode,
     ...(flags.execCommand ? { execCommand: flags.execCommand } : {}),
     ...(skipLogin ? { skipLogin } : {}),
+    ...(grant !== 'password' ? { grant } : {}),
+    ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
+    ...(flags.browser === false ? { noBrowser: true } : {}),
   };
 }
 

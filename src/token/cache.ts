@@ -6,7 +6,6 @@
  * A cached token is trusted without re-checking its signature because it was verified against
  * Casdoor's JWKS before it was written, and the cache is private to the user.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -24,16 +23,30 @@ export interface CacheEntry extends CacheKey {
   expiresAt: number;
 }
 
-/** Refresh this many seconds before `exp` (stated in docs/reference.md). */
+/** Refresh this many seconds before `exp` (see docs/token-lifecycle.md, "Refresh leeway"). */
 export const REFRESH_LEEWAY_SECONDS = 60;
 
 export function cacheDir(homeDir: string, env: NodeJS.ProcessEnv): string {
   return env.CASDOOR_KUBECONFIG_CACHE_DIR || join(homeDir, '.kube', 'cache', 'casdoor-kubeconfig');
 }
 
+/**
+ * FNV-1a, 64 bits, as 16 hex digits. The file name only spreads entries over files: it need not resist
+ * anyone (the folder is the user's own, 0700), and a collision would only be a cache miss, because every
+ * entry carries its issuer, client id and username and is checked against them when read. Not using
+ * node:crypto here saves its start-up cost (several ms) on kubectl's hot path.
+ */
+export function fnv1a64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    h ^= BigInt(byte);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
 export function cacheFile(dir: string, key: CacheKey): string {
-  const digest = createHash('sha256').update(`${key.issuer}\n${key.clientId}\n${key.username}`).digest('hex').slice(0, 32);
-  return join(dir, `${digest}.json`);
+  return join(dir, `${fnv1a64(`${key.issuer}\n${key.clientId}\n${key.username}`)}.json`);
 }
 
 /** Parses a cache file's text; anything malformed counts as "no cache" (the slow path logs in again). */

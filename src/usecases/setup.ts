@@ -48,6 +48,12 @@ export interface SetupInput {
   execCommand?: string;
   /** exec mode: write the entries without logging in (the user logs in on first use). */
   skipLogin?: boolean;
+  /** How to log in: password (default), browser (code + PKCE), device. Exec entries pass it on to `token`. */
+  grant?: 'password' | 'browser' | 'device';
+  /** Browser login: the command that opens the URL (else $BROWSER / the platform's opener). */
+  browserCommand?: string;
+  /** Browser login: only print the URL. */
+  noBrowser?: boolean;
 }
 
 export interface SetupDeps {
@@ -58,6 +64,8 @@ export interface SetupDeps {
   makeHttp: (caPem?: string) => HttpClient;
   /** exec mode: puts freshly verified tokens in the plugin's cache. */
   storeTokens?: (input: SetupInput, login: VerifiedLogin) => Promise<void>;
+  /** Browser and device logins (password logins need nothing more than the session). */
+  grantLogin?: (session: Session, input: SetupInput) => Promise<VerifiedLogin>;
 }
 
 export interface SetupResult {
@@ -91,6 +99,7 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
       issuer: input.casdoorUrl,
       clientId: input.clientId,
       ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
+      ...(input.grant && input.grant !== 'password' ? { grant: input.grant } : {}),
       username: input.username,
     });
   } else {
@@ -147,9 +156,13 @@ export async function connect(http: HttpClient, input: Pick<SetupInput, 'casdoor
   return session;
 }
 
-/** Step 2: password login and id_token verification. */
-export async function login(session: Session, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now'>): Promise<VerifiedLogin> {
-  const result = await passwordLogin(session, clientOf(input), input.username, input.password, deps.now());
+/** Step 2: login (password, or browser/device through deps.grantLogin) and id_token verification. */
+export async function login(session: Session, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now' | 'grantLogin'>): Promise<VerifiedLogin> {
+  const grant = input.grant ?? 'password';
+  if (grant !== 'password' && !deps.grantLogin) throw new CliError('internal', `--grant ${grant} needs a login driver`);
+  const result = grant === 'password' || !deps.grantLogin
+    ? await passwordLogin(session, clientOf(input), input.username, input.password, deps.now())
+    : await deps.grantLogin(session, input);
   const { header } = result.verified;
   deps.out.step(`Logged in as ${input.username}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
   if (!result.tokens.refreshToken) {
@@ -206,7 +219,8 @@ export function printNextSteps(out: Output, input: Pick<SetupInput, 'setCurrentC
   out.info(`  kubectl${kc} auth whoami${input.setCurrentContext && !input.output ? '' : ` --context ${names.context}`}`);
 }
 
-async function writeEntries(input: SetupInput, entries: SetupEntries, deps: SetupDeps): Promise<WrittenFile[]> {
+/** Step 5: merge (or write standalone) and report what changed; exported for the wizard. */
+export async function writeEntries(input: SetupInput, entries: SetupEntries, deps: SetupDeps): Promise<WrittenFile[]> {
   const { out } = deps;
   if (input.output !== undefined) {
     if (input.dryRun) {
@@ -247,4 +261,46 @@ async function writeEntries(input: SetupInput, entries: SetupEntries, deps: Setu
   }
   if (!written.length && !input.dryRun) throw new CliError('internal', 'No kubeconfig file was written.');
   return written;
+}
+
+/** `setup --json`: what was done and what the API server will see, for scripts (pure; never a secret). */
+export interface SetupSummary {
+  context: string;
+  cluster: string;
+  user: string;
+  server: string;
+  namespace: string | null;
+  mode: SetupMode;
+  currentContextSet: boolean;
+  dryRun: boolean;
+  /** --output FILE, when a standalone file was asked for. */
+  output: string | null;
+  files: Array<{ file: string; created: boolean; backup: string | null; changes: Array<{ kind: string; name: string; action: string }> }>;
+  loggedIn: boolean;
+  /** As the API server will see them (null when no login happened, or when it will reject the token). */
+  username: string | null;
+  groups: string[];
+  expiresAt: string | null;
+  warnings: Array<{ code: string; message: string; fatal: boolean }>;
+}
+
+export function setupSummary(input: SetupInput, result: SetupResult): SetupSummary {
+  const report = result.report;
+  return {
+    context: result.names.context,
+    cluster: result.names.cluster,
+    user: result.names.user,
+    server: input.server,
+    namespace: input.namespace ?? null,
+    mode: input.mode,
+    currentContextSet: input.setCurrentContext,
+    dryRun: input.dryRun,
+    output: input.output ?? null,
+    files: result.written.map((w) => ({ file: w.file, created: w.created, backup: w.backup ?? null, changes: w.changes.map(({ kind, name, action }) => ({ kind, name, action })) })),
+    loggedIn: Boolean(result.login),
+    username: report?.username ?? null,
+    groups: report?.groups ?? [],
+    expiresAt: report?.expiresAt ? report.expiresAt.toISOString() : null,
+    warnings: (report?.warnings ?? []).map(({ code, message, fatal }) => ({ code, message, fatal })),
+  };
 }

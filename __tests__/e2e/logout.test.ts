@@ -1,0 +1,125 @@
+/**
+ * `logout` against the Casdoor-like provider: the end-session request goes out with the id_token as
+ * hint, cached tokens go away, an auth-provider entry loses its tokens, and --remove deletes the context
+ * and what only it used.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { existsSync, promises as fs } from 'node:fs';
+import yaml from 'js-yaml';
+import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import { cacheDir, cacheFile } from '../../src/token/cache.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
+import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+
+const PASSWORD = 'correct-horse';
+
+let env: DemoEnvironment;
+let home: TempHome;
+
+beforeAll(async () => {
+  // String `aud`: oidc-provider's end_session (the stand-in for Casdoor's /api/logout) refuses an
+  // id_token_hint whose aud is an array ("client_id does not match the provided id_token_hint").
+  env = await startDemoEnvironment({ provider: { audAsArray: false } });
+});
+afterAll(async () => {
+  await env?.close();
+});
+beforeEach(async () => {
+  await home?.cleanup();
+  home = await makeTempHome();
+});
+
+const CONTEXT = (): string => `alice@${new URL(env.apiserver.url).host}`;
+const CLUSTER = (): string => new URL(env.apiserver.url).host;
+const readDoc = async (): Promise<any> => yaml.load(await fs.readFile(home.kubeconfig, 'utf8'));
+
+function setup(extra: string[] = []): Promise<CliRun> {
+  return runCli(
+    [
+      'setup', '--non-interactive', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--username', 'alice',
+      '--casdoor-ca', env.caFile, '--server', env.apiserver.url, '--certificate-authority', env.caFile, '--kubeconfig', home.kubeconfig, ...extra,
+    ],
+    { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } },
+  );
+}
+
+const logout = (args: string[] = []): Promise<CliRun> => runCli(['logout', '--verbose', '--kubeconfig', home.kubeconfig, ...args], { home: home.home });
+
+/** The verbose trace shows the request and Casdoor's answer (with the hint redacted). */
+function expectEndSession(run: CliRun): void {
+  const endpoint = env.provider.endpoints.end_session.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  expect(run.stderr).toMatch(new RegExp(`→ GET ${endpoint}\\?id_token_hint=<redacted>&client_id=${env.provider.clientId}`));
+  expect(run.stderr).toMatch(new RegExp(`← 200 ${endpoint}`));
+  expect(run.stderr).toContain('Signed out of Casdoor');
+}
+
+describe('logout', () => {
+  it('auth-provider entry: ends the session with the id_token as hint and clears the tokens, keeping the entry', async () => {
+    expect((await setup()).code).toBe(0);
+    const before = (await readDoc()).users[0].user['auth-provider'].config;
+    const run = await logout();
+    expect(run.code).toBe(0);
+    expectEndSession(run);
+    expect(run.all).not.toMatch(/eyJ[\w-]{10,}\.eyJ/);
+    expect(run.all).not.toContain(before['refresh-token']);
+    const doc = await readDoc();
+    const cfg = doc.users[0].user['auth-provider'].config;
+    expect(cfg['id-token']).toBeUndefined();
+    expect(cfg['refresh-token']).toBeUndefined();
+    expect(cfg['client-id']).toBe(env.provider.clientId);
+    expect(cfg['idp-issuer-url']).toBe(env.provider.issuer);
+    expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual([CONTEXT()]);
+    expect(doc['current-context']).toBe(CONTEXT());
+    expect(run.stderr).toContain(`casdoor-kubeconfig refresh --context ${CONTEXT()}`);
+  });
+
+  it('exec entry: ends the session and deletes the cached tokens; the kubeconfig stays as it is', async () => {
+    expect((await setup(['--mode', 'exec'])).code).toBe(0);
+    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });
+    expect(existsSync(file)).toBe(true);
+    const text = await fs.readFile(home.kubeconfig, 'utf8');
+    const run = await logout();
+    expect(run.code).toBe(0);
+    expectEndSession(run);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    expect(await fs.readFile(home.kubeconfig, 'utf8')).toBe(text);
+  });
+
+  it('--remove deletes context and user, keeps a cluster another context still uses; a foreign context is refused', async () => {
+    expect((await setup()).code).toBe(0);
+    const doc = await readDoc();
+    doc.users.push({ name: 'robot', user: { token: 'robot-token-value' } });
+    doc.contexts.push({ name: 'robot-ctx', context: { cluster: CLUSTER(), user: 'robot' } });
+    await fs.writeFile(home.kubeconfig, yaml.dump(doc), { mode: 0o600 });
+
+    const run = await logout(['--remove']);
+    expect(run.code).toBe(0);
+    expectEndSession(run);
+    expect(run.stderr).toContain(`Kept cluster ${CLUSTER()}: still used by context robot-ctx`);
+    const after = await readDoc();
+    expect(after.contexts.map((c: { name: string }) => c.name)).toEqual(['robot-ctx']);
+    expect(after.users.map((u: { name: string }) => u.name)).toEqual(['robot']);
+    expect(after.clusters.map((c: { name: string }) => c.name)).toEqual([CLUSTER()]);
+    expect(after['current-context']).toBe('');
+
+    // Removing a context whose user is not ours is refused: logout only handles Casdoor entries.
+    const refused = await logout(['--context', 'robot-ctx', '--remove']);
+    expect(refused.code).toBe(2);
+  });
+
+  it('--remove on the only context takes its cluster along; an unreachable Casdoor is only a warning', async () => {
+    expect((await setup()).code).toBe(0);
+    // Point the entry at a Casdoor that is not there: the local clean-up must still happen.
+    const doc = await readDoc();
+    doc.users[0].user['auth-provider'].config['idp-issuer-url'] = 'https://127.0.0.1:9';
+    await fs.writeFile(home.kubeconfig, yaml.dump(doc), { mode: 0o600 });
+    const run = await logout(['--remove']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/Could not reach Casdoor to sign out \(Connection refused/);
+    const after = await readDoc();
+    expect(after.contexts).toEqual([]);
+    expect(after.users).toEqual([]);
+    expect(after.clusters).toEqual([]);
+  });
+});

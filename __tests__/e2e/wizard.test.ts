@@ -1,0 +1,554 @@
+/**
+ * The setup wizard end to end against the local Casdoor-like provider and API server, two ways:
+ * - through `main([], io)` with a fake terminal (stdin/stderr report isTTY) and keystrokes typed into
+ *   the real inquirer prompts, as a person would;
+ * - through the same flow with scripted answers (src/wizard/scripted.ts), to assert exactly which
+ *   questions were asked.
+ * The kubeconfig written is then used by the real kubectl.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import yaml from 'js-yaml';
+import type { Io } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { Output } from '../../src/cli/output.js';
+import type { SetupFlags } from '../../src/cli/setup.js';
+import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import { createHttpClient } from '../../src/oidc/http.js';
+import type { SetupDeps } from '../../src/usecases/setup.js';
+import { runWizardCommand } from '../../src/wizard/command.js';
+import { DEFAULT, INTERRUPT, scriptedPrompts, type Script, type ScriptedPrompts } from '../../src/wizard/scripted.js';
+import { runCli } from '../helpers/cli.js';
+import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
+import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+
+const itKubectl = requireKubectl() ? it : it.skip;
+const PASSWORD = 'correct-horse';
+const CLIENT_SECRET = 'wizard-test-client-secret-value';
+
+let env: DemoEnvironment;
+let home: TempHome;
+
+beforeAll(async () => {
+  env = await startDemoEnvironment({ provider: { clientSecret: CLIENT_SECRET } });
+});
+afterAll(async () => {
+  await env?.close();
+});
+beforeEach(async () => {
+  await home?.cleanup();
+  home = await makeTempHome();
+  env.provider.resetStats();
+});
+
+const serverHost = (): string => new URL(env.apiserver.url).host;
+const contextName = (user = 'alice'): string => `${user}@${serverHost()}`;
+
+async function readDoc(file = home.kubeconfig): Promise<Record<string, any>> {
+  return yaml.load(await readFile(file, 'utf8')) as Record<string, any>;
+}
+
+// ---- a fake terminal for main(): keystrokes in, screen out ------------------------------------------
+
+interface Terminal {
+  io: Io;
+  /** Waits until `text` appears after what earlier waits consumed, then types `keys`. */
+  answer(text: string | RegExp, keys: string): Promise<void>;
+  waitFor(text: string | RegExp): Promise<void>;
+  screen(): string;
+  stdout(): string;
+}
+
+function fakeTerminal(extraEnv: Record<string, string> = {}): Terminal {
+  const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
+  stdin.isTTY = true;
+  let screen = '';
+  let stdout = '';
+  let consumed = 0;
+  const io: Io = {
+    env: { HOME: home.home, KUBECONFIG: home.kubeconfig, NO_COLOR: '1', ...extraEnv },
+    stdin,
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: Object.assign({ write: (s: string) => (screen += s), isTTY: true }, { columns: 160, rows: 50 }),
+    homeDir: home.home,
+    cwd: home.home,
+    now: () => new Date(),
+  };
+  const plain = (): string => stripVTControlCharacters(screen);
+  const waitFor = async (text: string | RegExp): Promise<void> => {
+    const until = Date.now() + 15_000;
+    for (;;) {
+      const rest = plain().slice(consumed);
+      const m = typeof text === 'string' ? { index: rest.indexOf(text), length: text.length } : ((r) => (r ? { index: r.index, length: r[0].length } : { index: -1, length: 0 }))(text.exec(rest));
+      if (m.index >= 0) {
+        consumed += m.index + m.length;
+        return;
+      }
+      if (Date.now() > until) throw new Error(`timed out waiting for ${String(text)}; screen after the last match:\n${rest}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return {
+    io,
+    waitFor,
+    answer: async (text, keys) => {
+      await waitFor(text);
+      // Let the prompt finish rendering and start listening before the keys arrive.
+      await new Promise((r) => setTimeout(r, 20));
+      stdin.write(keys);
+    },
+    screen: plain,
+    stdout: () => stdout,
+  };
+}
+
+const ENTER = '\r';
+const BACKSPACE = '\x7f';
+const CTRL_C = '\x03';
+
+/** Types the answers of a first run with nothing given: every question of the wizard. */
+async function typeFullSetup(t: Terminal, o: { casdoorUrl?: string; beforeWrite?: () => Promise<void>; write?: string } = {}): Promise<void> {
+  await t.answer('Casdoor URL', `${o.casdoorUrl ?? env.provider.issuer}${ENTER}`);
+  await t.answer("Casdoor's CA certificate file", `${env.caFile}${ENTER}`);
+  await t.answer('Organization', ENTER);
+  await t.answer('Application name', ENTER);
+  await t.answer('Client ID', `${env.provider.clientId}${ENTER}`);
+  await t.answer('Client secret', `${CLIENT_SECRET}${ENTER}`);
+  await t.answer('How do you want to log in?', ENTER);
+  await t.answer('Casdoor username', `alice${ENTER}`);
+  await t.answer('Password for alice', `${PASSWORD}${ENTER}`);
+  await t.answer('Username claim', ENTER);
+  await t.answer('Groups claim', ENTER);
+  await t.answer('API server URL', `${env.apiserver.url}${ENTER}`);
+  await t.answer("How should kubectl check the API server's certificate?", ENTER);
+  await t.answer("API server's CA certificate file", `${env.caFile}${ENTER}`);
+  await t.answer('Use these names?', ENTER);
+  await t.answer('Default namespace', `team-a${ENTER}`);
+  await t.answer('Where should the result go?', ENTER);
+  await t.answer('How should kubectl get your token?', ENTER);
+  await t.waitFor('secrets redacted');
+  await o.beforeWrite?.();
+  await t.answer('Write these changes to', o.write ?? ENTER);
+}
+
+describe('the wizard in a terminal (keystrokes into the real prompts through main)', () => {
+  it('no command in a terminal starts the wizard; it ends with a context kubectl can use', async () => {
+    const t = fakeTerminal();
+    const done = main([], t.io);
+    await typeFullSetup(t);
+    expect(await done).toBe(0);
+    const screen = t.screen();
+    expect(screen).toContain('issuer is');
+    expect(screen).toContain('The API server will see');
+    expect(screen).toMatch(/username\s+alice/);
+    expect(screen).toContain('Done.');
+    expect(screen).toContain('kubectl auth whoami');
+    for (const secret of [PASSWORD, CLIENT_SECRET]) expect(screen + t.stdout()).not.toContain(secret);
+    expect(screen).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
+
+    const doc = await readDoc();
+    expect(doc['current-context']).toBe(contextName());
+    expect(doc.contexts[0].context.namespace).toBe('team-a');
+    expect(doc.users[0].user['auth-provider'].config).toMatchObject({ 'client-secret': CLIENT_SECRET, 'idp-issuer-url': env.provider.issuer });
+    expect((await stat(home.kubeconfig)).mode & 0o777).toBe(0o600);
+    expect(env.provider.stats.passwordGrants).toBe(1);
+
+    const bin = kubectlBinary();
+    if (bin) {
+      const who = await runKubectl(bin, ['auth', 'whoami', '-o', 'json'], { kubeconfig: home.kubeconfig });
+      expect(who.stderr).toBe('');
+      expect(JSON.parse(who.stdout).status.userInfo.username).toBe('alice');
+    }
+  });
+
+  it("a typo'd Casdoor URL: the error is shown and the URL comes back for editing in place", async () => {
+    const t = fakeTerminal();
+    const done = main([], t.io);
+    const good = env.provider.issuer; // https://127.0.0.1:<port>
+    const typo = good.replace(/:(\d+)$/, ':1'); // nothing listens on port 1
+    await t.answer('Casdoor URL', `${typo}${ENTER}`);
+    await t.waitFor('Connection refused by 127.0.0.1:1');
+    // The prompt is back with the typo in the edit buffer: fix the port in place.
+    await t.answer('Casdoor URL', `${BACKSPACE}${good.split(':').pop()}${ENTER}`);
+    await t.answer("Casdoor's CA certificate file", CTRL_C);
+    expect(await done).toBe(130);
+    expect(t.screen()).toContain(`Casdoor URL (e.g. https://door.example.com): ${good}`);
+    expect(existsSync(home.kubeconfig)).toBe(false);
+  });
+
+  it('Ctrl-C at the confirmation: exit 130, the kubeconfig byte for byte unchanged, no lock file', async () => {
+    const before = 'apiVersion: v1\nkind: Config\n# a comment kubectl would drop\nclusters: []\nusers: []\ncontexts: []\ncurrent-context: ""\n';
+    await writeFile(home.kubeconfig, before, { mode: 0o600 });
+    const t = fakeTerminal();
+    const done = main([], t.io);
+    await typeFullSetup(t, { write: CTRL_C });
+    expect(await done).toBe(130);
+    expect(t.screen()).toContain('Interrupted; nothing was written.');
+    expect(await readFile(home.kubeconfig, 'utf8')).toBe(before);
+    expect(existsSync(`${home.kubeconfig}.lock`)).toBe(false);
+  });
+});
+
+// ---- scripted answers: which questions are asked -----------------------------------------------------
+
+const FLAG_DEFAULTS: SetupFlags = {
+  setCurrentContext: true,
+  usernameClaim: 'name',
+  groupsClaim: 'groups',
+  usernamePrefix: '-',
+  mode: 'auth-provider',
+  grant: 'password',
+};
+
+interface ScriptedRun {
+  code: number;
+  prompts: ScriptedPrompts;
+  asked: string[];
+  stderr: string;
+  stdout: string;
+}
+
+/** Runs the wizard like `setup` in a terminal would, with scripted answers instead of keystrokes. */
+async function wizard(
+  script: Script,
+  flags: Partial<SetupFlags> = {},
+  given: string[] = Object.keys(flags),
+  extraDeps: Partial<SetupDeps> = {},
+): Promise<ScriptedRun> {
+  let stderr = '';
+  let stdout = '';
+  const io: Io = {
+    env: { HOME: home.home, KUBECONFIG: home.kubeconfig, NO_COLOR: '1' },
+    stdin: Object.assign(new PassThrough(), { isTTY: true }),
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    homeDir: home.home,
+    cwd: home.home,
+    now: () => new Date(),
+  };
+  const out = new Output(io);
+  const deps: SetupDeps = {
+    out,
+    env: io.env,
+    homeDir: io.homeDir,
+    now: io.now,
+    makeHttp: (caPem) => createHttpClient({ env: {}, ...(caPem ? { caPem } : {}) }),
+    ...extraDeps,
+  };
+  const prompts = scriptedPrompts(script);
+  let code = 0;
+  try {
+    await runWizardCommand({ ...FLAG_DEFAULTS, ...flags }, new Set(given), deps, io, prompts);
+  } catch (err) {
+    const { reportError } = await import('../../src/cli/main.js');
+    code = reportError(err, out, false);
+  }
+  return { code, prompts, asked: prompts.asked.map((q) => q.id), stderr, stdout };
+}
+
+function fullScript(overrides: Script = {}): Script {
+  return {
+    casdoorUrl: env.provider.issuer,
+    casdoorCa: env.caFile,
+    organization: DEFAULT,
+    application: DEFAULT,
+    clientId: env.provider.clientId,
+    clientSecret: CLIENT_SECRET,
+    grant: 'password',
+    username: 'alice',
+    password: PASSWORD,
+    usernameClaim: DEFAULT,
+    groupsClaim: DEFAULT,
+    server: env.apiserver.url,
+    tls: 'file',
+    certificateAuthority: env.caFile,
+    keepNames: true,
+    namespace: DEFAULT,
+    target: 'merge',
+    mode: 'auth-provider',
+    write: true,
+    ...overrides,
+  };
+}
+
+describe('the wizard, scripted', () => {
+  it('asks every question once on a first run, in order', async () => {
+    const run = await wizard(fullScript());
+    expect(run.code).toBe(0);
+    expect(run.asked).toEqual([
+      'casdoorUrl', 'casdoorCa', 'organization', 'application', 'clientId', 'clientSecret', 'grant', 'username', 'password',
+      'usernameClaim', 'groupsClaim', 'server', 'tls', 'certificateAuthority', 'keepNames', 'namespace', 'target', 'mode', 'write',
+    ]);
+    expect(run.prompts.unused()).toEqual([]);
+  });
+
+  it("wrong password: Casdoor's message, then the password is asked again (not a crash)", async () => {
+    const run = await wizard(fullScript({ password: ['battery-staple', PASSWORD] }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('password or code is incorrect');
+    expect(run.asked.filter((id) => id === 'password')).toHaveLength(2);
+    expect(run.asked.filter((id) => id === 'username')).toHaveLength(1);
+    expect(env.provider.stats.passwordGrants).toBe(1);
+    expect(run.stderr).not.toContain('battery-staple');
+  });
+
+  it('unknown user: the username comes back for editing, then the password', async () => {
+    const run = await wizard(fullScript({ username: ['alicia', 'alice'], password: ['x-wrong-1', PASSWORD] }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('does not exist');
+    const second = run.prompts.asked.filter((q) => q.id === 'username')[1];
+    expect(second).toMatchObject({ default: 'alicia', editable: true, answer: 'alice' });
+  });
+
+  it("a typo'd URL is re-asked with the previous value as the default, ready to edit", async () => {
+    const typo = env.provider.issuer.replace(/:(\d+)$/, ':1');
+    const run = await wizard(fullScript({ casdoorUrl: [typo, env.provider.issuer] }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('Connection refused');
+    const urls = run.prompts.asked.filter((q) => q.id === 'casdoorUrl');
+    expect(urls).toHaveLength(2);
+    expect(urls[1]).toMatchObject({ default: typo, editable: true });
+  });
+
+  it('an http URL: explained, and https offered', async () => {
+    const run = await wizard(fullScript({ casdoorUrl: env.provider.issuer.replace('https:', 'http:'), useHttps: true }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('Kubernetes accepts only https issuers');
+    expect(run.asked.slice(0, 2)).toEqual(['casdoorUrl', 'useHttps']);
+    expect((await readDoc()).users[0].user['auth-provider'].config['idp-issuer-url']).toBe(env.provider.issuer);
+  });
+
+  it('a bad namespace or CA path is explained and re-asked', async () => {
+    const run = await wizard(fullScript({ namespace: ['Team_A', 'team-a'], certificateAuthority: [home.path('nope.pem'), env.caFile] }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('no such file');
+    expect(run.prompts.asked.find((q) => q.id === 'namespace')?.error).toMatch(/lowercase/);
+    expect((await readDoc()).contexts[0].context.namespace).toBe('team-a');
+  });
+
+  it('flags given on the command line skip their questions', async () => {
+    const run = await wizard(
+      { organization: DEFAULT, application: DEFAULT, clientSecret: DEFAULT, grant: 'password', password: PASSWORD, usernameClaim: DEFAULT, groupsClaim: DEFAULT, keepNames: true, write: true },
+      {
+        casdoorUrl: env.provider.issuer,
+        casdoorCa: env.caFile,
+        clientId: env.provider.clientId,
+        username: 'alice',
+        server: env.apiserver.url,
+        certificateAuthority: env.caFile,
+        namespace: 'team-b',
+        kubeconfig: home.kubeconfig,
+        mode: 'auth-provider',
+      },
+    );
+    expect(run.code).toBe(0);
+    expect(run.asked).toEqual(['organization', 'application', 'clientSecret', 'grant', 'password', 'usernameClaim', 'groupsClaim', 'keepNames', 'write']);
+    expect((await readDoc()).contexts[0].context.namespace).toBe('team-b');
+  });
+
+  it('re-running offers to renew: select, password, confirm — only the tokens change', async () => {
+    const other = 'apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster: {server: "https://other.example:6443"}\nusers: []\ncontexts:\n- name: other\n  context: {cluster: other, user: nobody}\ncurrent-context: other\n';
+    await writeFile(home.kubeconfig, other, { mode: 0o600 });
+    expect((await wizard(fullScript({ namespace: 'team-a' }))).code).toBe(0);
+    const before = await readDoc();
+    // Someone switched back to another context meanwhile: a renewal must not switch it.
+    before['current-context'] = 'other';
+    await writeFile(home.kubeconfig, yaml.dump(before), { mode: 0o600 });
+    env.provider.resetStats();
+
+    const run = await wizard({ password: PASSWORD });
+    expect(run.code).toBe(0);
+    expect(run.asked).toEqual(['action', 'password', 'write']);
+    const action = run.prompts.asked[0];
+    expect(action?.answer).toBe(`Renew the token for ${contextName()}`);
+    expect(run.stderr).toContain(`Replaced existing entries: user alice@${new URL(env.provider.issuer).host}`);
+    expect(env.provider.stats.passwordGrants).toBe(1);
+
+    const after = await readDoc();
+    const config = (d: Record<string, any>) => d.users.find((u: any) => u.name.startsWith('alice@')).user['auth-provider'].config;
+    // (The id_token may be byte-identical when both logins fall in the same second; the refresh token never is.)
+    expect(config(after)['refresh-token']).not.toBe(config(before)['refresh-token']);
+    expect({ ...config(after), 'id-token': 'x', 'refresh-token': 'y' }).toEqual({ ...config(before), 'id-token': 'x', 'refresh-token': 'y' });
+    expect(after.clusters).toEqual(before.clusters);
+    expect(after.contexts).toEqual(before.contexts);
+    expect(after['current-context']).toBe('other');
+    expect(run.stderr).not.toContain(PASSWORD);
+  });
+
+  itKubectl('a renewed token works with kubectl', async () => {
+    expect((await wizard(fullScript())).code).toBe(0);
+    expect((await wizard({ password: PASSWORD })).code).toBe(0);
+    const who = await runKubectl(kubectlBinary() as string, ['auth', 'whoami', '-o', 'json'], { kubeconfig: home.kubeconfig });
+    expect(who.code).toBe(0);
+    expect(JSON.parse(who.stdout).status.userInfo.username).toBe('alice');
+  });
+
+  it('"Set up a new context" on a re-run goes through the full flow', async () => {
+    expect((await wizard(fullScript())).code).toBe(0);
+    const run = await wizard({ ...fullScript({ username: 'bob', password: 'battery-staple' }), action: 'Set up a new context' });
+    expect(run.code).toBe(0);
+    expect(run.asked[0]).toBe('action');
+    expect(run.asked[1]).toBe('casdoorUrl');
+    const doc = await readDoc();
+    expect(doc.contexts.map((c: { name: string }) => c.name).sort()).toEqual([contextName('alice'), contextName('bob')].sort());
+  });
+
+  it('exec mode: an exec user without tokens, the tokens handed to the cache; a re-run renews without touching the file', async () => {
+    const stored: Array<{ username: string; issuer: string }> = [];
+    const storeTokens: SetupDeps['storeTokens'] = async (input) => {
+      stored.push({ username: input.username, issuer: input.casdoorUrl });
+    };
+    const first = await wizard(fullScript({ mode: 'exec' }), {}, [], { storeTokens });
+    expect(first.code).toBe(0);
+    expect(stored).toEqual([{ username: 'alice', issuer: env.provider.issuer }]);
+    const before = await readFile(home.kubeconfig, 'utf8');
+    const user = (yaml.load(before) as Record<string, any>).users[0].user;
+    expect(user.exec.args.slice(0, 5)).toEqual(['token', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId]);
+    expect(before).not.toContain(CLIENT_SECRET);
+
+    const again = await wizard({ password: PASSWORD }, {}, [], { storeTokens });
+    expect(again.code).toBe(0);
+    expect(again.asked).toEqual(['action', 'password']);
+    expect(stored).toHaveLength(2);
+    expect(await readFile(home.kubeconfig, 'utf8')).toBe(before);
+  });
+
+  it('exec mode cannot be picked when this build has no token store', async () => {
+    const run = await wizard(fullScript({ mode: 'exec' }));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('no enabled choice of "mode"');
+  });
+
+  it('browser login (where this build has it): no username or password question; the username comes from the token', async () => {
+    const { passwordLogin } = await import('../../src/usecases/login.js');
+    const grants: string[] = [];
+    // Stands in for the browser flow (tested on its own): Casdoor's page would sign bob in.
+    const grantLogin: SetupDeps['grantLogin'] = async (session, input) => {
+      grants.push(input.grant ?? 'password');
+      return passwordLogin(session, { clientId: input.clientId }, 'bob', 'battery-staple');
+    };
+    const run = await wizard(fullScript({ grant: 'browser', username: INTERRUPT, password: INTERRUPT }), {}, [], { grantLogin });
+    expect(run.code).toBe(0);
+    expect(grants).toEqual(['browser']);
+    expect(run.asked).not.toContain('username');
+    expect(run.asked).not.toContain('password');
+    expect((await readDoc())['current-context']).toBe(contextName('bob'));
+  });
+
+  it('a standalone file for a teammate: only these entries, 0600, the target untouched', async () => {
+    const file = home.path('for-bob.kubeconfig');
+    const run = await wizard(fullScript({ target: 'standalone', output: file }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('standalone kubeconfig');
+    expect(existsSync(home.kubeconfig)).toBe(false);
+    const doc = await readDoc(file);
+    expect(doc.contexts).toHaveLength(1);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('--dry-run: the preview, then nothing written', async () => {
+    const run = await wizard(fullScript({ write: INTERRUPT }), { dryRun: true });
+    expect(run.code).toBe(0);
+    expect(run.asked).not.toContain('write');
+    expect(run.stderr).toContain('Dry run: nothing was written.');
+    expect(run.stderr).toContain('<redacted>');
+    expect(existsSync(home.kubeconfig)).toBe(false);
+  });
+
+  it('declining the write leaves nothing behind', async () => {
+    const run = await wizard(fullScript({ write: false }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('Nothing was written.');
+    expect(existsSync(home.kubeconfig)).toBe(false);
+  });
+
+  it('skipping TLS verification needs a second yes, after a red warning', async () => {
+    const run = await wizard(fullScript({ tls: ['insecure', 'file'], insecureSkipTlsVerify: false }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('kubectl sends your token to whoever answers');
+    expect(run.asked.filter((id) => id === 'tls')).toHaveLength(2);
+    expect((await readDoc()).clusters[0].cluster['insecure-skip-tls-verify']).toBeUndefined();
+  });
+
+  it("a CA that is not the API server's: said at once, and the choice is asked again", async () => {
+    const { makeTlsMaterial } = await import('../../src/demo/certs.js');
+    const wrong = await makeTlsMaterial();
+    try {
+      const run = await wizard(fullScript({ tls: ['file', 'file'], certificateAuthority: [wrong.caFile, env.caFile] }));
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain('is not signed by that CA');
+    } finally {
+      await wrong.remove();
+    }
+  });
+
+  it('Ctrl-C (scripted) at any question: exit 130 and nothing written', async () => {
+    for (const at of ['casdoorUrl', 'password', 'namespace', 'write']) {
+      const run = await wizard(fullScript({ [at]: INTERRUPT }));
+      expect({ at, code: run.code }).toEqual({ at, code: 130 });
+      expect(existsSync(home.kubeconfig)).toBe(false);
+      expect(existsSync(`${home.kubeconfig}.lock`)).toBe(false);
+    }
+  });
+});
+
+describe('issuer mismatch', () => {
+  let slashed: DemoEnvironment;
+  beforeAll(async () => {
+    slashed = await startDemoEnvironment({ provider: { trailingSlash: true } });
+  });
+  afterAll(async () => {
+    await slashed?.close();
+  });
+
+  it("explains a trailing-slash mismatch and offers Casdoor's issuer", async () => {
+    const bare = slashed.provider.issuer.replace(/\/$/, '');
+    const run = await wizard(
+      fullScript({
+        casdoorUrl: bare,
+        casdoorCa: slashed.caFile,
+        useIssuer: true,
+        clientId: slashed.provider.clientId,
+        clientSecret: DEFAULT,
+        server: slashed.apiserver.url,
+        certificateAuthority: slashed.caFile,
+      }),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('trailing slash');
+    expect(run.asked).toContain('useIssuer');
+    const doc = await readDoc();
+    expect(doc.users[0].user['auth-provider'].config['idp-issuer-url']).toBe(slashed.provider.issuer);
+  });
+});
+
+describe('without a terminal', () => {
+  it('setup without flags fails at once with exit 2, naming the missing flags (in process)', async () => {
+    for (const args of [['setup'], []]) {
+      const started = Date.now();
+      const run = await runCli(args, { home: home.home, env: { KUBECONFIG: home.kubeconfig } });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('missing --casdoor-url, --client-id, --username, --password-stdin (or CASDOOR_PASSWORD), --server');
+      expect(Date.now() - started).toBeLessThan(1000);
+    }
+  });
+
+  it('the real process with a pipe for stdin exits 2 without waiting for input', async () => {
+    const bin = new URL('../../dist/bin.js', import.meta.url).pathname;
+    if (!existsSync(bin)) throw new Error('dist/bin.js is missing: run npm run build first');
+    const started = Date.now();
+    const child = spawn(process.execPath, [bin], { env: { PATH: process.env.PATH ?? '', HOME: home.home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // stdin stays open: a prompt would hang here forever.
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stdin.end();
+    expect(code).toBe(2);
+    expect(stderr).toContain('missing --casdoor-url');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});

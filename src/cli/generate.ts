@@ -1,0 +1,216 @@
+/** `generate`: flags + roster (+ password file) → GenerateInput → usecases/generate. */
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { usageError } from '../errors.js';
+import { createHttpClient } from '../oidc/http.js';
+import { parseCasdoorUrl } from '../oidc/issuer.js';
+import { registerSecret } from '../redact.js';
+import { runGenerate, type GenerateFormat, type GenerateInput } from '../usecases/generate.js';
+import { parsePasswords, parseRoster } from '../usecases/roster.js';
+import type { SetupMode } from '../usecases/setup.js';
+import { readPemFile, secretFrom } from './inputs.js';
+import type { Io } from './io.js';
+import type { CommandContext } from './main.js';
+
+export interface GenerateFlags {
+  roster?: string;
+  outDir?: string;
+  casdoorUrl?: string;
+  clientId?: string;
+  clientSecret?: string;
+  casdoorCa?: string;
+  casdoorCaPath?: string;
+  server?: string;
+  certificateAuthority?: string;
+  insecureSkipTlsVerify?: boolean;
+  cluster?: string;
+  namespace?: string;
+  mode: SetupMode;
+  execCommand?: string;
+  passwords?: string;
+  usernameClaim: string;
+  groupsClaim: string;
+  usernamePrefix: string;
+  groupsPrefix: string;
+  offline?: boolean;
+  output: GenerateFormat;
+}
+
+const EXAMPLES = `
+Roster (YAML or CSV; by extension, else sniffed):
+  # team.yaml                              # team.csv
+  - alice                                  username,namespace,context
+  - username: bob                          alice,team-a,
+    namespace: team-b                      bob,team-b,bob@prod
+    context: bob@prod
+  Fields/columns: username (required), namespace, context, cluster, user (entry names; defaults as in setup).
+  Without a header line, CSV columns are taken in that order.
+
+Passwords (auth-provider mode; the file must not be readable by group or others: chmod 600):
+  alice: correct-horse                     username,password
+  bob: battery-staple                      alice,correct-horse
+
+Examples:
+  # No secrets in the files: each teammate logs in on first kubectl use (exec plugin)
+  casdoor-kubeconfig generate --roster team.yaml --out-dir kubeconfigs \\
+    --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe \\
+    --server https://api.k8s.example.com:6443 --certificate-authority ca.crt
+
+  # Tokens fetched now, one login per teammate (kubectl's oidc auth-provider)
+  casdoor-kubeconfig generate --roster team.csv --out-dir kubeconfigs --mode auth-provider --passwords pw.yaml …
+
+Each file is standalone (its own cluster, user, context and current-context), mode 0600, named
+<username>.kubeconfig (characters other than letters, digits and ._@+- become _), in --out-dir
+(created 0700). A bad row or a failed login does not stop the others; the summary lists every row and
+the exit status is the first failure's (2 for a bad row, 3 for a refused login …).`;
+
+export function registerGenerate(program: Command, ctx: CommandContext): void {
+  program
+    .command('generate')
+    .description('Write one standalone kubeconfig per teammate of a roster (YAML or CSV): exec mode with no secrets by default, or tokens fetched per user with --mode auth-provider --passwords FILE.')
+    .option('--roster <file>', 'the teammates: YAML or CSV (username, optional namespace/context/cluster/user names) (required)')
+    .option('--out-dir <dir>', 'folder for the kubeconfigs, created 0700 if missing (required)')
+    .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only) (required)')
+    .option('--client-id <id>', "the application's Client ID (not its name) (required)")
+    .option('--client-secret <secret>', 'auth-provider mode: stored in each file for kubectl\'s refresh (or env CASDOOR_CLIENT_SECRET)')
+    .option('--casdoor-ca <file>', "CA (PEM) of Casdoor's TLS certificate: trusted here; embedded in auth-provider files, referenced by path in exec files")
+    .option('--casdoor-ca-path <path>', "exec mode: where Casdoor's CA is on the teammates' machines (default: the absolute --casdoor-ca path)")
+    .option('--server <url>', 'Kubernetes API server URL (required)')
+    .option('--certificate-authority <file>', "API server's CA (PEM), embedded as certificate-authority-data")
+    .option('--insecure-skip-tls-verify', "don't verify the API server's certificate (unsafe)")
+    .option('--cluster <name>', 'cluster entry name for rows that give none (default: the API server host)')
+    .option('--namespace <ns>', 'default namespace for rows that give none')
+    .addOption(new Option('--mode <mode>', 'exec: kubectl runs `casdoor-kubeconfig token` (no secrets in the files); auth-provider: tokens in the files (needs --passwords)').choices(['exec', 'auth-provider']).default('exec'))
+    .option('--exec-command <command>', 'exec mode: the command kubectl runs on the teammates\' machines', 'casdoor-kubeconfig')
+    .option('--passwords <file>', 'auth-provider mode: username→password file (YAML or CSV), not readable by group or others')
+    .option('--username-claim <claim>', "the API server's username claim (checked per user in auth-provider mode)", 'name')
+    .option('--groups-claim <claim>', "the API server's groups claim", 'groups')
+    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix ('-' = none, '' = unset)").default('-'))
+    .addOption(new Option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix ('' = none)").default(''))
+    .option('--offline', "exec mode: don't check Casdoor's discovery document first")
+    .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: GenerateFlags) => {
+      const out = ctx.output();
+      const input = await generateInputFromFlags(flags, ctx.io);
+      await runGenerate(input, {
+        out,
+        now: ctx.io.now,
+        makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+        makeOutDir: async (dir) => {
+          try {
+            await mkdir(dir, { recursive: true, mode: 0o700 });
+          } catch (err) {
+            throw usageError(`--out-dir: cannot create ${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`);
+          }
+          if (!(await stat(dir)).isDirectory()) throw usageError(`--out-dir: ${dir} is not a folder.`);
+        },
+        restrictFile: (file) => chmod(file, 0o600),
+      });
+    });
+}
+
+const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+async function readInputFile(flag: string, file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw usageError(`${flag}: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}).`);
+  }
+}
+
+/** Reads the password file, refusing one that group or others can read (it holds every teammate's password). */
+export async function readPasswordsFile(file: string): Promise<Map<string, string>> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw usageError(`--passwords: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}).`);
+  }
+  if (!st.isFile()) throw usageError(`--passwords: ${file} is not a regular file.`);
+  if ((st.mode & 0o077) !== 0) {
+    const who = [(st.mode & 0o070) !== 0 && 'its group', (st.mode & 0o007) !== 0 && 'everyone'].filter(Boolean).join(' and ');
+    throw usageError(
+      `--passwords: ${file} is accessible to ${who} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); it holds passwords, so it is refused.`,
+      `Restrict it first: chmod 600 ${file}`,
+    );
+  }
+  const passwords = parsePasswords(await readInputFile('--passwords', file), file);
+  for (const pw of passwords.values()) registerSecret(pw);
+  return passwords;
+}
+
+/** Turns flags (plus the roster, password and CA files) into a GenerateInput, or a usage error naming what is wrong. */
+export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 'env' | 'cwd'>): Promise<GenerateInput> {
+  const missing = (
+    [
+      ['roster', '--roster'],
+      ['outDir', '--out-dir'],
+      ['casdoorUrl', '--casdoor-url'],
+      ['clientId', '--client-id'],
+      ['server', '--server'],
+    ] as const
+  ).filter(([k]) => !flags[k]).map(([, f]) => f);
+  if (missing.length) throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig generate --help for every flag and the roster format.');
+  if (flags.mode === 'auth-provider' && !flags.passwords) {
+    throw usageError('--mode auth-provider needs --passwords FILE: each file carries tokens from a real login.', 'Or leave --mode at exec: the files then hold no secrets and each teammate logs in on first use.');
+  }
+  if (flags.mode === 'exec' && flags.passwords) {
+    throw usageError('--passwords only applies with --mode auth-provider (exec files carry no tokens).');
+  }
+  if (flags.mode !== 'exec' && flags.casdoorCaPath) throw usageError('--casdoor-ca-path only applies with --mode exec (auth-provider files embed the CA).');
+  if (flags.mode !== 'exec' && flags.offline) throw usageError('--offline only applies with --mode exec (auth-provider mode logs in).');
+  if (flags.certificateAuthority && flags.insecureSkipTlsVerify) throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot both be given.');
+  if (flags.namespace !== undefined && !NAMESPACE_RE.test(flags.namespace)) {
+    throw usageError(`--namespace: "${flags.namespace}" is not a valid namespace name (lowercase letters, digits and '-').`);
+  }
+  if (flags.cluster !== undefined && flags.cluster.trim() === '') throw usageError('--cluster must not be empty.');
+  if (flags.execCommand !== undefined && flags.execCommand.trim() === '') throw usageError('--exec-command must not be empty.');
+  const casdoorUrl = parseCasdoorUrl(flags.casdoorUrl as string);
+  let server: URL;
+  try {
+    server = new URL((flags.server as string).trim());
+  } catch {
+    throw usageError(`--server: "${flags.server}" is not a URL.`, 'Give the API server URL, for example https://api.k8s.example.com:6443');
+  }
+  if (server.protocol !== 'https:' && server.protocol !== 'http:') throw usageError(`--server must be an https URL (got ${flags.server}).`);
+
+  const rosterFile = path.resolve(io.cwd, flags.roster as string);
+  const roster = parseRoster(await readInputFile('--roster', rosterFile), flags.roster as string);
+  const passwords = flags.passwords ? await readPasswordsFile(path.resolve(io.cwd, flags.passwords)) : undefined;
+  const clientSecret = flags.mode === 'auth-provider' ? secretFrom(flags.clientSecret, io.env, 'CASDOOR_CLIENT_SECRET') : undefined;
+  if (flags.mode === 'exec' && flags.clientSecret) throw usageError('--client-secret only applies with --mode auth-provider (exec files carry no secret).');
+  const casdoorCaFile = flags.casdoorCa ? path.resolve(io.cwd, flags.casdoorCa) : undefined;
+  const casdoorCaPem = casdoorCaFile ? await readPemFile('--casdoor-ca', casdoorCaFile) : undefined;
+  const apiCaPem = flags.certificateAuthority ? await readPemFile('--certificate-authority', path.resolve(io.cwd, flags.certificateAuthority)) : undefined;
+  const casdoorCaPath = flags.mode === 'exec' ? flags.casdoorCaPath ?? casdoorCaFile : undefined;
+
+  return {
+    roster,
+    outDir: path.resolve(io.cwd, flags.outDir as string),
+    casdoorUrl,
+    clientId: flags.clientId as string,
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(casdoorCaPem ? { casdoorCaPem } : {}),
+    ...(casdoorCaPath ? { casdoorCaPath } : {}),
+    server: (flags.server as string).trim(),
+    ...(apiCaPem ? { certificateAuthorityData: Buffer.from(apiCaPem).toString('base64') } : {}),
+    insecureSkipTlsVerify: Boolean(flags.insecureSkipTlsVerify),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.cluster ? { cluster: flags.cluster } : {}),
+    mode: flags.mode,
+    ...(flags.mode === 'exec' && flags.execCommand ? { execCommand: flags.execCommand } : {}),
+    ...(passwords ? { passwords } : {}),
+    usernameClaim: flags.usernameClaim,
+    groupsClaim: flags.groupsClaim,
+    ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
+    ...(flags.groupsPrefix !== '' ? { groupsPrefix: flags.groupsPrefix } : {}),
+    offline: Boolean(flags.offline),
+    output: flags.output,
+  };
+}

@@ -1,0 +1,45 @@
+/** `logout`: flags → LogoutInput → usecases/logout. */
+import type { Command } from 'commander';
+import { createHttpClient } from '../oidc/http.js';
+import { runLogout } from '../usecases/logout.js';
+import type { CommandContext } from './main.js';
+
+export interface LogoutFlags {
+  context?: string;
+  kubeconfig?: string;
+  remove?: boolean;
+}
+
+export function registerLogout(program: Command, ctx: CommandContext): void {
+  program
+    .command('logout')
+    .description(
+      "Sign out of Casdoor (end_session_endpoint with id_token_hint), delete the context's cached tokens and clear id-token/refresh-token from an auth-provider entry; with --remove also delete the context, its user and its cluster (each only if no other context uses it).",
+    )
+    .option('--context <name>', 'the context to log out of (default: current-context)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
+    .option('--remove', 'also delete the context, and its user and cluster unless another context uses them')
+    .addHelpText(
+      'after',
+      `
+If Casdoor cannot be reached, the sign-out is skipped with a warning; the local tokens are removed anyway.
+
+Examples:
+  casdoor-kubeconfig logout                                   # the current context; entries stay
+  casdoor-kubeconfig logout --context alice@k8s.example.com:6443 --remove`,
+    )
+    .action(async (flags: LogoutFlags) => {
+      const out = ctx.output();
+      await runLogout(
+        { context: flags.context, kubeconfig: flags.kubeconfig, remove: Boolean(flags.remove) },
+        {
+          out,
+          env: ctx.io.env,
+          homeDir: ctx.io.homeDir,
+          cwd: ctx.io.cwd,
+          now: ctx.io.now,
+          makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+        },
+      );
+    });
+}

@@ -1,0 +1,129 @@
+/**
+ * `token`: flags → TokenInput → usecases/token. kubectl runs this for every command of an exec-mode
+ * context; src/bin.ts answers from a fresh cache before this module is even loaded (src/token/fast.ts),
+ * so everything here runs only when a refresh or a login is due, or for --help.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { usageError } from '../errors.js';
+import { createHttpClient } from '../oidc/http.js';
+import { parseCasdoorUrl } from '../oidc/issuer.js';
+import { makeUrlOpener } from '../oidc/open-browser.js';
+import { promptPassword } from '../token/prompt.js';
+import { GRANTS, runToken, type GrantType, type LoginDeps, type TokenDeps, type TokenInput } from '../usecases/token.js';
+import { readPemFile, secretFrom } from './inputs.js';
+import type { CommandContext } from './main.js';
+import type { Output } from './output.js';
+
+export interface TokenFlags {
+  casdoorUrl?: string;
+  clientId?: string;
+  clientSecret?: string;
+  casdoorCa?: string;
+  grant?: GrantType;
+  username?: string;
+  raw?: boolean;
+  browserCommand?: string;
+  /** commander's --no-browser. */
+  browser?: boolean;
+}
+
+export const GRANT_HELP =
+  'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device)';
+
+export const ENVIRONMENT_HELP = `
+Environment:
+  CASDOOR_PASSWORD              password for --grant password (otherwise asked in a terminal)
+  CASDOOR_CLIENT_SECRET         the application's client secret (not needed by Casdoor for these grants)
+  BROWSER                       command that opens the sign-in URL (like --browser-command)
+  KUBERNETES_EXEC_INFO          set by kubectl; the ExecCredential apiVersion it asks for (v1 or v1beta1)
+  CASDOOR_KUBECONFIG_CACHE_DIR  token cache folder (default ~/.kube/cache/casdoor-kubeconfig)`;
+
+/** The login-related outside world every token-handling command shares: terminal, prompt, browser. */
+export function loginDepsFor(ctx: CommandContext, out: Output, flags: { browserCommand?: string | undefined; browser?: boolean | undefined }): LoginDeps {
+  return {
+    out,
+    now: ctx.io.now,
+    interactive: ctx.io.stdin.isTTY === true,
+    promptPassword: (message) => promptPassword(message, { input: ctx.io.stdin, output: ctx.io.stderr }),
+    openUrl: makeUrlOpener({
+      browserCommand: flags.browserCommand,
+      noBrowser: flags.browser === false,
+      env: ctx.io.env,
+      warn: (text) => out.warn(text),
+    }),
+  };
+}
+
+export function tokenDepsFor(ctx: CommandContext, out: Output, flags: { browserCommand?: string | undefined; browser?: boolean | undefined }): TokenDeps {
+  return {
+    ...loginDepsFor(ctx, out, flags),
+    env: ctx.io.env,
+    homeDir: ctx.io.homeDir,
+    makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+  };
+}
+
+export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.ProcessEnv): Promise<TokenInput> {
+  const missing = [
+    ['--casdoor-url', flags.casdoorUrl],
+    ['--client-id', flags.clientId],
+  ].filter(([, v]) => !v).map(([f]) => f);
+  if (missing.length) throw usageError(`token: missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig token --help.');
+  const grant = flags.grant ?? 'password';
+  if (grant === 'password' && !flags.username) {
+    throw usageError('token: --grant password needs --username.', 'Add --username NAME, or log in with --grant browser or --grant device.');
+  }
+  const casdoorUrl = parseCasdoorUrl(flags.casdoorUrl as string);
+  const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
+  const password = secretFrom(undefined, env, 'CASDOOR_PASSWORD');
+  const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
+  return {
+    casdoorUrl,
+    clientId: flags.clientId as string,
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(casdoorCaPem ? { casdoorCaPem, casdoorCaFile: flags.casdoorCa as string } : {}),
+    grant,
+    ...(flags.username ? { username: flags.username } : {}),
+    ...(password ? { password } : {}),
+    ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
+    ...(flags.browser === false ? { noBrowser: true } : {}),
+  };
+}
+
+export function registerToken(program: Command, ctx: CommandContext): void {
+  program
+    .command('token')
+    .description(
+      'Print an ExecCredential for kubectl (exec credential plugin): the cached id_token, refreshed under a lock when it expires, or a new login when the refresh token is dead. stdout carries only the credential; messages go to stderr.',
+    )
+    .option('--casdoor-url <url>', 'Casdoor origin (the OIDC issuer), exactly as the API server knows it')
+    .option('--client-id <id>', "the application's Client ID")
+    .option('--client-secret <secret>', "the application's Client Secret (or env CASDOOR_CLIENT_SECRET); Casdoor does not need it here")
+    .option('--casdoor-ca <file>', "extra CA (PEM) to trust for Casdoor's TLS")
+    .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
+    .option('--username <name>', 'Casdoor username; part of the cache key (required for --grant password)')
+    .option('--raw', 'print only the id_token (for kubectl --token=… or curl -H "Authorization: Bearer …")')
+    .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
+    .option('--no-browser', 'browser login: only print the URL')
+    .addHelpText(
+      'after',
+      `
+Tokens are cached per issuer + client id + username in ~/.kube/cache/casdoor-kubeconfig/ (folder 0700,
+files 0600) and refreshed 60 s before they expire; see docs/token-lifecycle.md.
+${ENVIRONMENT_HELP}
+
+Examples:
+  # what kubectl runs for a context written by "setup --mode exec":
+  casdoor-kubeconfig token --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe --username alice
+
+  # a bearer token for kubectl or curl:
+  kubectl --token="$(casdoor-kubeconfig token --raw --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe --username alice)" get pods
+  curl -H "Authorization: Bearer $(casdoor-kubeconfig token --raw --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe --grant browser)" https://api.example.com:6443/version`,
+    )
+    .action(async (flags: TokenFlags) => {
+      const out = ctx.output();
+      const input = await tokenInputFromFlags(flags, ctx.io.env);
+      await runToken(input, tokenDepsFor(ctx, out, flags), { raw: Boolean(flags.raw) });
+    });
+}

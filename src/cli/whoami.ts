@@ -1,0 +1,89 @@
+/** `whoami`: flags → WhoamiInput → usecases/whoami (the API server's view of a kubeconfig context). */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { usageError } from '../errors.js';
+import { runExecPlugin } from '../cluster/exec-plugin.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, selfSubjectReview } from '../cluster/review.js';
+import { redact } from '../redact.js';
+import { runWhoami, type WhoamiFormat, type WhoamiInput } from '../usecases/whoami.js';
+import type { CommandContext } from './main.js';
+
+export interface WhoamiFlags {
+  kubeconfig?: string;
+  context?: string;
+  output: WhoamiFormat;
+  usernameClaim: string;
+  groupsClaim: string;
+  usernamePrefix: string;
+  groupsPrefix: string;
+  requestTimeout: string;
+}
+
+const EXAMPLES = `
+Examples:
+  casdoor-kubeconfig whoami                                   # the current context, as kubectl picks it
+  casdoor-kubeconfig whoami --context alice@k8s.example.com:6443 -o json
+  KUBECONFIG=~/team/alice.kubeconfig casdoor-kubeconfig whoami
+
+Notes:
+  Read-only: it never writes a kubeconfig and never refreshes an expired oidc id-token (kubectl does
+  that itself on its next command). An exec user's plugin is run once, as kubectl would run it.
+  On 401 it explains why from the token and the user entry: expiry, issuer (iss vs idp-issuer-url /
+  --casdoor-url), audience (aud vs client-id), and the claims the API server maps (--username-claim,
+  --groups-claim: give the same values as to apiserver-config).
+  Exit codes: 0 authenticated; 7 refused (401/403) or unreachable; 6 kubeconfig problem; 3 the exec
+  plugin failed to produce a token.`;
+
+export function registerWhoami(program: Command, ctx: CommandContext): void {
+  program
+    .command('whoami')
+    .description('Ask the API server who it thinks a kubeconfig context is (SelfSubjectReview): username, groups, extra. On 401, explain why from the token.')
+    .option('--kubeconfig <file>', 'kubeconfig file to read (default: as kubectl picks it: KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'context to check (default: current-context)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--username-claim <claim>', "the API server's --oidc-username-claim (for the 401 diagnosis)", 'name')
+    .option('--groups-claim <claim>', "the API server's --oidc-groups-claim (for the 401 diagnosis)", 'groups')
+    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\")").default('-'))
+    .addOption(new Option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix ('' = none)").default(''))
+    .option('--request-timeout <seconds>', 'give up on the API server after this many seconds', String(DEFAULT_REQUEST_TIMEOUT_MS / 1000))
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: WhoamiFlags) => {
+      const out = ctx.output();
+      const input = whoamiInputFromFlags(flags);
+      await runWhoami(input, {
+        out,
+        env: ctx.io.env,
+        homeDir: ctx.io.homeDir,
+        now: ctx.io.now,
+        stdinIsTTY: Boolean(ctx.io.stdin.isTTY),
+        writeStderr: (text) => ctx.io.stderr.write(redact(text)),
+        review: selfSubjectReview,
+        runExec: runExecPlugin,
+        readFile: (file) => readFile(file, 'utf8'),
+      });
+    });
+}
+
+/** Turns flags into a WhoamiInput, or a usage error naming what is wrong (pure). */
+export function whoamiInputFromFlags(flags: WhoamiFlags): WhoamiInput {
+  const seconds = Number(flags.requestTimeout);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw usageError(`--request-timeout: "${flags.requestTimeout}" is not a positive number of seconds.`);
+  for (const [flag, v] of [['--username-claim', flags.usernameClaim], ['--groups-claim', flags.groupsClaim]] as const) {
+    if (v.trim() === '') throw usageError(`${flag} must not be empty.`);
+  }
+  if (flags.context !== undefined && flags.context.trim() === '') throw usageError('--context must not be empty.');
+  return {
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+    ...(flags.context ? { context: flags.context } : {}),
+    output: flags.output,
+    claims: {
+      usernameClaim: flags.usernameClaim,
+      groupsClaim: flags.groupsClaim,
+      // '' = the API server's flag left unset, as in apiserver-config.
+      ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
+      ...(flags.groupsPrefix !== '' ? { groupsPrefix: flags.groupsPrefix } : {}),
+    },
+    timeoutMs: Math.round(seconds * 1000),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Writing the plugin's cache (the slow path only; reading is in cache.ts for the hot path). Entries are
+ * replaced atomically (temp file in the same 0700 folder, fsync, rename), created 0600, and changed only
+ * under the entry's lock `<entry>.lock` (the kubeconfig layer's lock: O_EXCL create, waits, never deletes
+ * another process's lock), so concurrent kubectl commands cannot lose a rotated refresh token.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { registerCleanup } from '../cleanup.js';
+import { CliError } from '../errors.js';
+import { acquireLock, lockPathOf, type HeldLock } from '../kubeconfig/lock.js';
+import { errnoOf } from '../kubeconfig/io.js';
+import type { CacheEntry, CacheKey } from './cache.js';
+
+export const CACHE_DIR_MODE = 0o700;
+export const CACHE_FILE_MODE = 0o600;
+/**
+ * How long a token run waits for another one holding the same entry (a refresh takes well under a
+ * second; an interactive login in another terminal may take longer, and then this run gives up).
+ */
+export const CACHE_LOCK_WAIT_MS = 60_000;
+
+function cacheError(err: unknown, doing: string, file: string): CliError {
+  if (err instanceof CliError) return err;
+  const code = errnoOf(err);
+  return new CliError('kubeconfig', `cannot ${doing} ${file}${code ? ` (${code})` : ''}.`, {
+    hint: 'Check the permissions of ~/.kube/cache/casdoor-kubeconfig (or CASDOOR_KUBECONFIG_CACHE_DIR).',
+    cause: err,
+  });
+}
+
+/** Creates the cache folder 0700, and tightens an existing one that others can read. */
+export async function ensureCacheDir(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: CACHE_DIR_MODE });
+    const st = await fs.stat(dir);
+    if ((st.mode & 0o077) !== 0) await fs.chmod(dir, CACHE_DIR_MODE);
+  } catch (err) {
+    throw cacheError(err, 'create the token cache folder', dir);
+  }
+}
+
+/** Atomic replace: readers (the hot path) see the old entry or the new one, never half a file. */
+export async function writeCacheEntry(file: string, entry: CacheEntry): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const unregister = registerCleanup(() => {
+    if (existsSync(tmp)) unlinkSync(tmp);
+  });
+  try {
+    const handle = await fs.open(tmp, 'wx', CACHE_FILE_MODE);
+    try {
+      await handle.writeFile(`${JSON.stringify(entry)}\n`, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.unlink(tmp).catch(() => undefined);
+    throw cacheError(err, 'write the token cache entry', file);
+  } finally {
+    unregister();
+  }
+}
+
+/** Returns whether an entry was there. */
+export async function deleteCacheEntry(file: string): Promise<boolean> {
+  try {
+    await fs.unlink(file);
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return false;
+    throw cacheError(err, 'delete the token cache entry', file);
+  }
+}
+
+/** Runs `fn` holding the entry's lock; a lock that stays taken becomes a token-cache message, not a kubeconfig one. */
+export async function withCacheLock<T>(file: string, key: CacheKey, waitMs: number, fn: () => Promise<T>): Promise<T> {
+  let lock: HeldLock;
+  try {
+    lock = await acquireLock(file, waitMs);
+  } catch (err) {
+    const lockPath = lockPathOf(file);
+    const who = `${key.username || '(any user)'} at ${key.issuer}`;
+    if (existsSync(lockPath)) {
+      throw new CliError('kubeconfig', `the token cache entry of ${who} is locked: ${lockPath} has existed for ${Math.round(waitMs / 1000)} s or more.`, {
+        hint: `Another casdoor-kubeconfig is refreshing or logging in for this entry (finish that login). If none is running, delete ${lockPath}.`,
+        cause: err,
+      });
+    }
+    throw new CliError('kubeconfig', `cannot lock the token cache entry ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      hint: 'Check the permissions of ~/.kube/cache/casdoor-kubeconfig (or CASDOOR_KUBECONFIG_CACHE_DIR).',
+      cause: err,
+    });
+  }
+  try {
+    return await fn();
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}

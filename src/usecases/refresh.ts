@@ -1,0 +1,267 @@
+/**
+ * `refresh`: new tokens for a context's user, in place.
+ * - `auth-provider: oidc` entry (written by setup or by hand): refresh with its refresh token against
+ *   its idp-issuer-url (client-id, client-secret and idp-certificate-authority(-data) from the entry),
+ *   verify the new id_token, and write id-token/refresh-token through the kubeconfig store (lock,
+ *   backup, atomic write), keeping every other key of the entry and of the file.
+ * - exec entry running `casdoor-kubeconfig token …`: refresh its token cache entry.
+ * A dead refresh token (refused, or absent) falls back to a new login.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, usageError } from '../errors.js';
+import { applyKubeconfigChange } from '../kubeconfig/store.js';
+import type { NamedContext, NamedUser } from '../kubeconfig/model.js';
+import type { Found, MergedView } from '../kubeconfig/view.js';
+import { loadMergedView } from '../kubeconfig/view.js';
+import { registerSecret } from '../redact.js';
+import { TOKEN_OPTIONS } from '../token/fast.js';
+import { describeExpiry } from './setup.js';
+import { openSession, refreshLogin, type VerifiedLogin } from './login.js';
+import { GRANTS, loginWithGrant, obtainToken, usernameOf, type GrantType, type TokenDeps, type TokenInput } from './token.js';
+
+// ---- Which entry, and what kind ----------------------------------------------------------------------
+
+export interface AuthProviderAuth {
+  kind: 'auth-provider';
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  idToken?: string;
+  refreshToken?: string;
+  /** PEM text from idp-certificate-authority-data or idp-certificate-authority. */
+  caPem?: string;
+  config: Record<string, string>;
+}
+
+export interface ExecAuth {
+  kind: 'exec';
+  /** The `token` arguments of the entry, as a TokenInput (CA read, no password). */
+  token: TokenInput;
+}
+
+export interface ResolvedEntry {
+  contextName: string;
+  context: Found<NamedContext>;
+  userName: string;
+  user: Found<NamedUser>;
+  clusterName?: string;
+  auth: AuthProviderAuth | ExecAuth;
+}
+
+/** Where in the file a key lives, for messages: users[alice].user.auth-provider.config.client-id. */
+const at = (user: string, key: string): string => `users[${user}].user.${key}`;
+
+async function readCa(file: string, what: string, cwd: string): Promise<string> {
+  // kubectl resolves idp-certificate-authority (and the plugin its --casdoor-ca) against the working directory.
+  const full = path.resolve(cwd, file);
+  try {
+    return await readFile(full, 'utf8');
+  } catch (err) {
+    throw new CliError('kubeconfig', `${what}: cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+}
+
+/** Parses an exec entry's args when it runs our `token`; undefined when it is someone else's plugin. */
+export function tokenArgsOf(args: readonly unknown[] | undefined): Record<string, string | boolean | undefined> | undefined {
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) return undefined;
+  const i = args.indexOf('token');
+  if (i < 0) return undefined;
+  try {
+    const { values } = parseArgs({ args: args.slice(i + 1) as string[], options: TOKEN_OPTIONS, strict: true, allowPositionals: false });
+    return values['casdoor-url'] && values['client-id'] ? (values as Record<string, string | boolean | undefined>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function resolveEntry(view: MergedView, contextFlag: string | undefined, cwd: string): Promise<ResolvedEntry> {
+  const files = view.files.map((f) => f.file).join(', ') || view.chain.files.join(', ');
+  const contextName = contextFlag ?? view.currentContext;
+  if (!contextName) throw usageError(`no context given and no current-context is set in ${files}.`, 'Pass --context NAME (kubectl config get-contexts lists them).');
+  const context = view.findContext(contextName);
+  if (!context) throw usageError(`context "${contextName}" is not defined in ${files}.`, 'kubectl config get-contexts lists the contexts.');
+  const userName = context.entry.context?.user;
+  if (!userName) throw new CliError('kubeconfig', `contexts[${contextName}].context.user is missing in ${context.file}.`);
+  const user = view.findUser(userName);
+  if (!user) throw new CliError('kubeconfig', `context "${contextName}" names user "${userName}", which is not defined in ${files}.`);
+  const clusterName = context.entry.context?.cluster;
+  const base = { contextName, context, userName, user, ...(clusterName ? { clusterName } : {}) };
+  const info = user.entry.user ?? {};
+  const ap = info['auth-provider'];
+  if (ap && ap.name === 'oidc') {
+    const config = { ...(ap.config ?? {}) };
+    for (const key of ['idp-issuer-url', 'client-id'] as const) {
+      if (!config[key]) throw new CliError('kubeconfig', `${at(userName, `auth-provider.config.${key}`)} is missing in ${user.file}.`);
+    }
+    for (const key of ['client-secret', 'id-token', 'refresh-token']) registerSecret(config[key]);
+    let caPem: string | undefined;
+    if (config['idp-certificate-authority-data']) {
+      caPem = Buffer.from(config['idp-certificate-authority-data'], 'base64').toString('utf8');
+      if (!caPem.includes('-----BEGIN CERTIFICATE-----')) {
+        throw new CliError('kubeconfig', `${at(userName, 'auth-provider.config.idp-certificate-authority-data')} is not base64 of a PEM certificate.`);
+      }
+    } else if (config['idp-certificate-authority']) {
+      caPem = await readCa(config['idp-certificate-authority'], at(userName, 'auth-provider.config.idp-certificate-authority'), cwd);
+    }
+    return {
+      ...base,
+      auth: {
+        kind: 'auth-provider',
+        issuer: config['idp-issuer-url'] as string,
+        clientId: config['client-id'] as string,
+        ...(config['client-secret'] ? { clientSecret: config['client-secret'] } : {}),
+        ...(config['id-token'] ? { idToken: config['id-token'] } : {}),
+        ...(config['refresh-token'] ? { refreshToken: config['refresh-token'] } : {}),
+        ...(caPem ? { caPem } : {}),
+        config,
+      },
+    };
+  }
+  const values = tokenArgsOf(info.exec?.args);
+  if (info.exec && values) {
+    const caFile = typeof values['casdoor-ca'] === 'string' ? path.resolve(cwd, values['casdoor-ca']) : undefined;
+    const grant = values.grant as string | undefined;
+    if (grant !== undefined && !(GRANTS as readonly string[]).includes(grant)) {
+      throw new CliError('kubeconfig', `${at(userName, 'exec.args')}: --grant ${grant} is not one of ${GRANTS.join(', ')}.`);
+    }
+    const clientSecret = typeof values['client-secret'] === 'string' ? values['client-secret'] : undefined;
+    registerSecret(clientSecret);
+    return {
+      ...base,
+      auth: {
+        kind: 'exec',
+        token: {
+          casdoorUrl: values['casdoor-url'] as string,
+          clientId: values['client-id'] as string,
+          ...(clientSecret ? { clientSecret } : {}),
+          ...(caFile ? { casdoorCaFile: caFile, casdoorCaPem: await readCa(caFile, at(userName, 'exec.args --casdoor-ca'), cwd) } : {}),
+          grant: (grant as GrantType | undefined) ?? 'password',
+          ...(typeof values.username === 'string' ? { username: values.username } : {}),
+          ...(typeof values['browser-command'] === 'string' ? { browserCommand: values['browser-command'] } : {}),
+          ...(values['no-browser'] === true ? { noBrowser: true } : {}),
+        },
+      },
+    };
+  }
+  throw usageError(
+    `user "${userName}" of context "${contextName}" is neither an oidc auth-provider nor a "casdoor-kubeconfig token" exec entry.`,
+    'casdoor-kubeconfig manages users written by its setup command (or hand-written auth-provider: oidc users).',
+  );
+}
+
+/** The claims of a JWT, unverified: only to suggest a username for a new login. */
+export function unverifiedClaims(token: string | undefined): Record<string, unknown> {
+  const part = token?.split('.')[1];
+  if (!part) return {};
+  try {
+    const v = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+// ---- refresh -----------------------------------------------------------------------------------------
+
+export interface RefreshInput {
+  context?: string | undefined;
+  kubeconfig?: string | undefined;
+  /** For a new login when the refresh token is dead (default: the username in the old token / the entry). */
+  username?: string | undefined;
+  /** How to log in when the refresh token is dead (default: the exec entry's --grant, else password). */
+  grant?: GrantType | undefined;
+  password?: string | undefined;
+  browserCommand?: string | undefined;
+  noBrowser?: boolean | undefined;
+}
+
+export interface RefreshDeps extends TokenDeps {
+  cwd: string;
+}
+
+export interface RefreshResult {
+  contextName: string;
+  userName: string;
+  kind: 'auth-provider' | 'exec';
+  how: 'refresh' | 'login' | 'cache';
+  expiresAt: number;
+  file: string;
+}
+
+export async function runRefresh(input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
+  const view = await loadMergedView({ kubeconfigFlag: input.kubeconfig, env: deps.env, homeDir: deps.homeDir });
+  const entry = await resolveEntry(view, input.context, deps.cwd);
+  const result = entry.auth.kind === 'exec' ? await refreshExec(entry, entry.auth, input, deps) : await refreshAuthProvider(entry, entry.auth, input, deps);
+  const verb = result.how === 'login' ? 'Logged in again for' : result.how === 'cache' ? 'Another process had just refreshed' : 'Refreshed the tokens of';
+  deps.out.step(`${verb} user ${entry.userName} (context ${entry.contextName}) in ${result.file}; the id_token expires ${describeExpiry(new Date(result.expiresAt * 1000), deps.now())}.`);
+  return result;
+}
+
+async function refreshExec(entry: ResolvedEntry, auth: ExecAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
+  const token: TokenInput = {
+    ...auth.token,
+    ...(input.grant ? { grant: input.grant } : {}),
+    ...(input.password ? { password: input.password } : {}),
+    ...(input.browserCommand ? { browserCommand: input.browserCommand } : {}),
+    ...(input.noBrowser ? { noBrowser: true } : {}),
+  };
+  const got = await obtainToken(token, deps, { forceRefresh: true });
+  return { contextName: entry.contextName, userName: entry.userName, kind: 'exec', how: got.source, expiresAt: got.entry.expiresAt, file: got.file };
+}
+
+async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
+  const client = { clientId: auth.clientId, ...(auth.clientSecret ? { clientSecret: auth.clientSecret } : {}) };
+  const http = deps.makeHttp(auth.caPem);
+  let login: VerifiedLogin | undefined;
+  let how: 'refresh' | 'login' = 'refresh';
+  try {
+    const session = await openSession(http, auth.issuer);
+    let reason = 'the entry has no refresh token';
+    if (auth.refreshToken) {
+      try {
+        login = await refreshLogin(session, client, auth.refreshToken, deps.now());
+      } catch (err) {
+        if (!(err instanceof CliError) || err.code !== 'login') throw err;
+        reason = `the refresh token was refused: ${err.message.replace(/\.$/, '')}`;
+      }
+    }
+    if (!login) {
+      how = 'login';
+      const grant = input.grant ?? 'password';
+      const username = input.username ?? usernameOf(unverifiedClaims(auth.idToken));
+      if (deps.interactive && grant === 'password' && !username) {
+        throw usageError(`cannot refresh user ${entry.userName} (${reason}) and its token names no user to log in as.`, 'Pass --username NAME (or --grant browser / --grant device).');
+      }
+      const canLogin = deps.interactive
+        ? grant !== 'password' || Boolean(username)
+        : grant === 'password'
+          ? Boolean(input.password && username)
+          : grant === 'browser' && !input.noBrowser && Boolean(input.browserCommand || deps.env.BROWSER);
+      if (!canLogin) {
+        throw new CliError(
+          'login',
+          `cannot refresh user ${entry.userName} (${reason}) and cannot log in without a terminal: set CASDOOR_PASSWORD and pass --username, or run "casdoor-kubeconfig refresh --context ${entry.contextName}" in a terminal.`,
+        );
+      }
+      deps.out.info(`Logging in again (${reason}).`);
+      login = await loginWithGrant(session, client, { grant, username, password: input.password }, deps);
+    }
+  } finally {
+    await http.close();
+  }
+  const config: Record<string, string> = { ...auth.config, 'id-token': login.tokens.idToken };
+  if (login.tokens.refreshToken) config['refresh-token'] = login.tokens.refreshToken;
+  else if (how === 'login') delete config['refresh-token'];
+  const user = entry.user.entry;
+  const ap = user.user['auth-provider'] ?? { name: 'oidc' };
+  const written = await applyKubeconfigChange({
+    kubeconfigFlag: input.kubeconfig,
+    env: deps.env,
+    homeDir: deps.homeDir,
+    entries: { user: { ...user, user: { ...user.user, 'auth-provider': { ...ap, config } } } },
+  });
+  const exp = login.verified.claims.exp as number;
+  return { contextName: entry.contextName, userName: entry.userName, kind: 'auth-provider', how, expiresAt: exp, file: written.files[0]?.file ?? entry.user.file };
+}

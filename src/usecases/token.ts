@@ -1,0 +1,297 @@
+/**
+ * `token`: a valid id_token for kubectl's exec plugin, from the cache, a refresh, or a new login.
+ *
+ * The order of things is what makes concurrent kubectl commands safe: a fresh cached token is used
+ * without any lock; otherwise the entry's lock is taken and the cache is READ AGAIN under it, so when
+ * N commands find the token expiring at once, the first refreshes (Casdoor rotates the refresh token:
+ * the old one dies at once) and the N-1 others find its fresh token and never present the dead one.
+ *
+ * Also here: `loginWithGrant`, the one dispatcher over password / browser / device logins that setup,
+ * refresh and token share. Knows nothing of argv; prompts and the browser come in through deps.
+ */
+import { CliError, usageError } from '../errors.js';
+import type { Output } from '../cli/output.js';
+import { registerSecret } from '../redact.js';
+import { browserLogin, checkNonce } from '../oidc/browser-login.js';
+import { deviceLogin } from '../oidc/device-login.js';
+import type { ClientCredentials } from '../oidc/grants.js';
+import type { HttpClient } from '../oidc/http.js';
+import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheEntry, type CacheKey } from '../token/cache.js';
+import { execCredential, parseExecInfo } from '../token/exec-credential.js';
+import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
+import { tokenArgs } from './entries.js';
+import { openSession, passwordLogin, refreshLogin, verifyTokens, type Session, type VerifiedLogin } from './login.js';
+
+export const GRANTS = ['password', 'browser', 'device'] as const;
+export type GrantType = (typeof GRANTS)[number];
+
+/** A token that expires within this many seconds is not served when a refresh fails for network reasons. */
+const MIN_STALE_SERVE_SECONDS = 10;
+
+// ---- Logging in with any grant ---------------------------------------------------------------------
+
+export interface LoginRequest {
+  grant: GrantType;
+  username?: string | undefined;
+  /** Password grant: from CASDOOR_PASSWORD / --password-stdin; asked for when absent and a terminal is there. */
+  password?: string | undefined;
+}
+
+export interface LoginDeps {
+  out: Output;
+  now: () => Date;
+  /** A person is at a terminal (stdin is a TTY): prompts and browser/device logins may run. */
+  interactive: boolean;
+  promptPassword?: (message: string) => Promise<string>;
+  /** Opens the browser login URL (the URL is printed as well). */
+  openUrl: (url: string) => Promise<void>;
+  browserTimeoutMs?: number;
+  /** Device-flow polling delay (tests). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The username a token names: Casdoor's `name` (JWT format) or `preferred_username` (JWT-Standard). */
+export function usernameOf(claims: Record<string, unknown>): string | undefined {
+  for (const key of ['preferred_username', 'name'] as const) {
+    const v = claims[key];
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return undefined;
+}
+
+/** A browser or device login may sign in as anyone: tokens for bob must not land in alice's entry. */
+export function checkSameUser(claims: Record<string, unknown>, username: string | undefined): void {
+  if (!username) return;
+  const names = ['preferred_username', 'name', 'email'].map((k) => claims[k]).filter((v): v is string => typeof v === 'string' && v !== '');
+  if (names.length === 0 || names.includes(username)) return;
+  throw new CliError('login', `You signed in to Casdoor as ${usernameOf(claims) ?? names[0]}, but this login is for ${username}; nothing was stored.`, {
+    hint: `Sign out of Casdoor in the browser and sign in as ${username}, or use an entry made for the other user.`,
+  });
+}
+
+export async function loginWithGrant(session: Session, client: ClientCredentials, request: LoginRequest, deps: LoginDeps): Promise<VerifiedLogin> {
+  const now = deps.now();
+  switch (request.grant) {
+    case 'password': {
+      if (!request.username) throw usageError('--grant password needs --username.');
+      let password = request.password;
+      if (!password) {
+        if (!deps.interactive || !deps.promptPassword) {
+          throw new CliError('login', `no password for ${request.username}: set CASDOOR_PASSWORD, or run the command in a terminal to be asked.`);
+        }
+        password = await deps.promptPassword(`Casdoor password for ${request.username} (${session.meta.issuer})`);
+        registerSecret(password);
+      }
+      return passwordLogin(session, client, request.username, password, now);
+    }
+    case 'browser': {
+      const code = await browserLogin({
+        http: session.http,
+        meta: session.meta,
+        client,
+        openUrl: deps.openUrl,
+        notify: (text) => deps.out.info(text),
+        ...(deps.browserTimeoutMs !== undefined ? { timeoutMs: deps.browserTimeoutMs } : {}),
+      });
+      const verified = await verifyTokens(session, client, code.tokens, deps.now());
+      checkNonce(verified.verified.claims, code.nonce);
+      checkSameUser(verified.verified.claims, request.username);
+      return verified;
+    }
+    case 'device': {
+      const tokens = await deviceLogin({
+        http: session.http,
+        meta: session.meta,
+        client,
+        notify: (text) => deps.out.info(text),
+        ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      });
+      const verified = await verifyTokens(session, client, tokens, deps.now());
+      checkSameUser(verified.verified.claims, request.username);
+      return verified;
+    }
+  }
+}
+
+// ---- The cache entry ---------------------------------------------------------------------------------
+
+export function cacheEntryOf(key: CacheKey, login: VerifiedLogin, previousRefreshToken?: string): CacheEntry {
+  const exp = login.verified.claims.exp;
+  if (typeof exp !== 'number') throw new CliError('verify', 'The id_token has no "exp" claim; Kubernetes requires one.');
+  // A server that does not rotate may answer a refresh without a new refresh token: the old one still works.
+  const refreshToken = login.tokens.refreshToken ?? previousRefreshToken;
+  return { ...key, idToken: login.tokens.idToken, ...(refreshToken ? { refreshToken } : {}), expiresAt: exp };
+}
+
+export interface CacheLocation {
+  homeDir: string;
+  env: NodeJS.ProcessEnv;
+  lockWaitMs?: number;
+}
+
+export function cacheFileOf(key: CacheKey, where: Pick<CacheLocation, 'homeDir' | 'env'>): string {
+  return cacheFile(cacheDir(where.homeDir, where.env), key);
+}
+
+/** setup --mode exec: puts freshly verified tokens where `token` will find them. */
+export async function storeLogin(key: CacheKey, login: VerifiedLogin, where: CacheLocation): Promise<string> {
+  const dir = cacheDir(where.homeDir, where.env);
+  const file = cacheFile(dir, key);
+  await ensureCacheDir(dir);
+  await withCacheLock(file, key, where.lockWaitMs ?? CACHE_LOCK_WAIT_MS, () => writeCacheEntry(file, cacheEntryOf(key, login)));
+  return file;
+}
+
+// ---- token -------------------------------------------------------------------------------------------
+
+export interface TokenInput {
+  casdoorUrl: string;
+  clientId: string;
+  clientSecret?: string;
+  /** PEM text of --casdoor-ca. */
+  casdoorCaPem?: string;
+  /** --casdoor-ca as given: repeated in the "run this" advice. */
+  casdoorCaFile?: string;
+  grant: GrantType;
+  /** Part of the cache key ('' when not given, as in the fast path). */
+  username?: string;
+  password?: string;
+  browserCommand?: string;
+  noBrowser?: boolean;
+}
+
+export interface TokenDeps extends LoginDeps, CacheLocation {
+  makeHttp: (caPem?: string) => HttpClient;
+}
+
+export type TokenSource = 'cache' | 'refresh' | 'login';
+
+export interface ObtainedToken {
+  entry: CacheEntry;
+  source: TokenSource;
+  file: string;
+}
+
+export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'username'>): CacheKey {
+  return { issuer: input.casdoorUrl, clientId: input.clientId, username: input.username ?? '' };
+}
+
+export function clientOfToken(input: Pick<TokenInput, 'clientId' | 'clientSecret'>): ClientCredentials {
+  return { clientId: input.clientId, ...(input.clientSecret ? { clientSecret: input.clientSecret } : {}) };
+}
+
+/** The command that logs this entry in, for messages (it is exactly what the exec entry runs). */
+export function loginCommand(input: TokenInput): string {
+  const args = tokenArgs({
+    issuer: input.casdoorUrl,
+    clientId: input.clientId,
+    ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
+    ...(input.grant !== 'password' ? { grant: input.grant } : {}),
+    ...(input.username ? { username: input.username } : {}),
+  });
+  return ['casdoor-kubeconfig', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
+}
+
+/** Why a login cannot run here, or undefined when it can. */
+function loginBlocker(input: TokenInput, deps: TokenDeps): string | undefined {
+  if (deps.interactive) return undefined;
+  switch (input.grant) {
+    case 'password':
+      return input.password ? undefined : 'or set CASDOOR_PASSWORD';
+    case 'browser':
+      // Without a terminal a browser login is still possible when the user named how to open the browser.
+      return !input.noBrowser && (input.browserCommand || deps.env.BROWSER) ? undefined : 'or pass --browser-command';
+    case 'device':
+      return '';
+  }
+}
+
+function notLoggedIn(input: TokenInput, reason: string, alternative: string): CliError {
+  const who = `${input.username ? `${input.username} at ` : ''}${input.casdoorUrl}`;
+  // One line, on purpose: kubectl shows the plugin's stderr as is.
+  return new CliError('login', `not logged in to Casdoor as ${who} (${reason}) and no terminal to log in: run "${loginCommand(input)}" in a terminal${alternative ? `, ${alternative}` : ''}.`);
+}
+
+function isStillUsable(entry: CacheEntry, nowMs: number): boolean {
+  return entry.expiresAt - MIN_STALE_SERVE_SECONDS > nowMs / 1000;
+}
+
+/**
+ * A valid id_token for this issuer + client + username. `forceRefresh` (the refresh command) refreshes
+ * even a fresh token, unless another process refreshed it while this one waited for the lock.
+ */
+export async function obtainToken(input: TokenInput, deps: TokenDeps, options: { forceRefresh?: boolean } = {}): Promise<ObtainedToken> {
+  const key = keyOf(input);
+  const dir = cacheDir(deps.homeDir, deps.env);
+  const file = cacheFile(dir, key);
+  const seen = readCacheEntry(file, key);
+  if (seen && !options.forceRefresh && isFresh(seen, deps.now().getTime())) {
+    deps.out.verbose(`token: cached until ${new Date(seen.expiresAt * 1000).toISOString()} (${file})`);
+    return { entry: seen, source: 'cache', file };
+  }
+  await ensureCacheDir(dir);
+  return withCacheLock(file, key, deps.lockWaitMs ?? CACHE_LOCK_WAIT_MS, async () => {
+    // Re-read under the lock: another process may have refreshed (and rotated the refresh token) meanwhile.
+    const entry = readCacheEntry(file, key);
+    if (entry?.refreshToken) registerSecret(entry.refreshToken);
+    const changedMeanwhile = entry !== undefined && entry.idToken !== seen?.idToken;
+    if (entry && isFresh(entry, deps.now().getTime()) && (!options.forceRefresh || changedMeanwhile)) {
+      deps.out.verbose('token: another process refreshed the token meanwhile');
+      return { entry, source: 'cache' as const, file };
+    }
+    const client = clientOfToken(input);
+    const http = deps.makeHttp(input.casdoorCaPem);
+    try {
+      let session: Session | undefined;
+      const connect = async (): Promise<Session> => (session ??= await openSession(http, input.casdoorUrl));
+      let reason = entry ? 'the cached token has expired and there is no refresh token' : 'no cached token';
+      if (entry?.refreshToken) {
+        try {
+          deps.out.verbose(`token: refreshing (${file})`);
+          const refreshed = await refreshLogin(await connect(), client, entry.refreshToken, deps.now());
+          const next = cacheEntryOf(key, refreshed, entry.refreshToken);
+          await writeCacheEntry(file, next);
+          return { entry: next, source: 'refresh' as const, file };
+        } catch (err) {
+          if (!(err instanceof CliError) || err.code !== 'login') {
+            // Casdoor unreachable: a token that is still valid for a while is better than failing kubectl.
+            if (!options.forceRefresh && isStillUsable(entry, deps.now().getTime())) {
+              deps.out.warn(`Could not refresh the Casdoor token (${err instanceof Error ? err.message : String(err)}); using the cached one until it expires.`);
+              return { entry, source: 'cache' as const, file };
+            }
+            throw err;
+          }
+          reason = `the refresh token was refused: ${err.message.replace(/\.$/, '')}`;
+          deps.out.verbose(`token: ${reason}`);
+        }
+      }
+      const blocker = loginBlocker(input, deps);
+      if (blocker !== undefined) {
+        // The refresh token is dead: forget it, so later runs do not present it again.
+        if (entry) await deleteCacheEntry(file);
+        throw notLoggedIn(input, reason, blocker);
+      }
+      if (entry) deps.out.info(`Logging in to Casdoor again (${reason}).`);
+      const login = await loginWithGrant(await connect(), client, { grant: input.grant, username: input.username, password: input.password }, deps);
+      const next = cacheEntryOf(key, login);
+      await writeCacheEntry(file, next);
+      deps.out.step(`Logged in to ${input.casdoorUrl}${input.username ? ` as ${input.username}` : ''}; the token is cached until ${new Date(next.expiresAt * 1000).toISOString()}.`);
+      return { entry: next, source: 'login' as const, file };
+    } finally {
+      await http.close();
+    }
+  });
+}
+
+/** What `token` prints: the ExecCredential in the apiVersion kubectl asked for, or the bare id_token. */
+export function renderToken(entry: CacheEntry, options: { raw?: boolean; execInfo?: string | undefined }): string {
+  if (options.raw) return `${entry.idToken}\n`;
+  return execCredential(parseExecInfo(options.execInfo).apiVersion, entry.idToken, entry.expiresAt);
+}
+
+export async function runToken(input: TokenInput, deps: TokenDeps, options: { raw?: boolean }): Promise<ObtainedToken> {
+  const got = await obtainToken(input, deps);
+  // stdout carries the credential alone; it is a secret, so it bypasses redaction on purpose.
+  deps.out.data(renderToken(got.entry, { raw: Boolean(options.raw), execInfo: deps.env.KUBERNETES_EXEC_INFO }), { raw: true });
+  return got;
+}
