@@ -323,7 +323,6 @@ async function credentialOf(resolved: ResolvedContext, input: WhoamiInput, deps:
         ...(resolved.cluster['certificate-authority-data'] ? { 'certificate-authority-data': resolved.cluster['certificate-authority-data'] } : {}),
         ...(resolved.cluster['insecure-skip-tls-verify'] ? { 'insecure-skip-tls-verify': true } : {}),
       },
-      ...(input.timeoutMs ? { timeoutMs: Math.max(input.timeoutMs, 60_000) } : {}),
     });
     return {
       kind,
