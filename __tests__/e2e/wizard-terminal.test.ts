@@ -213,7 +213,7 @@ describe('the wizard in a real terminal against the local Casdoor', () => {
     tmux = new Tmux();
     await tmux.start(['setup'], { HOME: home.home, PATH: process.env.PATH ?? '' });
     await tmux.answer('Casdoor URL (e.g.', 'C-c');
-    expect(await tmux.exitCode(5000)).toBe(130);
+    expect(await tmux.exitCode(15_000)).toBe(130);
     expect(existsSync(home.kubeconfig)).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import { usageError } from '../errors.js';
 import { runExecPlugin } from '../cluster/exec-plugin.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, selfSubjectReview } from '../cluster/review.js';
 import { redact } from '../redact.js';
-import { runWhoami, type WhoamiFormat, type WhoamiInput } from '../usecases/whoami.js';
+import type { WhoamiFormat, WhoamiInput } from '../usecases/whoami.js';
 import type { CommandContext } from './main.js';
 
 export interface WhoamiFlags {
@@ -51,6 +51,8 @@ export function registerWhoami(program: Command, ctx: CommandContext): void {
     .action(async (flags: WhoamiFlags) => {
       const out = ctx.output();
       const input = whoamiInputFromFlags(flags);
+      // Loaded on use: the use case pulls in jose, which other commands' start-up should not pay for.
+      const { runWhoami } = await import('../usecases/whoami.js');
       await runWhoami(input, {
         out,
         env: ctx.io.env,

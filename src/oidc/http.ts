@@ -4,8 +4,7 @@
  * (`--verbose`) with secrets redacted.
  */
 import { rootCertificates } from 'node:tls';
-import { EnvHttpProxyAgent, request, errors as undiciErrors } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, request as undiciRequest } from 'undici';
 import { CliError } from '../errors.js';
 import { redact } from '../redact.js';
 
@@ -47,21 +46,28 @@ export function createHttpClient(options: HttpOptions): HttpClient {
   const httpProxy = envValue(options.env, 'HTTP_PROXY');
   const httpsProxy = envValue(options.env, 'HTTPS_PROXY');
   const noProxy = envValue(options.env, 'NO_PROXY');
-  const dispatcher: Dispatcher = new EnvHttpProxyAgent({
-    ...(httpProxy ? { httpProxy } : { httpProxy: '' }),
-    ...(httpsProxy ? { httpsProxy } : { httpsProxy: '' }),
-    ...(noProxy ? { noProxy } : { noProxy: '' }),
-    connect: { ...tls, timeout: timeoutMs },
-    requestTls: tls,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-  });
+  // undici costs ~100 ms to load: only commands that really talk to Casdoor pay for it, on first use.
+  let dispatcher: Dispatcher | undefined;
+  const undiciLoaded = async (): Promise<{ dispatcher: Dispatcher; request: typeof undiciRequest }> => {
+    const { EnvHttpProxyAgent, request } = await import('undici');
+    dispatcher ??= new EnvHttpProxyAgent({
+      ...(httpProxy ? { httpProxy } : { httpProxy: '' }),
+      ...(httpsProxy ? { httpsProxy } : { httpsProxy: '' }),
+      ...(noProxy ? { noProxy } : { noProxy: '' }),
+      connect: { ...tls, timeout: timeoutMs },
+      requestTls: tls,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    return { dispatcher, request };
+  };
   const trace = options.trace ?? (() => undefined);
 
   async function send(method: 'GET' | 'POST', url: string, what: string, body?: string): Promise<HttpResponse> {
     const started = Date.now();
     trace(`→ ${method} ${url}${body !== undefined ? ` (${redactForm(body)})` : ''}`);
     try {
+      const { dispatcher, request } = await undiciLoaded();
       const res = await request(url, {
         method,
         dispatcher,
@@ -85,7 +91,9 @@ export function createHttpClient(options: HttpOptions): HttpClient {
   return {
     get: (url, what) => send('GET', url, what),
     postForm: (url, form, what) => send('POST', url, what, new URLSearchParams(form).toString()),
-    close: () => dispatcher.close(),
+    close: async () => {
+      await dispatcher?.close();
+    },
   };
 }
 
@@ -123,6 +131,9 @@ const TLS_CODES = new Set([
   'CERT_NOT_YET_VALID',
 ]);
 
+/** undici's timeout errors, by code (the classes would need undici loaded to compare). */
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
 function errorCode(err: unknown): string | undefined {
   let cur: unknown = err;
   for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
@@ -146,9 +157,7 @@ export function networkError(err: unknown, url: string, what: string, timeoutMs:
     });
   }
   if (
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError ||
-    err instanceof undiciErrors.ConnectTimeoutError ||
+    (code !== undefined && TIMEOUT_CODES.has(code)) ||
     (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
   ) {
     return new CliError('network', `No answer from ${host} within ${Math.round(timeoutMs / 1000)} s while fetching the ${what}.`, {

@@ -2,7 +2,7 @@
  * id_token verification with jose against the issuer's JWKS. Nothing is written unless this passes.
  * The JWKS is fetched through our HTTP client so that --casdoor-ca and proxies apply.
  */
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import type { JSONWebKeySet, JWTPayload, errors as JoseErrors } from 'jose';
 import { CliError } from '../errors.js';
 import { parseJson, type ProviderMetadata } from './discovery.js';
 import type { HttpClient } from './http.js';
@@ -34,6 +34,9 @@ export async function verifyIdToken(
   jwks: JSONWebKeySet,
   expected: { issuer: string; clientId: string; now?: Date },
 ): Promise<VerifiedToken> {
+  // jose is loaded here, not at start-up: only commands that verify a token pay for it.
+  const jose = await import('jose');
+  const { createLocalJWKSet, jwtVerify } = jose;
   try {
     const { payload, protectedHeader } = await jwtVerify(idToken, createLocalJWKSet(jwks), {
       issuer: expected.issuer,
@@ -48,11 +51,11 @@ export async function verifyIdToken(
       header: { alg: protectedHeader.alg, ...(protectedHeader.kid ? { kid: protectedHeader.kid } : {}) },
     };
   } catch (err) {
-    throw verifyError(err, expected);
+    throw verifyError(err, expected, jose.errors);
   }
 }
 
-function verifyError(err: unknown, expected: { issuer: string; clientId: string }): CliError {
+function verifyError(err: unknown, expected: { issuer: string; clientId: string }, joseErrors: typeof JoseErrors): CliError {
   if (err instanceof CliError) return err;
   const fail = (message: string, hint?: string): CliError =>
     new CliError('verify', `The id_token failed verification: ${message}`, { ...(hint ? { hint } : {}), cause: err });
