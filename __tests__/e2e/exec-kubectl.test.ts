@@ -41,10 +41,8 @@ function sh(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; ti
 }
 
 beforeAll(async () => {
-  // Build (CI builds through `npm ci` too; building again is cheap and makes the test self-contained).
-  // tsc still emits when another part of the tree has a type error; the plugin only needs its own files.
-  const build = await sh(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { timeout: 170_000 });
-  if (!existsSync(BIN) || !existsSync(path.join(ROOT, 'dist', 'cli', 'token.js'))) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+  // dist/ is built once by jest's globalSetup (__tests__/setup/build.js).
+  if (!existsSync(BIN) || !existsSync(path.join(ROOT, 'dist', 'cli', 'token.js'))) throw new Error('dist/ is missing: the jest globalSetup build did not run');
   scripts = await makeTempDir('ck-exec-scripts-');
   env = await startDemoEnvironment({ provider: { autoLoginAs: 'alice' } });
   wrapper = path.join(scripts.dir, 'casdoor-kubeconfig');
