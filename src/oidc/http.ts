@@ -158,7 +158,8 @@ export function networkError(err: unknown, url: string, what: string, timeoutMs:
   }
   if (
     (code !== undefined && TIMEOUT_CODES.has(code)) ||
-    (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+    // AbortSignal.timeout() rejects with a DOMException, which is not an Error subclass here.
+    (typeof err === 'object' && err !== null && ['TimeoutError', 'AbortError'].includes((err as { name?: unknown }).name as string))
   ) {
     return new CliError('network', `No answer from ${host} within ${Math.round(timeoutMs / 1000)} s while fetching the ${what}.`, {
       hint: 'Check that the Casdoor URL is reachable from this machine (VPN, proxy settings HTTPS_PROXY/NO_PROXY).',
