@@ -17,9 +17,8 @@ let env: DemoEnvironment;
 let home: TempHome;
 
 beforeAll(async () => {
-  // String `aud`: oidc-provider's end_session (the stand-in for Casdoor's /api/logout) refuses an
-  // id_token_hint whose aud is an array ("client_id does not match the provided id_token_hint").
-  env = await startDemoEnvironment({ provider: { audAsArray: false } });
+  // Casdoor's array `aud` on the id_token used as id_token_hint, as in production.
+  env = await startDemoEnvironment();
 });
 afterAll(async () => {
   await env?.close();

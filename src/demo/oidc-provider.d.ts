@@ -20,6 +20,8 @@ declare module 'oidc-provider' {
     req: IncomingMessage;
     res: ServerResponse;
     query: Record<string, string | string[] | undefined>;
+    /** The raw query string (settable, as in Koa). */
+    querystring: string;
     state: Record<string, unknown>;
     /** Present once oidc-provider's router has matched one of its own routes. */
     oidc?: OIDCContext;

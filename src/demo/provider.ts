@@ -506,6 +506,15 @@ export async function startCasdoorProvider(options: CasdoorProviderOptions = {})
   // --- Casdoor response shapes ----------------------------------------------------------------------
   const signingKey = keyPair.privateKey;
   const accessTokenAliases = new Map<string, string>();
+  /** Casdoor-shaped id_token → the one oidc-provider issued (its end_session checks the string `aud`). */
+  const idTokenAliases = new Map<string, string>();
+  const remember = (map: Map<string, string>, key: string, value: string): void => {
+    map.set(key, value);
+    if (map.size > 1000) {
+      const oldest = map.keys().next();
+      if (oldest.done !== true) map.delete(oldest.value);
+    }
+  };
 
   const sign = (payload: Record<string, unknown>): Promise<string> =>
     new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(signingKey);
@@ -528,14 +537,11 @@ export async function startCasdoorProvider(options: CasdoorProviderOptions = {})
     if (!isRecord(body)) return;
     if (ctx.status === 200 && typeof body['id_token'] === 'string') {
       const idToken = await reshapeIdToken(body['id_token']);
+      remember(idTokenAliases, idToken, body['id_token']);
       let accessToken = body['access_token'];
       if (settings.accessTokenIsIdToken && typeof accessToken === 'string') {
         // Remember the opaque token so the userinfo endpoint still accepts the JWT in its place.
-        accessTokenAliases.set(idToken, accessToken);
-        if (accessTokenAliases.size > 1000) {
-          const oldest = accessTokenAliases.keys().next();
-          if (oldest.done !== true) accessTokenAliases.delete(oldest.value);
-        }
+        remember(accessTokenAliases, idToken, accessToken);
         accessToken = idToken;
       }
       // All six keys, always, in Casdoor's order.
@@ -583,6 +589,15 @@ export async function startCasdoorProvider(options: CasdoorProviderOptions = {})
         await next();
         await shapeTokenResponse(ctx);
         return;
+      }
+      if (path === CASDOOR_ROUTES.end_session) {
+        // Casdoor accepts its own (array-aud) id_token as id_token_hint; hand oidc-provider the original.
+        const params = new URLSearchParams(ctx.querystring);
+        const original = idTokenAliases.get(params.get('id_token_hint') ?? '');
+        if (original !== undefined) {
+          params.set('id_token_hint', original);
+          ctx.querystring = params.toString();
+        }
       }
       if (path === '/.well-known/openid-configuration') stats.discoveryRequests += 1;
       if (path === CASDOOR_ROUTES.jwks) stats.jwksRequests += 1;
