@@ -6,23 +6,29 @@ const argv = process.argv.slice(2);
 
 // kubectl runs `token` on every command: answer from the cache before loading anything heavy.
 if (!(argv[0] === 'token' && tryCachedToken(argv.slice(1), process.env, (s) => process.stdout.write(s)))) {
-  const [{ runCleanups }, { realIo }, { main }] = await Promise.all([
+  const [{ runCleanups }, { realIo }, { main }, { redact }] = await Promise.all([
     import('./cleanup.js'),
     import('./cli/io.js'),
     import('./cli/main.js'),
+    import('./redact.js'),
   ]);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      // Release held locks and temp files, then exit like a shell would (130 for Ctrl-C).
+      // Release held locks and temp files, then exit like a shell would (130 for Ctrl-C, 143 for SIGTERM).
       runCleanups();
       process.stderr.write('\nInterrupted.\n');
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
   }
+  // `casdoor-kubeconfig … | head`: a closed pipe is the reader's choice, not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
     process.exitCode = await main(argv, realIo());
   } catch (err) {
-    process.stderr.write(`unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`unexpected error: ${redact(err instanceof Error ? err.message : String(err))}\n`);
     process.exitCode = 1;
   }
 }

@@ -30,7 +30,7 @@ Exit codes:
   5    network, TLS or discovery failure
   6    kubeconfig unreadable, malformed, locked or unwritable
   7    the API server refused the credentials or could not be reached
-  130  interrupted (Ctrl-C)`;
+  130  interrupted (Ctrl-C); 143 when stopped by SIGTERM`;
 
 export interface CommandContext {
   io: Io;
