@@ -23,16 +23,36 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   interrupted: 130,
 };
 
+/**
+ * Why, more precisely than the code, for callers that react to one failure in particular (the wizard
+ * re-asks the password on 'wrong-password' but the username on 'unknown-user') without matching the
+ * message text, which quotes Casdoor and may change.
+ */
+export type ErrorReason =
+  | 'issuer-mismatch' // discovery reports another issuer than the URL given
+  | 'untrusted-ca' // a TLS certificate that does not chain to a trusted CA
+  | 'wrong-password' // Casdoor: "password or code is incorrect" / "password cannot be empty"
+  | 'unknown-user' // Casdoor: "the user does not exist"
+  | 'invalid-client' // invalid_client, or "client_id is invalid"
+  | 'wrong-client-secret' // Casdoor's description names client_secret (it says invalid_client for both halves)
+  | 'grant-disabled' // unsupported_grant_type / unauthorized_client / "is not supported in this application"
+  | 'account-locked' // Casdoor: "please wait" after too many failed attempts
+  | 'account-forbidden' // Casdoor: "forbidden to sign in"
+  | 'external-account'; // Casdoor: "oauth users cannot use password grant"
+
 export class CliError extends Error {
   readonly code: ErrorCode;
   /** One line telling the user what to do about it, printed after the message. */
   readonly hint: string | undefined;
+  /** A stable sub-code for the failures callers branch on; undefined for everything else. */
+  readonly reason: ErrorReason | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown; reason?: ErrorReason } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CliError';
     this.code = code;
     this.hint = options.hint;
+    this.reason = options.reason;
   }
 }
 

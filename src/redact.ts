@@ -4,7 +4,11 @@
  */
 const secrets = new Set<string>();
 
-/** Keys whose values are secrets wherever they appear (kubeconfig auth-provider config, token responses, forms). */
+/**
+ * Keys whose values are secrets wherever they appear (kubeconfig auth-provider config, token responses,
+ * forms). Not the only guard for kubeconfig user entries: the diff renderer redacts every value under a
+ * user's `user:` except an allowlist (kubeconfig/diff.ts).
+ */
 export const SECRET_KEYS = new Set([
   'client-secret',
   'client_secret',
@@ -16,6 +20,7 @@ export const SECRET_KEYS = new Set([
   'access_token',
   'password',
   'token',
+  'client-key-data',
   'code',
   'code_verifier',
   'device_code',

@@ -11,7 +11,8 @@ import { demoDeps } from '../../src/cli/demo.js';
 import type { Io } from '../../src/cli/io.js';
 import type { CommandContext } from '../../src/cli/main.js';
 import { Output } from '../../src/cli/output.js';
-import { runDemo } from '../../src/usecases/demo.js';
+import { CliError } from '../../src/errors.js';
+import { runDemo, selfCommandOf, whoamiAnswerOf, withLoopbackUnproxied } from '../../src/usecases/demo.js';
 import { runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
@@ -94,5 +95,25 @@ describe('demo, headless', () => {
     child.stdin.end();
     expect({ code, stderr }).toMatchObject({ code: 0 });
     expect(stderr).toContain('The API server accepted the token');
+  });
+});
+
+describe("the demo's pure helpers", () => {
+  it('how to run the tool again, and no proxy for the loopback servers', () => {
+    expect(selfCommandOf('/src/app/dist/bin.js', '/src/app')).toBe('node dist/bin.js');
+    expect(selfCommandOf('/usr/lib/node_modules/x/bin/kubectl-casdoor', '/')).toBe('kubectl casdoor');
+    expect(selfCommandOf('/usr/bin/casdoor-kubeconfig', '/')).toBe('casdoor-kubeconfig');
+    expect(withLoopbackUnproxied({ NO_PROXY: 'corp.example' })).toMatchObject({ NO_PROXY: 'corp.example,127.0.0.1,localhost', no_proxy: 'corp.example,127.0.0.1,localhost' });
+  });
+
+  it("the whoami use case's answer: who the API server sees, or its refusal as the error", () => {
+    const base = { context: 'c', cluster: 'k', server: 'https://api', user: 'u', credential: 'oidc' as const };
+    expect(whoamiAnswerOf({ outcome: 'accepted', report: { ...base, authenticated: true, apiVersion: 'authentication.k8s.io/v1', username: 'alice', groups: ['g'] } })).toEqual({
+      username: 'alice',
+      groups: ['g'],
+      via: 'authentication.k8s.io/v1 SelfSubjectReview, the request kubectl auth whoami makes',
+    });
+    const refusal = new CliError('cluster', 'refused: 401 Unauthorized');
+    expect(() => whoamiAnswerOf({ outcome: 'refused', report: { ...base, authenticated: false, status: 401 }, error: refusal })).toThrow(refusal);
   });
 });

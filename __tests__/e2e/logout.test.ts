@@ -72,6 +72,30 @@ describe('logout', () => {
     expect(run.stderr).toContain(`casdoor-kubeconfig refresh --context ${CONTEXT()}`);
   });
 
+  it('auth-provider entry: clears the tokens the file holds when it gets the lock, keeping edits made meanwhile', async () => {
+    expect((await setup()).code).toBe(0);
+    const lock = `${home.kubeconfig}.lock`;
+    await fs.writeFile(lock, '', { flag: 'wx' });
+    const pending = logout();
+    // While logout waits for the lock, another writer changes the entry (as a refresh or kubectl would).
+    await new Promise((r) => setTimeout(r, 300));
+    const doc = await readDoc();
+    const cfg = doc.users[0].user['auth-provider'].config;
+    cfg['id-token'] = 'eyJhbGciOiJub25lIn0.eyJuZXdlciI6dHJ1ZX0.written-meanwhile';
+    cfg['refresh-token'] = 'refresh-token-written-meanwhile';
+    cfg['extra-scopes'] = 'groups';
+    doc.users[0]['x-note'] = 'added meanwhile';
+    await fs.writeFile(home.kubeconfig, yaml.dump(doc));
+    await fs.unlink(lock);
+    const run = await pending;
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('Cleared the tokens of user');
+    const after = (await readDoc()).users[0];
+    expect(after['x-note']).toBe('added meanwhile');
+    expect(after.user['auth-provider'].config).toEqual({ 'client-id': env.provider.clientId, 'idp-issuer-url': env.provider.issuer, 'idp-certificate-authority-data': cfg['idp-certificate-authority-data'], 'extra-scopes': 'groups' });
+    expect(existsSync(lock)).toBe(false);
+  });
+
   it('exec entry: ends the session and deletes the cached tokens; the kubeconfig stays as it is', async () => {
     expect((await setup(['--mode', 'exec'])).code).toBe(0);
     const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });

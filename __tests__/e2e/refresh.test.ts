@@ -4,7 +4,8 @@
  * and exec entries' cache. kubectl then uses the result without refreshing by itself.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { promises as fs } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
 import yaml from 'js-yaml';
 import { Output } from '../../src/cli/output.js';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
@@ -204,6 +205,92 @@ describe('refresh on an auth-provider entry', () => {
     expect(res.how).toBe('login');
     expect(asked).toEqual([`Casdoor password for alice (${env.provider.issuer})`]);
     expect(apConfig(await readDoc())['refresh-token']).toBeTruthy();
+  });
+});
+
+describe('refresh: concurrent runs on one auth-provider entry', () => {
+  /** The refresh token in the file still works: one more refresh succeeds with a refresh grant. */
+  async function expectFileTokenAlive(): Promise<void> {
+    const grants = env.provider.stats.refreshGrants;
+    const again = await refresh();
+    expect({ code: again.code, stderr: again.stderr }).toMatchObject({ code: 0 });
+    expect(again.stderr).toMatch(/Refreshed the tokens of user/);
+    expect(env.provider.stats.refreshGrants).toBe(grants + 1);
+  }
+
+  it('four runs at once all succeed: one refresh request under the lock, the others take its tokens', async () => {
+    expect((await setup()).code).toBe(0);
+    const doc = await readDoc();
+    doc.users[0]['x-note'] = 'keep me';
+    await fs.writeFile(home.kubeconfig, yaml.dump(doc));
+    const before = apConfig(doc);
+    env.provider.resetStats();
+
+    const runs = await Promise.all(Array.from({ length: 4 }, () => refresh()));
+    expect(runs.map((r) => ({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }))).toEqual(Array.from({ length: 4 }, () => ({ code: 0, stderr: '' })));
+    // Casdoor rotates: a second refresh of the same token would have failed with invalid_grant.
+    expect(env.provider.stats.refreshGrants).toBe(1);
+    expect(runs.filter((r) => /Refreshed the tokens of user alice@/.test(r.stderr))).toHaveLength(1);
+    expect(runs.filter((r) => /Another process had just refreshed user alice@/.test(r.stderr))).toHaveLength(3);
+    for (const run of runs) expectNoSecrets(run, [before['refresh-token'] as string]);
+
+    const after = await readDoc();
+    expect(apConfig(after)['refresh-token']).not.toBe(before['refresh-token']);
+    expect(after.users[0]['x-note']).toBe('keep me');
+    expect(existsSync(`${home.kubeconfig}.lock`)).toBe(false);
+    await expectFileTokenAlive();
+  });
+
+  it('a refresh waits for the kubeconfig lock and then refreshes the token the file holds by then', async () => {
+    expect((await setup()).code).toBe(0);
+    const lock = `${home.kubeconfig}.lock`;
+    await fs.writeFile(lock, '', { flag: 'wx' });
+    env.provider.resetStats();
+    const pending = refresh();
+    // While it waits, another writer rotates the tokens (as kubectl or another refresh would).
+    await new Promise((r) => setTimeout(r, 300));
+    const http = createHttpClient({ env: {}, caPem: env.caPem });
+    let rotated;
+    try {
+      const doc = await readDoc();
+      rotated = await refreshGrant(http, await discover(http, env.provider.issuer), { clientId: env.provider.clientId, clientSecret: SECRET }, apConfig(doc)['refresh-token'] as string);
+      apConfig(doc)['id-token'] = rotated.idToken;
+      apConfig(doc)['refresh-token'] = rotated.refreshToken as string;
+      await fs.writeFile(home.kubeconfig, yaml.dump(doc));
+    } finally {
+      await http.close();
+    }
+    await fs.unlink(lock);
+    const run = await pending;
+    expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0, stderr: expect.stringMatching(/Another process had just refreshed user alice@/) });
+    // Only the other writer's refresh: ours used its tokens instead of refreshing a dead token.
+    expect(env.provider.stats.refreshGrants).toBe(1);
+    expect(apConfig(await readDoc())['refresh-token']).toBe(rotated.refreshToken);
+    await expectFileTokenAlive();
+  });
+
+  it('four separate processes (dist/bin.js) at once all exit 0 and leave a live refresh token', async () => {
+    const bin = new URL('../../dist/bin.js', import.meta.url).pathname;
+    if (!existsSync(bin)) throw new Error('dist/bin.js is missing: run npm run build first');
+    expect((await setup()).code).toBe(0);
+    env.provider.resetStats();
+    const runOne = (): Promise<{ code: number; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          [bin, 'refresh', '--kubeconfig', home.kubeconfig],
+          { env: { PATH: process.env.PATH, HOME: home.home, NO_COLOR: '1' }, cwd: home.home },
+          (err, _stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }),
+        );
+      });
+    const runs = await Promise.all(Array.from({ length: 4 }, runOne));
+    expect(runs.map((r) => ({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }))).toEqual(Array.from({ length: 4 }, () => ({ code: 0, stderr: '' })));
+    // A process that read the file after another one's write refreshes again, legitimately; none fails.
+    const refreshed = runs.filter((r) => /Refreshed the tokens of user/.test(r.stderr)).length;
+    expect(refreshed).toBeGreaterThanOrEqual(1);
+    expect(env.provider.stats.refreshGrants).toBe(refreshed);
+    expect(existsSync(`${home.kubeconfig}.lock`)).toBe(false);
+    await expectFileTokenAlive();
   });
 });
 

@@ -2,7 +2,7 @@
  * `setup --non-interactive` end to end: a real OpenID provider set up like Casdoor over HTTPS on
  * 127.0.0.1, a token-checking API server, and the real kubectl reading and using what we write.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
@@ -164,6 +164,49 @@ describe('setup --non-interactive, happy path', () => {
     await expect(stat(home.kubeconfig)).rejects.toThrow();
   });
 
+  it('--dry-run over an existing user of the same name shows none of its credentials', async () => {
+    const secrets = ['ADMIN-CLIENT-KEY-DATA-SECRET', 'ADMIN-CLIENT-CERT-DATA', 'ADMIN-STATIC-TOKEN', 'ADMIN-ENV-VALUE-SECRET', 'ADMIN-ARG-CLIENT-SECRET'];
+    const existing = [
+      'apiVersion: v1',
+      'kind: Config',
+      'users:',
+      '- name: admin',
+      '  user:',
+      `    client-certificate-data: ${secrets[1]}`,
+      `    client-key-data: ${secrets[0]}`,
+      `    token: ${secrets[2]}`,
+      '    exec:',
+      '      apiVersion: client.authentication.k8s.io/v1',
+      '      command: vendor-plugin',
+      `      args: [get-token, --client-secret, ${secrets[4]}]`,
+      `      env: [{name: VENDOR_SECRET, value: ${secrets[3]}}]`,
+      '      interactiveMode: Never',
+      '',
+    ].join('\n');
+    await writeFile(home.kubeconfig, existing, { mode: 0o600 });
+    const run = await setup(['--user', 'admin', '--dry-run']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('@@ user "admin": replaced @@');
+    expect(run.stdout).toContain('client-key-data: <redacted>');
+    expect(run.stdout).toContain('name: VENDOR_SECRET');
+    expectNoSecrets(run, secrets);
+    expect(await readFile(home.kubeconfig, 'utf8')).toBe(existing);
+  });
+
+  it('--output FILE over an existing world-readable kubeconfig leaves it 0600, as it says', async () => {
+    const file = home.path('teammate.kubeconfig');
+    await writeFile(file, 'apiVersion: v1\nkind: Config\n', { mode: 0o644 });
+    await chmod(file, 0o644);
+    const run = await runCli(
+      baseArgs(['--output', file]).filter((a, i, all) => a !== '--kubeconfig' && all[i - 1] !== '--kubeconfig'),
+      { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('(mode 0600)');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await readDoc(file)).users[0].user['auth-provider'].config['id-token']).toMatch(/^eyJ/);
+  });
+
   itKubectl('--output FILE writes a standalone 0600 kubeconfig that works on its own', async () => {
     const file = home.path('for-bob.yaml');
     const run = await runCli(
@@ -308,5 +351,68 @@ describe('setup --non-interactive, bad input: clear error, exit code, file uncha
   it('a bad namespace and conflicting TLS flags: usage errors (exit 2)', async () => {
     await expectFailure(await setup(['--namespace', 'Bad_NS']), 2, /not a valid namespace/);
     await expectFailure(await setup(['--insecure-skip-tls-verify']), 2, /cannot both be given/);
+  });
+});
+
+describe('setup --non-interactive: flags checked in a useful order, optional username, prefix semantics', () => {
+  it('an http --casdoor-url is explained even when other flags are missing too', async () => {
+    const run = await runCli(['setup', '--non-interactive', '--casdoor-url', env.provider.issuer.replace('https:', 'http:')], { home: home.home });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/must use https: Kubernetes accepts only https issuers/);
+    expect(run.stderr).not.toContain('missing');
+  });
+
+  it('a bad --server or --namespace is named before the missing flags', async () => {
+    const server = await runCli(['setup', '--non-interactive', '--server', 'api.example:6443'], { home: home.home });
+    expect(server.code).toBe(2);
+    expect(server.stderr).toContain('--server: "api.example:6443" has no scheme: did you mean https://api.example:6443 ?');
+    const ns = await runCli(['setup', '--non-interactive', '--namespace', 'a'.repeat(64)], { home: home.home });
+    expect(ns.code).toBe(2);
+    expect(ns.stderr).toMatch(/--namespace: "a{64}" is not a valid namespace name \(.*at most 63/);
+  });
+
+  it('--grant browser or device needs no --username (nor a password)', async () => {
+    for (const grant of ['browser', 'device']) {
+      const run = await runCli(['setup', '--non-interactive', '--grant', grant, '--casdoor-url', env.provider.issuer], { home: home.home });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('missing --client-id, --server.');
+    }
+  });
+
+  it('--mode exec --skip-login --grant device without --username: no --username in the exec args, names from "casdoor"', async () => {
+    const run = await runCli(
+      ['setup', '--non-interactive', '--mode', 'exec', '--skip-login', '--grant', 'device', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId,
+        '--server', env.apiserver.url, '--certificate-authority', env.caFile, '--kubeconfig', home.kubeconfig, '--json'],
+      { home: home.home },
+    );
+    expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
+    const doc = await readDoc();
+    const casdoorHost = new URL(env.provider.issuer).host;
+    expect(doc.users[0].name).toBe(`casdoor@${casdoorHost}`);
+    expect(doc.contexts[0].name).toBe(`casdoor@${new URL(env.apiserver.url).host}`);
+    // What `token` then runs with: its cache key has the empty username, as setup's would.
+    expect(doc.users[0].user.exec.args).toEqual(['token', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--grant', 'device']);
+    expect(JSON.parse(run.stdout)).toMatchObject({ context: doc.contexts[0].name, loggedIn: false });
+  });
+
+  it('without --username the entry names come from the token of a browser or device login', async () => {
+    const { buildSetupEntries } = await import('../../src/usecases/setup.js');
+    const login = { tokens: { idToken: 'x.y.z' }, verified: { claims: { name: 'bob', sub: 'id-1' }, header: { alg: 'RS256' } } } as unknown as Parameters<typeof buildSetupEntries>[1];
+    const input = {
+      casdoorUrl: 'https://door.example.com', clientId: 'cid', username: '', password: '', server: 'https://api.example:6443', insecureSkipTlsVerify: false,
+      names: {}, setCurrentContext: true, dryRun: false, usernameClaim: 'name', groupsClaim: 'groups', mode: 'exec' as const, grant: 'browser' as const,
+    };
+    const { names, entries } = buildSetupEntries(input, login);
+    expect(names).toEqual({ cluster: 'api.example:6443', user: 'bob@door.example.com', context: 'bob@api.example:6443' });
+    expect((entries.user.user.exec as { args: string[] }).args).not.toContain('--username');
+  });
+
+  it("--username-prefix '' leaves the API server's flag unset, as in apiserver-config: usernames become <issuer>#name", async () => {
+    const run = await setup(['--username-prefix', '', '--json']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('no --oidc-username-prefix');
+    expect(JSON.parse(run.stdout).username).toBe(`${env.provider.issuer}#alice`);
+    const dash = await setup(['--json']);
+    expect(JSON.parse(dash.stdout).username).toBe('alice');
   });
 });

@@ -111,7 +111,7 @@ const BACKSPACE = '\x7f';
 const CTRL_C = '\x03';
 
 /** Types the answers of a first run with nothing given: every question of the wizard. */
-async function typeFullSetup(t: Terminal, o: { casdoorUrl?: string; beforeWrite?: () => Promise<void>; write?: string } = {}): Promise<void> {
+async function typeFullSetup(t: Terminal, o: { casdoorUrl?: string; beforeWrite?: () => Promise<void>; write?: string; apiserverConfig?: string } = {}): Promise<void> {
   await t.answer('Casdoor URL', `${o.casdoorUrl ?? env.provider.issuer}${ENTER}`);
   await t.answer("Casdoor's CA certificate file", `${env.caFile}${ENTER}`);
   await t.answer('Organization', ENTER);
@@ -133,6 +133,8 @@ async function typeFullSetup(t: Terminal, o: { casdoorUrl?: string; beforeWrite?
   await t.waitFor('secrets redacted');
   await o.beforeWrite?.();
   await t.answer('Write these changes to', o.write ?? ENTER);
+  // After a write: the check with the API server, then the offer for admins (default no).
+  if (o.write === undefined) await t.answer('Show the API server configuration', o.apiserverConfig ?? ENTER);
 }
 
 describe('the wizard in a terminal (keystrokes into the real prompts through main)', () => {
@@ -147,6 +149,9 @@ describe('the wizard in a terminal (keystrokes into the real prompts through mai
     expect(screen).toMatch(/username\s+alice/);
     expect(screen).toContain('Done.');
     expect(screen).toContain('kubectl auth whoami');
+    // The wizard ends by asking the API server who it sees with the new context.
+    expect(screen).toMatch(/The API server accepted context alice@[^\n]*\n\s+username\s+alice\n\s+groups\s+k8s-org\/admins, system:authenticated/);
+    expect(t.stdout()).toBe('');
     for (const secret of [PASSWORD, CLIENT_SECRET]) expect(screen + t.stdout()).not.toContain(secret);
     expect(screen).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
 
@@ -163,6 +168,28 @@ describe('the wizard in a terminal (keystrokes into the real prompts through mai
       expect(who.stderr).toBe('');
       expect(JSON.parse(who.stdout).status.userInfo.username).toBe('alice');
     }
+  });
+
+  it('setup --json in a terminal: the wizard on stderr, then the same JSON summary as without it on stdout', async () => {
+    const t = fakeTerminal();
+    const done = main(['setup', '--json'], t.io);
+    await typeFullSetup(t);
+    expect(await done).toBe(0);
+    const summary = JSON.parse(t.stdout());
+    expect(summary).toMatchObject({
+      context: contextName(),
+      server: env.apiserver.url,
+      namespace: 'team-a',
+      mode: 'auth-provider',
+      currentContextSet: true,
+      dryRun: false,
+      loggedIn: true,
+      username: 'alice',
+      groups: ['k8s-org/admins'],
+      files: [{ file: home.kubeconfig, created: true }],
+    });
+    expect(t.stdout()).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
+    expect(t.screen()).not.toContain('"context"');
   });
 
   it("a typo'd Casdoor URL: the error is shown and the URL comes back for editing in place", async () => {
@@ -281,7 +308,7 @@ describe('the wizard, scripted', () => {
     expect(run.code).toBe(0);
     expect(run.asked).toEqual([
       'casdoorUrl', 'casdoorCa', 'organization', 'application', 'clientId', 'clientSecret', 'grant', 'username', 'password',
-      'usernameClaim', 'groupsClaim', 'server', 'tls', 'certificateAuthority', 'keepNames', 'namespace', 'target', 'mode', 'write',
+      'usernameClaim', 'groupsClaim', 'server', 'tls', 'certificateAuthority', 'keepNames', 'namespace', 'target', 'mode', 'write', 'apiserverConfig',
     ]);
     expect(run.prompts.unused()).toEqual([]);
   });
@@ -294,6 +321,15 @@ describe('the wizard, scripted', () => {
     expect(run.asked.filter((id) => id === 'username')).toHaveLength(1);
     expect(env.provider.stats.passwordGrants).toBe(1);
     expect(run.stderr).not.toContain('battery-staple');
+  });
+
+  it('a wrong client secret: the secret is asked again, not the client ID', async () => {
+    const run = await wizard(fullScript({ clientSecret: ['not-the-secret-value', CLIENT_SECRET] }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('client_secret is invalid');
+    expect(run.asked.filter((id) => id === 'clientSecret')).toHaveLength(2);
+    expect(run.asked.filter((id) => id === 'clientId')).toHaveLength(1);
+    expect(run.stderr).not.toContain('not-the-secret-value');
   });
 
   it('unknown user: the username comes back for editing, then the password', async () => {
@@ -346,7 +382,7 @@ describe('the wizard, scripted', () => {
       },
     );
     expect(run.code).toBe(0);
-    expect(run.asked).toEqual(['organization', 'application', 'clientSecret', 'grant', 'password', 'usernameClaim', 'groupsClaim', 'keepNames', 'write']);
+    expect(run.asked).toEqual(['organization', 'application', 'clientSecret', 'grant', 'password', 'usernameClaim', 'groupsClaim', 'keepNames', 'write', 'apiserverConfig']);
     expect((await readDoc()).contexts[0].context.namespace).toBe('team-b');
   });
 
@@ -377,6 +413,8 @@ describe('the wizard, scripted', () => {
     expect(after.contexts).toEqual(before.contexts);
     expect(after['current-context']).toBe('other');
     expect(run.stderr).not.toContain(PASSWORD);
+    // A renewal ends with the same check, and no question for admins.
+    expect(run.stderr).toMatch(/The API server accepted context [^\n]*\n\s+username\s+alice/);
   });
 
   itKubectl('a renewed token works with kubectl', async () => {
@@ -405,6 +443,8 @@ describe('the wizard, scripted', () => {
     const first = await wizard(fullScript({ mode: 'exec' }), {}, [], { storeTokens });
     expect(first.code).toBe(0);
     expect(stored).toEqual([{ username: 'alice', issuer: env.provider.issuer }]);
+    // Checked with the token just cached, which is what the plugin would print.
+    expect(first.stderr).toMatch(/The API server accepted context [^\n]*\n\s+username\s+alice/);
     const before = await readFile(home.kubeconfig, 'utf8');
     const user = (yaml.load(before) as Record<string, any>).users[0].user;
     expect(user.exec.args.slice(0, 5)).toEqual(['token', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId]);
@@ -486,6 +526,48 @@ describe('the wizard, scripted', () => {
     }
   });
 
+  it('the end: the API server says who it sees; an admin can have the kube-apiserver flags printed', async () => {
+    const run = await wizard(fullScript({ apiserverConfig: true }));
+    expect(run.code).toBe(0);
+    expect(run.asked.slice(-2)).toEqual(['write', 'apiserverConfig']);
+    expect(run.stderr).toMatch(/The API server accepted context [^\n]*\n\s+username\s+alice\n\s+groups\s+k8s-org\/admins, system:authenticated/);
+    for (const flag of [
+      `--oidc-issuer-url=${env.provider.issuer}`,
+      `--oidc-client-id=${env.provider.clientId}`,
+      '--oidc-username-claim=name',
+      '--oidc-username-prefix=-',
+      '--oidc-groups-claim=groups',
+      `--oidc-signing-algs=${env.provider.alg}`,
+      '--oidc-ca-file=/etc/kubernetes/pki/casdoor-ca.crt',
+    ]) {
+      expect(run.stderr).toContain(`\n${flag}\n`);
+    }
+    expect(run.stderr).toContain(`casdoor-kubeconfig apiserver-config --casdoor-url ${env.provider.issuer} --client-id ${env.provider.clientId} --casdoor-ca ${env.caFile} --format all`);
+    expect(run.stdout).toBe('');
+  });
+
+  it("the admin's question defaults to no: nothing printed", async () => {
+    const run = await wizard(fullScript());
+    expect(run.prompts.asked.at(-1)).toMatchObject({ id: 'apiserverConfig', default: 'no', answer: 'no' });
+    expect(run.stderr).not.toContain('--oidc-issuer-url');
+  });
+
+  it("--username-prefix '' means the API server's flag unset, as in apiserver-config: <issuer>#name", async () => {
+    const run = await wizard(fullScript({ apiserverConfig: true }), { usernamePrefix: '' }, []);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`${env.provider.issuer}#alice`);
+    expect(run.stderr).toContain('no --oidc-username-prefix');
+    expect(run.stderr).not.toContain('--oidc-username-prefix=');
+  });
+
+  it('an API server that did not answer earlier: the final check is skipped politely', async () => {
+    const run = await wizard(fullScript({ server: 'https://127.0.0.1:1', unreachable: true }));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('Could not reach the API server');
+    expect(run.stderr).toContain('Not checked with the API server: it did not answer earlier. Once it is reachable: kubectl auth whoami --context alice@127.0.0.1:1');
+    expect((await readDoc()).clusters[0].cluster.server).toBe('https://127.0.0.1:1');
+  });
+
   it('Ctrl-C (scripted) at any question: exit 130 and nothing written', async () => {
     for (const at of ['casdoorUrl', 'password', 'namespace', 'write']) {
       const run = await wizard(fullScript({ [at]: INTERRUPT }));
@@ -523,6 +605,36 @@ describe('issuer mismatch', () => {
     expect(run.asked).toContain('useIssuer');
     const doc = await readDoc();
     expect(doc.users[0].user['auth-provider'].config['idp-issuer-url']).toBe(slashed.provider.issuer);
+  });
+});
+
+describe('an API server not configured for this Casdoor', () => {
+  let strict: DemoEnvironment;
+  beforeAll(async () => {
+    // Its --oidc-required-claim no Casdoor token carries: every token is refused with 401.
+    strict = await startDemoEnvironment({ apiserver: { requiredClaims: { hd: 'example.com' } } });
+  });
+  afterAll(async () => {
+    await strict?.close();
+  });
+
+  it('the 401 is explained, with the apiserver-config command, and the run still succeeds', async () => {
+    const run = await wizard(
+      fullScript({
+        casdoorUrl: strict.provider.issuer,
+        casdoorCa: strict.caFile,
+        clientId: strict.provider.clientId,
+        clientSecret: DEFAULT,
+        server: strict.apiserver.url,
+        certificateAuthority: strict.caFile,
+      }),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('does not accept this token yet (401 Unauthorized)');
+    expect(run.stderr).toContain('Nothing in the token explains the refusal');
+    expect(run.stderr).toContain(`casdoor-kubeconfig apiserver-config --casdoor-url ${strict.provider.issuer} --client-id ${strict.provider.clientId} --casdoor-ca ${strict.caFile}`);
+    expect(run.stderr).toContain(`Then check again: kubectl auth whoami --context alice@${new URL(strict.apiserver.url).host}`);
+    expect((await readDoc()).users[0].user['auth-provider'].config['idp-issuer-url']).toBe(strict.provider.issuer);
   });
 });
 

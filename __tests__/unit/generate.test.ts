@@ -78,6 +78,36 @@ describe('runGenerate (exec, offline)', () => {
     expect((caught as CliError).message).toBe('2 of 2 users failed (see the summary); no file was written.');
   });
 
+  it('writes every file 0600 itself, also over an existing world-readable file (no chmod afterwards)', async () => {
+    const { mkdir, writeFile, chmod, stat } = await import('node:fs/promises');
+    await mkdir(`${tmp.dir}/out`, { recursive: true, mode: 0o700 });
+    await writeFile(`${tmp.dir}/out/alice.kubeconfig`, 'apiVersion: v1\nkind: Config\n', { mode: 0o644 });
+    await chmod(`${tmp.dir}/out/alice.kubeconfig`, 0o644);
+    const res = await runGenerate(input('alice\nbob\n'), deps());
+    expect(res).toMatchObject({ written: 2, failed: 0 });
+    for (const f of ['alice', 'bob']) expect((await stat(`${tmp.dir}/out/${f}.kubeconfig`)).mode & 0o777).toBe(0o600);
+  });
+
+  it('one failing user does not stop the rest: a file-system failure is that row\'s failure', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    // alice's path is a folder: her row fails with a message; bob and carol are still written.
+    await mkdir(`${tmp.dir}/out/alice.kubeconfig`, { recursive: true });
+    const failingChmod = async (): Promise<void> => {
+      throw Object.assign(new Error('EPERM: operation not permitted, chmod'), { code: 'EPERM' });
+    };
+    let caught: unknown;
+    try {
+      await runGenerate(input('alice\nbob\ncarol\n'), { ...deps(), restrictFile: failingChmod });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(CliError);
+    expect((caught as CliError).message).toBe('1 of 3 users failed (see the summary); the other files were written.');
+    expect(stdout).toMatch(/^alice\s+\S+alice\.kubeconfig\s+failed\s+line 1: refusing to overwrite/m);
+    expect(stdout).toMatch(/^bob\s+\S+bob\.kubeconfig\s+written/m);
+    expect(stdout).toMatch(/^carol\s+\S+carol\.kubeconfig\s+written/m);
+  });
+
   it('an empty roster is a usage error', async () => {
     await expect(runGenerate(input(''), deps())).rejects.toThrow('The roster lists nobody.');
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { lineDiff, renderKubeconfigDiff } from '../../src/kubeconfig/diff.js';
-import { mergeEntries, removeEntries } from '../../src/kubeconfig/merge.js';
-import { parseKubeconfig } from '../../src/kubeconfig/model.js';
+import { lineDiff, redactExecArgs, renderKubeconfigDiff } from '../../src/kubeconfig/diff.js';
+import { findUser, mergeEntries, removeEntries } from '../../src/kubeconfig/merge.js';
+import { parseKubeconfig, type NamedUser } from '../../src/kubeconfig/model.js';
 import { registerSecret } from '../../src/redact.js';
 import { mulberry32, randomEntries, randomKubeconfig } from '../helpers/kubeconfig-gen.js';
 
@@ -107,6 +107,78 @@ current-context: a
     const diff = renderKubeconfigDiff('f', before, doc, changes);
     expect(diff).not.toContain('s3cr3t-in-args');
     expect(diff).not.toContain(jwt);
+  });
+
+  describe('user entries: every value under user: is redacted except an allowlist', () => {
+    const SECRETS = ['CLIENT-KEY-DATA-SECRET', 'CLIENT-CERT-DATA-VALUE', 'STATIC-BEARER-TOKEN', 'ENV-VALUE-SECRET', 'ARG-CLIENT-SECRET', 'ARG-PASSWORD-EQ', 'BASIC-USER', 'BASIC-PASSWORD', 'VENDOR-SECRET', 'TOKEN-FILE-PATH'];
+    const existing = parseKubeconfig(
+      `users:
+- name: admin
+  user:
+    client-certificate-data: CLIENT-CERT-DATA-VALUE
+    client-key-data: CLIENT-KEY-DATA-SECRET
+    token: STATIC-BEARER-TOKEN
+    tokenFile: TOKEN-FILE-PATH
+    username: BASIC-USER
+    password: BASIC-PASSWORD
+    x-vendor: {nested: [VENDOR-SECRET]}
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: my-plugin
+      args: [get-token, --client-secret, ARG-CLIENT-SECRET, --password=ARG-PASSWORD-EQ, --cluster-name, prod]
+      env: [{name: PLUGIN_SECRET, value: ENV-VALUE-SECRET}]
+      interactiveMode: IfAvailable
+      provideClusterInfo: true
+`,
+      'f',
+    );
+    const replaceAdmin = () =>
+      mergeEntries(existing, {
+        user: {
+          name: 'admin',
+          user: {
+            'auth-provider': {
+              name: 'oidc',
+              config: { 'client-id': 'kubernetes', 'idp-issuer-url': 'https://door.example', 'client-secret': 'NEW-CS-1', 'id-token': 'NEW-ID-1', 'refresh-token': 'NEW-RT-1', 'extra-scopes': 'NEW-EXTRA-1' },
+            },
+          },
+        },
+      });
+
+    it('a replaced user shows none of its credentials (client-key-data, tokens, exec env values, secret flag values, basic auth)', () => {
+      const { doc, changes } = replaceAdmin();
+      const diff = renderKubeconfigDiff('/k/config', existing, doc, changes);
+      for (const secret of [...SECRETS, 'NEW-CS-1', 'NEW-ID-1', 'NEW-RT-1', 'NEW-EXTRA-1']) expect(diff).not.toContain(secret);
+      // What is safe stays readable, so the diff still says what changes.
+      expect(diff).toContain('-    client-key-data: <redacted>');
+      expect(diff).toContain("-      - '--client-secret'\n-      - <redacted>\n-      - '--password=<redacted>'\n-      - '--cluster-name'\n-      - prod");
+      expect(diff).toContain('-      - name: PLUGIN_SECRET\n-        value: <redacted>');
+      expect(diff).toContain('-      command: my-plugin');
+      expect(diff).toContain('-      provideClusterInfo: true');
+      expect(diff).toContain('+        client-id: kubernetes');
+      expect(diff).toContain('+        idp-issuer-url: https://door.example');
+      expect(diff).toContain('+      name: oidc');
+    });
+
+    it('a removed user, and one written over another, are redacted the same way', () => {
+      const removed = removeEntries(existing, { user: 'admin' });
+      const diff = renderKubeconfigDiff('f', existing, removed.doc, removed.changes);
+      for (const secret of SECRETS) expect(diff).not.toContain(secret);
+      const { doc } = replaceAdmin();
+      const back = mergeEntries(doc, { user: findUser(existing, 'admin') as NamedUser });
+      const added = renderKubeconfigDiff('f', doc, back.doc, back.changes);
+      for (const secret of SECRETS) expect(added).not.toContain(secret);
+      expect(added).toContain('+    client-key-data: <redacted>');
+    });
+
+    it.each([
+      [['token', '--casdoor-url', 'https://d', '--client-id', 'k', '--username', 'bob'], ['token', '--casdoor-url', 'https://d', '--client-id', 'k', '--username', 'bob']],
+      [['--client-secret', 'X1'], ['--client-secret', '<redacted>']],
+      [['--token', '-starts-with-dash'], ['--token', '<redacted>']],
+      [['--api-key=K', '--id-token', 'T', '--passwd', 'P', '--name=n'], ['--api-key=<redacted>', '--id-token', '<redacted>', '--passwd', '<redacted>', '--name=n']],
+    ])('exec args %j → %j', (args, expected) => {
+      expect(redactExecArgs(args)).toEqual(expected);
+    });
   });
 
   it('shows removals', () => {

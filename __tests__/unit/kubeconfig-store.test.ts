@@ -373,6 +373,30 @@ describe('writeStandalone', () => {
     expect((await writeStandalone(out, oidcEntries())).written).toBe(false); // same content: left alone
   });
 
+  it('replaces a world-readable kubeconfig with a 0600 one (the tokens are never readable with the old mode)', async () => {
+    const out = path.join(dir, 'teammate.kubeconfig');
+    await fs.writeFile(out, EXISTING, { mode: 0o644 });
+    await fs.chmod(out, 0o644);
+    const result = await writeStandalone(out, oidcEntries());
+    expect(result).toMatchObject({ written: true, created: false });
+    expect((await fs.stat(out)).mode & 0o777).toBe(0o600);
+    expect((await fs.stat(result.backup as string)).mode & 0o777).toBe(0o600);
+  });
+
+  it('rewrites a file that already holds exactly this content when its mode is looser than 0600 (no backup)', async () => {
+    const out = path.join(dir, 'teammate.kubeconfig');
+    const text = (await writeStandalone('-', oidcEntries())).text;
+    await fs.writeFile(out, text, { mode: 0o644 });
+    await fs.chmod(out, 0o644);
+    const result = await writeStandalone(out, oidcEntries());
+    expect(result.written).toBe(true);
+    expect(result.backup).toBeUndefined();
+    expect((await fs.stat(out)).mode & 0o777).toBe(0o600);
+    expect(await fs.readFile(out, 'utf8')).toBe(text);
+    expect((await fs.readdir(dir)).filter((n) => n.includes(BACKUP_MARK))).toEqual([]);
+    expect((await writeStandalone(out, oidcEntries())).written).toBe(false);
+  });
+
   it.each([
     ['a text file', 'Dear diary,\ntoday I wrote a kubeconfig.\n'],
     ['a Kubernetes manifest', 'apiVersion: apps/v1\nkind: Deployment\n'],

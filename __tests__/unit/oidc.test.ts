@@ -1,8 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { CliError } from '../../src/errors.js';
-import { extractOAuthError, loginError } from '../../src/oidc/casdoor-errors.js';
-import { checkMetadata } from '../../src/oidc/discovery.js';
-import { parseTokenResponse } from '../../src/oidc/grants.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { clusterNetworkError } from '../../src/cluster/review.js';
+import { exitCodeFor } from '../../src/errors.js';
+import { exchangeCode } from '../../src/oidc/browser-login.js';
+import { extractOAuthError, httpStatusError, isRefreshTokenRefused, loginError } from '../../src/oidc/casdoor-errors.js';
+import { deviceLogin, parseDeviceAuthorization, parsePollResponse } from '../../src/oidc/device-login.js';
+import { checkMetadata, type ProviderMetadata } from '../../src/oidc/discovery.js';
+import { clientFields, parseTokenResponse, passwordGrant, refreshGrant } from '../../src/oidc/grants.js';
+import type { HttpClient } from '../../src/oidc/http.js';
+import { networkError } from '../../src/oidc/http.js';
+import { classifyNetError, isUntrustedCertificate } from '../../src/oidc/net-errors.js';
 import { describeIssuerMismatch, discoveryUrl, parseCasdoorUrl } from '../../src/oidc/issuer.js';
 import { candidateClaims, mapUsername, preflight } from '../../src/oidc/preflight.js';
 
@@ -58,6 +67,36 @@ describe('discovery document checks', () => {
     expect(caught(() => checkMetadata({ issuer: 'https://a', jwks_uri: 'x' }, 'u')).message).toMatch(/token_endpoint/);
     expect(caught(() => checkMetadata([], 'u')).code).toBe('network');
   });
+
+  const doc = {
+    issuer: 'https://door.example.com',
+    token_endpoint: 'https://door.example.com/api/login/oauth/access_token',
+    jwks_uri: 'https://door.example.com/.well-known/jwks',
+    authorization_endpoint: 'https://door.example.com/login/oauth/authorize',
+    device_authorization_endpoint: 'https://door.example.com/api/device-auth',
+    end_session_endpoint: 'https://door.example.com/api/logout',
+    userinfo_endpoint: 'https://door.example.com/api/userinfo',
+  };
+  it('accepts https endpoints, and leaves out the optional ones that are absent', () => {
+    expect(checkMetadata(doc, 'u')).toEqual(doc);
+    const { authorization_endpoint: _a, device_authorization_endpoint: _d, end_session_endpoint: _e, userinfo_endpoint: _u, ...minimal } = doc;
+    expect(checkMetadata(minimal, 'u')).toEqual(minimal);
+  });
+  it.each(['token_endpoint', 'jwks_uri', 'authorization_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'userinfo_endpoint'] as const)(
+    'refuses an http %s (nothing, least of all a password, goes out in clear text)',
+    (key) => {
+      const insecure = doc[key].replace('https:', 'http:');
+      const err = caught(() => checkMetadata({ ...doc, [key]: insecure }, 'https://door.example.com/.well-known/openid-configuration'));
+      expect(err.code).toBe('network');
+      expect(exitCodeFor(err.code)).toBe(5);
+      expect(err.message).toContain(`names ${key} "${insecure}", which is not an https URL`);
+      expect(err.hint).toMatch(/origin/);
+    },
+  );
+  it('refuses endpoints that are not URLs at all', () => {
+    expect(caught(() => checkMetadata({ ...doc, token_endpoint: '/api/login/oauth/access_token' }, 'u')).message).toMatch(/token_endpoint .* not an https URL/);
+    expect(caught(() => checkMetadata({ ...doc, userinfo_endpoint: 42 }, 'u')).message).toMatch(/userinfo_endpoint 42/);
+  });
 });
 
 describe('Casdoor error shapes', () => {
@@ -71,9 +110,55 @@ describe('Casdoor error shapes', () => {
   it("reads older Casdoor's HTTP-200 shape", () => {
     expect(extractOAuthError(200, { status: 'error', msg: 'grant_type: password is not supported in this application' })).toMatchObject({ legacy: true });
   });
-  it('treats a bare 5xx as an error and a token answer as none', () => {
-    expect(extractOAuthError(502, undefined)?.error).toBe('http_502');
+  it('a 5xx, or a 4xx without an OAuth body, is no refusal but a network error (exit 5), in one line', () => {
+    expect(extractOAuthError(502, undefined)).toBeUndefined();
+    expect(extractOAuthError(503, { error: 'temporarily_unavailable' })).toBeUndefined();
     expect(extractOAuthError(200, { id_token: 'x' })).toBeUndefined();
+    const url = 'https://door.example.com/api/login/oauth/access_token';
+    const gateway = caught(() => parseTokenResponse(502, '<html><body>502 Bad Gateway</body></html>', url, 'refresh_token', { clientId: 'c' }));
+    expect(gateway.code).toBe('network');
+    expect(exitCodeFor(gateway.code)).toBe(5);
+    expect(gateway.message).toMatch(/^Casdoor answered HTTP 502 to the refresh_token grant at door\.example\.com: .*try again later\.$/);
+    expect(gateway.message).not.toContain('\n');
+    expect(gateway.hint).toBeUndefined();
+    expect(caught(() => parseTokenResponse(500, '{"error":"server_error","error_description":"database is down"}', url, 'password', { clientId: 'c' })).message).toMatch(
+      /HTTP 500 .* \("database is down"\)/,
+    );
+    const proxy = caught(() => parseTokenResponse(403, '<html>Forbidden</html>', url, 'password', { clientId: 'c' }));
+    expect(proxy.code).toBe('network');
+    expect(proxy.message).toMatch(/HTTP 403 .* without an OAuth error/);
+    expect(httpStatusError(400, { error: 'invalid_grant' }, url, 'password grant')).toBeUndefined();
+    expect(httpStatusError(200, { status: 'error', msg: 'x' }, url, 'password grant')).toBeUndefined();
+  });
+  it('still maps OAuth-shaped 4xx answers and the legacy HTTP-200 shape to exit-3 refusals', () => {
+    const refused = caught(() => parseTokenResponse(400, '{"error":"invalid_grant","error_description":"refresh token is invalid or revoked"}', 'u', 'refresh_token', { clientId: 'c' }));
+    expect(refused.code).toBe('login');
+    const legacy = caught(() => parseTokenResponse(200, '{"status":"error","msg":"refresh token is expired"}', 'u', 'refresh_token', { clientId: 'c' }));
+    expect(legacy.code).toBe('login');
+  });
+  it('tells a dead refresh token (invalid_grant, or its Casdoor wording) from everything else', () => {
+    const refresh = (status: number, body: string): unknown => caught(() => parseTokenResponse(status, body, 'u', 'refresh_token', { clientId: 'c' }));
+    expect(isRefreshTokenRefused(refresh(400, '{"error":"invalid_grant","error_description":"refresh token is invalid or revoked"}'))).toBe(true);
+    expect(isRefreshTokenRefused(refresh(400, '{"error":"invalid_grant"}'))).toBe(true);
+    expect(isRefreshTokenRefused(refresh(200, '{"status":"error","msg":"refresh token is invalid or revoked"}'))).toBe(true);
+    expect(isRefreshTokenRefused(refresh(200, '{"status":"error","msg":"refresh token is expired"}'))).toBe(true);
+    expect(isRefreshTokenRefused(refresh(401, '{"error":"invalid_client","error_description":"client_secret is invalid"}'))).toBe(false);
+    expect(isRefreshTokenRefused(refresh(400, '{"error":"unsupported_grant_type","error_description":"grant_type: refresh_token is not supported in this application"}'))).toBe(false);
+    expect(isRefreshTokenRefused(refresh(502, 'Bad Gateway'))).toBe(false);
+    expect(isRefreshTokenRefused(refresh(200, '{"status":"error","msg":"database is locked"}'))).toBe(false);
+    // Only a refresh: a password grant's invalid_grant is a wrong password, not a dead refresh token.
+    expect(isRefreshTokenRefused(caught(() => parseTokenResponse(400, '{"error":"invalid_grant"}', 'u', 'password', { clientId: 'c' })))).toBe(false);
+    expect(isRefreshTokenRefused(new CliError('login', 'refresh token is expired'))).toBe(false);
+  });
+  it('a wrong client secret gets the secret hint, not the client-id one', () => {
+    const e = loginError({ error: 'invalid_client', description: 'client_secret is invalid', legacy: false }, 'password', { clientId: 'cid' });
+    expect(e.message).toBe('Casdoor refused the request (invalid_client): "client_secret is invalid".');
+    expect(e.hint).toBe("Check --client-secret / CASDOOR_CLIENT_SECRET (the application's Client Secret).");
+    expect(e.hint).not.toMatch(/Client ID/);
+    const legacy = loginError({ error: 'casdoor_error', description: 'client_secret is invalid', legacy: true }, 'refresh_token', { clientId: 'cid' });
+    expect(legacy.hint).toMatch(/--client-secret/);
+    const id = loginError({ error: 'invalid_client', description: 'client_id is invalid', legacy: false }, 'password', { clientId: 'cid' });
+    expect(id.hint).toMatch(/--client-id must be the application's Client ID/);
   });
   it("quotes Casdoor's description and gives the fix", () => {
     const e = loginError({ error: 'invalid_client', description: 'client_id is invalid', legacy: false }, 'password', { clientId: 'Kubernetes', application: 'Kubernetes' });
@@ -92,6 +177,117 @@ describe('Casdoor error shapes', () => {
       refreshToken: 'r1234',
       expiresIn: 10,
     });
+  });
+});
+
+describe('network error classification (shared by the Casdoor client and the API-server review)', () => {
+  const nodeError = (code: string, message = code): Error => Object.assign(new Error(message), { code });
+  it('finds TLS codes anywhere along the cause chain, and sorts them by what fixes them', () => {
+    const wrapped = new Error('fetch failed', { cause: nodeError('SELF_SIGNED_CERT_IN_CHAIN') });
+    expect(classifyNetError(wrapped)).toEqual({ kind: 'tls', code: 'SELF_SIGNED_CERT_IN_CHAIN', problem: 'untrusted' });
+    expect(classifyNetError(nodeError('ERR_TLS_CERT_ALTNAME_INVALID'))).toMatchObject({ problem: 'altname' });
+    expect(classifyNetError(nodeError('CERT_HAS_EXPIRED'))).toMatchObject({ problem: 'validity' });
+    // What the wizard sees: our own CliError (code 'network') around undici's error.
+    const ours = new CliError('network', 'TLS: …', { cause: nodeError('UNABLE_TO_GET_ISSUER_CERT_LOCALLY') });
+    expect(isUntrustedCertificate(ours)).toBe(true);
+    expect(isUntrustedCertificate(nodeError('CERT_HAS_EXPIRED'))).toBe(false);
+  });
+  it('recognises timeouts by undici code or by name, refusals and DNS failures', () => {
+    expect(classifyNetError(nodeError('UND_ERR_CONNECT_TIMEOUT'))).toEqual({ kind: 'timeout' });
+    expect(classifyNetError({ name: 'TimeoutError', message: 'The operation was aborted due to timeout' })).toEqual({ kind: 'timeout' });
+    expect(classifyNetError(Object.assign(new Error('x'), { name: 'AbortError' }))).toEqual({ kind: 'timeout' });
+    expect(classifyNetError(new Error('socket', { cause: nodeError('ECONNREFUSED') }))).toEqual({ kind: 'refused' });
+    expect(classifyNetError(nodeError('EAI_AGAIN'))).toEqual({ kind: 'dns', code: 'EAI_AGAIN' });
+    expect(classifyNetError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET', cause: nodeError('ECONNRESET') }))).toEqual({
+      kind: 'other',
+      code: 'ECONNRESET',
+      detail: 'other side closed',
+    });
+  });
+  it("keeps the Casdoor client's messages", () => {
+    const url = 'https://door.example.com/.well-known/openid-configuration';
+    expect(networkError(nodeError('ECONNREFUSED'), url, 'discovery document', 1000).message).toBe('Connection refused by door.example.com while fetching the discovery document.');
+    const tls = networkError(nodeError('ERR_TLS_CERT_ALTNAME_INVALID'), url, 'discovery document', 1000);
+    expect(tls.hint).toMatch(/not valid for door\.example\.com/);
+    expect(networkError(nodeError('ENOTFOUND'), url, 'discovery document', 1000).message).toBe('Cannot resolve door.example.com (ENOTFOUND) while fetching the discovery document.');
+    expect(networkError(nodeError('EPIPE', 'write EPIPE'), url, 'discovery document', 1000).message).toBe('Request to door.example.com for the discovery document failed: write EPIPE (EPIPE).');
+  });
+  it("keeps the API-server review's messages (exit 7)", () => {
+    const target = { server: 'https://127.0.0.1:6443', clusterName: 'dev' };
+    const untrusted = clusterNetworkError(new Error('request failed', { cause: nodeError('UNABLE_TO_VERIFY_LEAF_SIGNATURE') }), target, 30_000);
+    expect(untrusted.code).toBe('cluster');
+    expect(untrusted.message).toBe('TLS: the API server at 127.0.0.1:6443 presented a certificate that is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE; kubectl says "x509: …").');
+    expect(untrusted.hint).toMatch(/clusters\[name=dev\] needs the API server's CA/);
+    expect(clusterNetworkError(Object.assign(new Error('aborted'), { name: 'AbortError' }), target, 30_000).message).toBe('No answer from the API server at 127.0.0.1:6443 within 30 s.');
+    expect(clusterNetworkError(nodeError('ECONNREFUSED'), target, 1).message).toBe('Connection refused by the API server at 127.0.0.1:6443.');
+    expect(clusterNetworkError(nodeError('ENOTFOUND'), { ...target, server: 'https://k8s.invalid:6443' }, 1).message).toBe("Cannot resolve the API server's host k8s.invalid:6443 (ENOTFOUND).");
+  });
+});
+
+describe('client credentials in forms: built in one place (grants.ts)', () => {
+  const meta: ProviderMetadata = {
+    issuer: 'https://door.example.com',
+    token_endpoint: 'https://door.example.com/api/login/oauth/access_token',
+    jwks_uri: 'https://door.example.com/.well-known/jwks',
+    device_authorization_endpoint: 'https://door.example.com/api/device-auth',
+  };
+  const client = { clientId: 'cid', clientSecret: 'the-secret' };
+  function recordingHttp(answers: Array<{ status: number; text: string }>): HttpClient & { posts: Array<{ url: string; form: Record<string, string>; what: string }> } {
+    const posts: Array<{ url: string; form: Record<string, string>; what: string }> = [];
+    return {
+      posts,
+      get: async () => Promise.reject(new Error('no GET expected')),
+      postForm: async (url, form, what) => {
+        posts.push({ url, form, what });
+        const next = answers.shift() ?? { status: 500, text: '' };
+        return { headers: {}, ...next };
+      },
+      close: async () => undefined,
+    };
+  }
+  const tokens = { status: 200, text: '{"id_token":"id-token-1","refresh_token":"refresh-token-1","access_token":"id-token-1","expires_in":3600}' };
+
+  it('adds client_id, and client_secret only when there is one', () => {
+    expect(clientFields(client)).toEqual({ client_id: 'cid', client_secret: 'the-secret' });
+    expect(clientFields({ clientId: 'cid' })).toEqual({ client_id: 'cid' });
+  });
+  it('every grant and the device authorization send the same client fields', async () => {
+    const http = recordingHttp([tokens, tokens, tokens, { status: 200, text: '{"device_code":"dc-1","user_code":"UC","verification_uri":"https://door.example.com/device","interval":0}' }, tokens]);
+    await passwordGrant(http, meta, client, 'alice', 'pw');
+    await refreshGrant(http, meta, client, 'refresh-token-0');
+    await exchangeCode(http, meta, client, 'the-code', { url: 'u', redirectUri: 'http://127.0.0.1:1/callback', state: 's', nonce: 'n', verifier: 'v' });
+    await deviceLogin({ http, meta, client, notify: () => undefined, sleep: async () => undefined });
+    for (const post of http.posts) expect(post.form).toMatchObject({ client_id: 'cid', client_secret: 'the-secret' });
+    expect(http.posts.map((p) => [p.url.replace(meta.issuer, ''), p.what, p.form.grant_type])).toEqual([
+      ['/api/login/oauth/access_token', 'password grant', 'password'],
+      ['/api/login/oauth/access_token', 'refresh_token grant', 'refresh_token'],
+      ['/api/login/oauth/access_token', 'authorization_code grant', 'authorization_code'],
+      ['/api/device-auth', 'device authorization', undefined],
+      ['/api/login/oauth/access_token', 'device_code grant', 'urn:ietf:params:oauth:grant-type:device_code'],
+    ]);
+    expect(http.posts[2]?.form).toEqual({
+      grant_type: 'authorization_code',
+      code: 'the-code',
+      redirect_uri: 'http://127.0.0.1:1/callback',
+      code_verifier: 'v',
+      client_id: 'cid',
+      client_secret: 'the-secret',
+    });
+  });
+  it('device authorization and polling: a 5xx is a network error too, an OAuth error still a refusal', () => {
+    expect(caught(() => parseDeviceAuthorization(502, 'Bad Gateway', meta.device_authorization_endpoint as string, client)).code).toBe('network');
+    expect(caught(() => parseDeviceAuthorization(200, '{"error":"unauthorized_client"}', 'u', client)).code).toBe('login');
+    expect(caught(() => parsePollResponse(503, '', meta.token_endpoint, client)).message).toMatch(/HTTP 503 to the device_code grant/);
+    expect(parsePollResponse(400, '{"error":"authorization_pending"}', meta.token_endpoint, client)).toEqual({ kind: 'pending' });
+  });
+});
+
+describe('only one module imports inquirer', () => {
+  it('is src/wizard/prompts.ts (the token prompt loads it from there)', () => {
+    const root = path.resolve('src');
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    const importers = files.filter((f) => /(from|import\()\s*['"]@inquirer\//.test(readFileSync(path.join(root, f), 'utf8')));
+    expect(importers).toEqual([path.join('wizard', 'prompts.ts')]);
   });
 });
 

@@ -60,10 +60,16 @@ describe('parseRoster', () => {
     const rows = parseRoster('users:\n- username: alice\n  namspace: x\n- username: bob\n  namespace: Team_B\n- [1, 2]\n- carol\n', 'x.yaml');
     expect(rows.map((r) => [r.where, r.error])).toEqual([
       ['users[0]', 'unknown field "namspace" (known: username, namespace, context, cluster, user)'],
-      ['users[1]', 'namespace "Team_B" is not a valid namespace name (lowercase letters, digits and \'-\')'],
+      ['users[1]', 'namespace "Team_B" is not a valid namespace name (lowercase letters, digits and \'-\', at most 63, starting and ending with a letter or digit)'],
       ['users[2]', 'not a username or a map with "username"'],
       ['users[3]', undefined],
     ]);
+  });
+
+  it('a namespace longer than 63 characters is a row error, as in setup and the wizard', () => {
+    const rows = parseRoster(`username,namespace\nalice,${'a'.repeat(63)}\nbob,${'b'.repeat(64)}\n`, 'team.csv');
+    expect(rows[0]?.error).toBeUndefined();
+    expect(rows[1]?.error).toMatch(/at most 63/);
   });
 
   it('a YAML file that is not a list fails the file', () => {

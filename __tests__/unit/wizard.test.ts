@@ -14,6 +14,9 @@ import { terminalPrompts } from '../../src/wizard/prompts.js';
 import { httpsVersion, validateCasdoorUrl, validateClientId, validateNamespace, validateServerUrl, validateUsername } from '../../src/wizard/questions.js';
 import { DEFAULT, INTERRUPT, scriptedPrompts } from '../../src/wizard/scripted.js';
 import { PromptInterrupted } from '../../src/wizard/types.js';
+import { hostOf, isNamespace, parseServerUrl } from '../../src/cli/validate.js';
+import { CliError } from '../../src/errors.js';
+import { loginReason } from '../../src/wizard/flow.js';
 
 describe('validators', () => {
   it('accepts Casdoor URLs and explains what is wrong with the others', () => {
@@ -38,6 +41,39 @@ describe('validators', () => {
     expect(validateNamespace('')).toBe(true);
     expect(validateNamespace('team-a')).toBe(true);
     expect(validateNamespace('Team_A')).toMatch(/lowercase/);
+  });
+});
+
+describe('shared checks (src/cli/validate.ts)', () => {
+  it('namespaces: a DNS-1123 label of at most 63 characters, everywhere', () => {
+    expect(isNamespace('team-a')).toBe(true);
+    expect(isNamespace('a'.repeat(63))).toBe(true);
+    expect(isNamespace('a'.repeat(64))).toBe(false);
+    expect(isNamespace('Team_A')).toBe(false);
+    expect(isNamespace('-a')).toBe(false);
+    expect(validateNamespace('a'.repeat(64))).toMatch(/at most 63/);
+  });
+
+  it('API server URLs and hosts', () => {
+    expect(parseServerUrl(' https://api.example:6443 ')).toEqual({ ok: true, value: 'https://api.example:6443' });
+    expect(parseServerUrl('api.example:6443')).toMatchObject({ ok: false, problem: expect.stringMatching(/no scheme/) });
+    expect(parseServerUrl('ftp://api.example')).toMatchObject({ ok: false, problem: expect.stringMatching(/not an https URL/) });
+    expect(parseServerUrl('https://')).toMatchObject({ ok: false, problem: expect.stringMatching(/not a URL/) });
+    expect(hostOf('https://api.example:6443/x')).toBe('api.example:6443');
+    expect(hostOf('not a url')).toBe('not a url');
+  });
+});
+
+describe('loginReason', () => {
+  it("uses the error's reason, else reads Casdoor's words", () => {
+    expect(loginReason(new CliError('login', 'anything', { reason: 'unknown-user' }))).toBe('unknown-user');
+    expect(loginReason(new CliError('login', 'Casdoor refused the request (invalid_grant): "password or code is incorrect".'))).toBe('wrong-password');
+    expect(loginReason(new CliError('login', 'Casdoor refused the request (invalid_grant): "the user does not exist".'))).toBe('unknown-user');
+    expect(loginReason(new CliError('login', 'Casdoor refused the request (invalid_client): "client_id is invalid".'))).toBe('invalid-client');
+    expect(loginReason(new CliError('login', 'Casdoor refused the request (unsupported_grant_type).'))).toBe('grant-disabled');
+    expect(loginReason(new CliError('login', 'Casdoor refused the request (invalid_client): "invalid client_secret".'))).toBe('wrong-client-secret');
+    expect(loginReason(new CliError('login', 'Casdoor refused the request: "please wait 15 minutes".'))).toBe('account-locked');
+    expect(loginReason(new CliError('login', 'something else'))).toBeUndefined();
   });
 });
 

@@ -13,6 +13,7 @@ import type { SetupMode } from '../usecases/setup.js';
 import { readPemFile, secretFrom } from './inputs.js';
 import type { Io } from './io.js';
 import type { CommandContext } from './main.js';
+import { namespaceFlag, serverUrlFlag } from './validate.js';
 
 export interface GenerateFlags {
   roster?: string;
@@ -112,8 +113,6 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     });
 }
 
-const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 async function readInputFile(flag: string, file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
@@ -147,6 +146,13 @@ export async function readPasswordsFile(file: string): Promise<Map<string, strin
 
 /** Turns flags (plus the roster, password and CA files) into a GenerateInput, or a usage error naming what is wrong. */
 export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 'env' | 'cwd'>): Promise<GenerateInput> {
+  // The values given are checked before the missing flags are named: an http --casdoor-url deserves
+  // its explanation even when --server is missing too.
+  const casdoorUrl = flags.casdoorUrl ? parseCasdoorUrl(flags.casdoorUrl) : undefined;
+  const server = flags.server ? serverUrlFlag(flags.server) : undefined;
+  if (flags.namespace !== undefined) namespaceFlag(flags.namespace);
+  if (flags.cluster !== undefined && flags.cluster.trim() === '') throw usageError('--cluster must not be empty.');
+  if (flags.execCommand !== undefined && flags.execCommand.trim() === '') throw usageError('--exec-command must not be empty.');
   const missing = (
     [
       ['roster', '--roster'],
@@ -156,7 +162,9 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
       ['server', '--server'],
     ] as const
   ).filter(([k]) => !flags[k]).map(([, f]) => f);
-  if (missing.length) throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig generate --help for every flag and the roster format.');
+  if (missing.length || casdoorUrl === undefined || server === undefined) {
+    throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig generate --help for every flag and the roster format.');
+  }
   if (flags.mode === 'auth-provider' && !flags.passwords) {
     throw usageError('--mode auth-provider needs --passwords FILE: each file carries tokens from a real login.', 'Or leave --mode at exec: the files then hold no secrets and each teammate logs in on first use.');
   }
@@ -166,19 +174,6 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
   if (flags.mode !== 'exec' && flags.casdoorCaPath) throw usageError('--casdoor-ca-path only applies with --mode exec (auth-provider files embed the CA).');
   if (flags.mode !== 'exec' && flags.offline) throw usageError('--offline only applies with --mode exec (auth-provider mode logs in).');
   if (flags.certificateAuthority && flags.insecureSkipTlsVerify) throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot both be given.');
-  if (flags.namespace !== undefined && !NAMESPACE_RE.test(flags.namespace)) {
-    throw usageError(`--namespace: "${flags.namespace}" is not a valid namespace name (lowercase letters, digits and '-').`);
-  }
-  if (flags.cluster !== undefined && flags.cluster.trim() === '') throw usageError('--cluster must not be empty.');
-  if (flags.execCommand !== undefined && flags.execCommand.trim() === '') throw usageError('--exec-command must not be empty.');
-  const casdoorUrl = parseCasdoorUrl(flags.casdoorUrl as string);
-  let server: URL;
-  try {
-    server = new URL((flags.server as string).trim());
-  } catch {
-    throw usageError(`--server: "${flags.server}" is not a URL.`, 'Give the API server URL, for example https://api.k8s.example.com:6443');
-  }
-  if (server.protocol !== 'https:' && server.protocol !== 'http:') throw usageError(`--server must be an https URL (got ${flags.server}).`);
 
   const rosterFile = path.resolve(io.cwd, flags.roster as string);
   const roster = parseRoster(await readInputFile('--roster', rosterFile), flags.roster as string);
@@ -198,7 +193,7 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
     ...(clientSecret ? { clientSecret } : {}),
     ...(casdoorCaPem ? { casdoorCaPem } : {}),
     ...(casdoorCaPath ? { casdoorCaPath } : {}),
-    server: (flags.server as string).trim(),
+    server,
     ...(apiCaPem ? { certificateAuthorityData: Buffer.from(apiCaPem).toString('base64') } : {}),
     insecureSkipTlsVerify: Boolean(flags.insecureSkipTlsVerify),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),

@@ -10,6 +10,7 @@ import { GRANTS, loginWithGrant, storeLogin, type GrantType } from '../usecases/
 import { GRANT_HELP, loginDepsFor } from './token.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
+import { namespaceFlag, serverUrlFlag } from './validate.js';
 
 export interface SetupFlags {
   casdoorUrl?: string;
@@ -56,7 +57,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--application <name>', 'Casdoor application name (only used to explain a client-id mix-up)')
     .option('--client-id <id>', "the application's Client ID (not its name)")
     .option('--client-secret <secret>', "the application's Client Secret (or env CASDOOR_CLIENT_SECRET); stored for kubectl's own refresh")
-    .option('--username <name>', 'Casdoor username (bare, without the organization)')
+    .option('--username <name>', 'Casdoor username (bare, without the organization); optional with --grant browser/device (then taken from the token)')
     .option('--password-stdin', 'read the password from standard input (or set env CASDOOR_PASSWORD)')
     .option('--casdoor-ca <file>', "extra CA (PEM) to trust for Casdoor's TLS; also stored for kubectl's refresh")
     .option('--server <url>', 'Kubernetes API server URL')
@@ -72,7 +73,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--dry-run', 'print what would change (secrets redacted) and write nothing')
     .option('--username-claim <claim>', 'token claim the API server uses as username', 'name')
     .option('--groups-claim <claim>', 'token claim the API server uses as groups', 'groups')
-    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix ('-' = none)").default('-'))
+    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\"), as in apiserver-config").default('-'))
     .option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix")
     .addOption(
       new Option('--mode <mode>', 'auth-provider: tokens stored in the kubeconfig, kubectl refreshes them; exec: kubectl runs `casdoor-kubeconfig token` (tokens in a private cache, no secret in the file)')
@@ -101,13 +102,15 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
           loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser })),
       };
       // A person at a terminal and no --non-interactive: the wizard (loaded only then: it pulls in inquirer).
+      if (flags.json && flags.output === '-') throw usageError('--json and --output - both print on standard output: give one of them.');
       if (!flags.nonInteractive && ctx.io.stdin.isTTY && ctx.io.stderr.isTTY) {
         const { runWizardCommand } = await import('../wizard/index.js');
-        await runWizardCommand(flags, givenOptions(cmd), deps, ctx.io);
+        const wizard = await runWizardCommand(flags, givenOptions(cmd), deps, ctx.io);
+        // The prompts are on stderr, so stdout carries the same summary as without the wizard.
+        if (flags.json && wizard.result) out.data(JSON.stringify(setupSummary(wizard.input, wizard.result), null, 2));
         return;
       }
       const input = await setupInputFromFlags(flags, ctx.io.env, ctx.io.stdin);
-      if (flags.json && input.output === '-') throw usageError('--json and --output - both print on standard output: give one of them.');
       const result = await runSetup(input, deps);
       if (flags.json) out.data(JSON.stringify(setupSummary(input, result), null, 2));
     });
@@ -126,35 +129,38 @@ const REQUIRED: Array<[keyof SetupFlags | 'password', string]> = [
   ['server', '--server'],
 ];
 
-const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 /** Turns flags (plus env, files and stdin) into a SetupInput, or a usage error naming what is missing. */
 export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.ProcessEnv, stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<SetupInput> {
   const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
   const password = flags.passwordStdin ? await readPasswordFromStdin(stdin) : secretFrom(undefined, env, 'CASDOOR_PASSWORD');
   if (flags.skipLogin && flags.mode !== 'exec') throw usageError('--skip-login needs --mode exec (an auth-provider entry must carry tokens).');
   if (flags.execCommand !== undefined && flags.mode !== 'exec') throw usageError('--exec-command needs --mode exec.');
-  const skipLogin = flags.mode === 'exec' && Boolean(flags.skipLogin);
-  const grant = flags.grant ?? 'password';
-  // Only the password grant needs a password; browser and device logins ask Casdoor's own pages.
-  const have: Record<string, unknown> = { ...flags, password: skipLogin || grant !== 'password' ? '-' : password };
-  const missing = REQUIRED.filter(([k]) => have[k] === undefined || have[k] === '').map(([, flag]) => flag);
-  if (missing.length) {
-    throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig setup --help for every flag, or run it in a terminal without --non-interactive to be asked.');
-  }
-  const casdoorUrl = parseCasdoorUrl(flags.casdoorUrl as string);
-  const server = parseServerUrl(flags.server as string);
+  // The values given are checked before the missing flags are named: "http is not accepted, use
+  // https://…" must not hide behind "missing --server".
+  const casdoorUrl = flags.casdoorUrl ? parseCasdoorUrl(flags.casdoorUrl) : undefined;
+  const server = flags.server ? serverUrlFlag(flags.server) : undefined;
   if (flags.certificateAuthority && flags.insecureSkipTlsVerify) {
     throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot both be given.');
   }
   if (flags.output !== undefined && flags.kubeconfig !== undefined) {
     throw usageError('--output writes a standalone file and --kubeconfig names a file to merge into: give one of them.');
   }
-  if (flags.namespace !== undefined && !NAMESPACE_RE.test(flags.namespace)) {
-    throw usageError(`--namespace: "${flags.namespace}" is not a valid namespace name (lowercase letters, digits and '-').`);
-  }
+  if (flags.namespace !== undefined) namespaceFlag(flags.namespace);
   for (const [flag, v] of [['--cluster', flags.cluster], ['--user', flags.user], ['--context', flags.context], ['--username-claim', flags.usernameClaim], ['--groups-claim', flags.groupsClaim]] as const) {
     if (v !== undefined && v.trim() === '') throw usageError(`${flag} must not be empty.`);
+  }
+  const skipLogin = flags.mode === 'exec' && Boolean(flags.skipLogin);
+  const grant = flags.grant ?? 'password';
+  // Only the password grant needs a password and a username up front; browser and device logins ask
+  // Casdoor's own pages, and the token then says who logged in.
+  const have: Record<string, unknown> = {
+    ...flags,
+    password: skipLogin || grant !== 'password' ? '-' : password,
+    username: grant !== 'password' ? '-' : flags.username,
+  };
+  const missing = REQUIRED.filter(([k]) => have[k] === undefined || have[k] === '').map(([, flag]) => flag);
+  if (missing.length || casdoorUrl === undefined || server === undefined) {
+    throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig setup --help for every flag, or run it in a terminal without --non-interactive to be asked.');
   }
   const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
   const apiCaPem = flags.certificateAuthority ? await readPemFile('--certificate-authority', flags.certificateAuthority) : undefined;
@@ -164,7 +170,8 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     ...(flags.application ? { application: flags.application } : {}),
     clientId: flags.clientId as string,
     ...(clientSecret ? { clientSecret } : {}),
-    username: flags.username as string,
+    // '' when not given (browser/device): the exec entry then names no --username.
+    username: flags.username ?? '',
     password: password ?? '',
     ...(casdoorCaPem ? { casdoorCaPem, casdoorCaFile: path.resolve(flags.casdoorCa as string) } : {}),
     server,
@@ -182,7 +189,8 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     dryRun: Boolean(flags.dryRun),
     usernameClaim: flags.usernameClaim,
     groupsClaim: flags.groupsClaim,
-    usernamePrefix: flags.usernamePrefix,
+    // '' = the API server's flag left unset ("<issuer>#"), as in apiserver-config, whoami and generate.
+    ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
     ...(flags.groupsPrefix !== undefined ? { groupsPrefix: flags.groupsPrefix } : {}),
     mode: flags.mode,
     ...(flags.execCommand ? { execCommand: flags.execCommand } : {}),
@@ -191,15 +199,4 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
   };
-}
-
-function parseServerUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    throw usageError(`--server: "${raw}" is not a URL.`, 'Give the API server URL, for example https://api.k8s.example.com:6443');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usageError(`--server must be an https URL (got ${raw}).`);
-  return raw.trim();
 }

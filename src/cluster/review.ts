@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ConfigurationOptions } from '@kubernetes/client-node';
 import { CliError } from '../errors.js';
+import { classifyNetError, firstErrorCode, hostOf } from '../oidc/net-errors.js';
 import { redact } from '../redact.js';
 
 export interface ReviewTarget {
@@ -49,58 +50,31 @@ export type ReviewOutcome =
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-function errorCode(err: unknown): string | undefined {
-  let cur: unknown = err;
-  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** Turns what node-fetch/Node throw into one clear line with the fix (exit 7). */
 export function clusterNetworkError(err: unknown, target: Pick<ReviewTarget, 'server' | 'clusterName'>, timeoutMs: number): CliError {
-  const code = errorCode(err);
-  let host = target.server;
-  try {
-    host = new URL(target.server).host;
-  } catch {
-    // keep the raw value
+  const failure = classifyNetError(err);
+  const host = hostOf(target.server);
+  switch (failure.kind) {
+    case 'tls':
+      return new CliError('cluster', `TLS: the API server at ${host} presented a certificate that is not trusted (${failure.code}; kubectl says "x509: …").`, {
+        hint:
+          failure.problem === 'altname'
+            ? `The certificate is not valid for ${host}: use the host name it was issued for in clusters[name=${target.clusterName}].cluster.server (or set tls-server-name).`
+            : `clusters[name=${target.clusterName}] needs the API server's CA: re-run setup with --certificate-authority FILE (stored as certificate-authority-data).`,
+        cause: err,
+      });
+    case 'timeout':
+      return new CliError('cluster', `No answer from the API server at ${host} within ${Math.round(timeoutMs / 1000)} s.`, {
+        hint: 'Check that the cluster is running and reachable from here (VPN, firewall, HTTPS_PROXY).',
+        cause: err,
+      });
+    case 'refused':
+      return new CliError('cluster', `Connection refused by the API server at ${host}.`, { hint: 'Is the cluster running (minikube status), and is the port right?', cause: err });
+    case 'dns':
+      return new CliError('cluster', `Cannot resolve the API server's host ${host} (${failure.code}).`, { hint: 'Check the server URL in the kubeconfig, or your DNS/VPN.', cause: err });
+    case 'other':
+      return new CliError('cluster', `Request to the API server at ${host} failed: ${redact(failure.detail)}${failure.code ? ` (${failure.code})` : ''}.`, { cause: err });
   }
-  if (code && TLS_CODES.has(code)) {
-    return new CliError('cluster', `TLS: the API server at ${host} presented a certificate that is not trusted (${code}; kubectl says "x509: …").`, {
-      hint:
-        code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-          ? `The certificate is not valid for ${host}: use the host name it was issued for in clusters[name=${target.clusterName}].cluster.server (or set tls-server-name).`
-          : `clusters[name=${target.clusterName}] needs the API server's CA: re-run setup with --certificate-authority FILE (stored as certificate-authority-data).`,
-      cause: err,
-    });
-  }
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
-    return new CliError('cluster', `No answer from the API server at ${host} within ${Math.round(timeoutMs / 1000)} s.`, {
-      hint: 'Check that the cluster is running and reachable from here (VPN, firewall, HTTPS_PROXY).',
-      cause: err,
-    });
-  }
-  if (code === 'ECONNREFUSED') {
-    return new CliError('cluster', `Connection refused by the API server at ${host}.`, { hint: 'Is the cluster running (minikube status), and is the port right?', cause: err });
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new CliError('cluster', `Cannot resolve the API server's host ${host} (${code}).`, { hint: 'Check the server URL in the kubeconfig, or your DNS/VPN.', cause: err });
-  }
-  const detail = err instanceof Error ? err.message : String(err);
-  return new CliError('cluster', `Request to the API server at ${host} failed: ${redact(detail)}${code ? ` (${code})` : ''}.`, { cause: err });
 }
 
 async function readData(file: string | undefined, what: string): Promise<string | undefined> {
@@ -108,7 +82,7 @@ async function readData(file: string | undefined, what: string): Promise<string 
   try {
     return (await readFile(file)).toString('base64');
   } catch (err) {
-    const code = errorCode(err);
+    const code = firstErrorCode(err);
     throw new CliError('kubeconfig', `cannot read the ${what} file ${file} named in the kubeconfig (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}).`, { cause: err });
   }
 }

@@ -46,7 +46,13 @@ export async function writeBackup(file: string, raw: Buffer, originalMode: numbe
 export async function pruneBackups(file: string, keep = MAX_BACKUPS): Promise<string[]> {
   const dir = path.dirname(file);
   const pattern = backupPattern(file);
-  const ours = (await fs.readdir(dir)).filter((name) => pattern.test(name)).sort();
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    throw fileError(err, 'list the backups of', file);
+  }
+  const ours = names.filter((name) => pattern.test(name)).sort();
   const doomed = ours.slice(0, Math.max(0, ours.length - keep)).map((name) => path.join(dir, name));
   for (const victim of doomed) {
     // Another run may have pruned it already; that is fine.

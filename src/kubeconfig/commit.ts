@@ -23,11 +23,22 @@ export async function ensureFolder(file: string): Promise<void> {
   }
 }
 
-/** Returns the backup's path when the file existed. The existing file's mode is kept, as kubectl does. */
-export async function commitFile(loaded: LoadedFile, text: string, now: Date): Promise<string | undefined> {
-  const backup = loaded.exists ? await writeBackup(loaded.file, loaded.raw, loaded.mode ?? NEW_FILE_MODE, now) : undefined;
+export interface CommitOptions {
+  /** Forces this mode, also on an existing file (standalone files are always 0600). Default: kubectl's rule. */
+  mode?: number;
+  /** False skips the backup (the bytes on disk are the ones being written again). Default true. */
+  backup?: boolean;
+}
+
+/**
+ * Returns the backup's path when the file existed. The existing file's mode is kept, as kubectl does,
+ * unless `opts.mode` says otherwise: write-file-atomic then creates the temporary file with that mode,
+ * so the new content is never readable with the old, looser one.
+ */
+export async function commitFile(loaded: LoadedFile, text: string, now: Date, opts: CommitOptions = {}): Promise<string | undefined> {
+  const backup = loaded.exists && opts.backup !== false ? await writeBackup(loaded.file, loaded.raw, loaded.mode ?? NEW_FILE_MODE, now) : undefined;
   try {
-    await writeFileAtomic(loaded.file, text, { mode: loaded.mode ?? NEW_FILE_MODE });
+    await writeFileAtomic(loaded.file, text, { mode: opts.mode ?? loaded.mode ?? NEW_FILE_MODE });
   } catch (err) {
     throw fileError(err, 'write', loaded.file);
   }

@@ -6,6 +6,8 @@ export * from './view.js';
 export * from './diff.js';
 export { applyKubeconfigChange, DEFAULT_LOCK_WAIT_MS } from './store.js';
 export type { ApplyOptions, ApplyResult, FileResult } from './store.js';
+export { updateUserEntry } from './update.js';
+export type { UserUpdateOptions, UserUpdateResult } from './update.js';
 export { writeStandalone } from './standalone.js';
 export type { StandaloneResult } from './standalone.js';
 export { lockPathOf } from './lock.js';

@@ -2,10 +2,14 @@
  * `--output FILE|-`: a kubeconfig holding only the given entries, for handing to another machine or
  * a CI secret. Never merged into what the file held before; an existing file is overwritten only if it
  * is a kubeconfig (or empty), so a typo in the path cannot destroy an unrelated file.
+ *
+ * Unlike kubectl's rule for a kubeconfig it edits (keep the file's mode), a standalone file is always
+ * 0600: it is made to be handed to someone, usually holds their tokens, and an old 0644 file at the same
+ * path must not leave them readable by everyone on the machine.
  */
 import { CliError } from '../errors.js';
 import { pruneBackups } from './backup.js';
-import { commitFile, ensureFolder } from './commit.js';
+import { NEW_FILE_MODE, commitFile, ensureFolder } from './commit.js';
 import { readKubeconfigFile } from './io.js';
 import { DEFAULT_LOCK_WAIT_MS, withLocks } from './lock.js';
 import type { KubeconfigEntries } from './merge.js';
@@ -43,9 +47,14 @@ export async function writeStandalone(
       throw err;
     });
     const base = { file: target, text, created: !loaded.exists };
-    if (loaded.exists && loaded.raw.toString('utf8') === text) return { ...base, written: false };
-    // A new file gets 0600; an existing kubeconfig keeps its mode, as kubectl does.
-    const backup = await commitFile(loaded, text, (opts.now ?? (() => new Date()))());
+    const now = (opts.now ?? (() => new Date()))();
+    if (loaded.exists && loaded.raw.toString('utf8') === text) {
+      if (loaded.mode === NEW_FILE_MODE) return { ...base, written: false };
+      // Same content, looser mode: written again 0600 (atomically; no backup of identical bytes).
+      await commitFile(loaded, text, now, { mode: NEW_FILE_MODE, backup: false });
+      return { ...base, written: true };
+    }
+    const backup = await commitFile(loaded, text, now, { mode: NEW_FILE_MODE });
     return backup ? { ...base, written: true, backup } : { ...base, written: true };
   });
   if (result.backup) await pruneBackups(target);

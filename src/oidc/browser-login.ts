@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { CliError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { ProviderMetadata } from './discovery.js';
-import { parseTokenResponse, type ClientCredentials, type TokenSet } from './grants.js';
+import { authorizationCodeGrant, type ClientCredentials, type TokenSet } from './grants.js';
 import type { HttpClient } from './http.js';
 import { pkcePair, randomToken, sameSecret } from './pkce.js';
 
@@ -162,17 +162,8 @@ export async function startCallbackListener(): Promise<CallbackListener> {
   };
 }
 
-export async function exchangeCode(http: HttpClient, meta: ProviderMetadata, client: ClientCredentials, code: string, request: AuthorizationRequest): Promise<TokenSet> {
-  const form: Record<string, string> = {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: request.redirectUri,
-    code_verifier: request.verifier,
-    client_id: client.clientId,
-    ...(client.clientSecret ? { client_secret: client.clientSecret } : {}),
-  };
-  const res = await http.postForm(meta.token_endpoint, form, 'authorization_code grant');
-  return parseTokenResponse(res.status, res.text, meta.token_endpoint, 'authorization_code', client);
+export function exchangeCode(http: HttpClient, meta: ProviderMetadata, client: ClientCredentials, code: string, request: AuthorizationRequest): Promise<TokenSet> {
+  return authorizationCodeGrant(http, meta, client, { code, redirectUri: request.redirectUri, verifier: request.verifier });
 }
 
 export interface BrowserLoginOptions {

@@ -2,9 +2,14 @@
  * Casdoor answers token-endpoint errors in two shapes: the OAuth one (HTTP 400/401 with
  * `error`/`error_description`) and older Casdoor's HTTP 200 `{"status":"error","msg":…}`.
  * This module recognises both (pure) and turns them into messages that quote Casdoor's own words.
+ *
+ * Only those shapes are Casdoor refusing a request (exit 3). A 5xx, or a 4xx without either shape
+ * (a proxy's error page, a wrong endpoint), says nothing about the credentials: it is a network error
+ * (exit 5), so that the token command keeps a refresh token that may well still work.
  */
 import { CliError } from '../errors.js';
 import { redact } from '../redact.js';
+import { hostOf } from './net-errors.js';
 
 export interface OAuthErrorBody {
   error: string;
@@ -12,8 +17,16 @@ export interface OAuthErrorBody {
   legacy: boolean;
 }
 
-/** Returns the error carried by a token-endpoint answer, or undefined when it is not an error. */
+/**
+ * Returns the refusal carried by an answer below HTTP 500, or undefined when there is none (a success,
+ * or an answer that is not an OAuth error: see `httpStatusError`).
+ */
 export function extractOAuthError(status: number, body: unknown): OAuthErrorBody | undefined {
+  if (status >= 500) return undefined;
+  return oauthShape(body);
+}
+
+function oauthShape(body: unknown): OAuthErrorBody | undefined {
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     const b = body as Record<string, unknown>;
     if (typeof b.error === 'string' && b.error !== '') {
@@ -23,8 +36,25 @@ export function extractOAuthError(status: number, body: unknown): OAuthErrorBody
       return { error: 'casdoor_error', description: typeof b.msg === 'string' ? b.msg : '', legacy: true };
     }
   }
-  if (status >= 400) return { error: `http_${status}`, description: '', legacy: false };
   return undefined;
+}
+
+/**
+ * An HTTP error status that is not Casdoor refusing the request: any 5xx (Casdoor or a proxy in front
+ * of it failed), or a 4xx without an OAuth error body. A network error (exit 5) in one line, no hint:
+ * kubectl shows the plugin's stderr as is.
+ */
+export function httpStatusError(status: number, body: unknown, url: string, what: string): CliError | undefined {
+  if (status < 400 || (status < 500 && oauthShape(body))) return undefined;
+  const description = oauthShape(body)?.description;
+  const quoted = description ? ` ("${redact(description)}")` : '';
+  const answered = `Casdoor answered HTTP ${status} to the ${what} at ${hostOf(url)}`;
+  return new CliError(
+    'network',
+    status >= 500
+      ? `${answered}${quoted}: Casdoor or a proxy in front of it failed, which says nothing about the login; try again later.`
+      : `${answered} without an OAuth error: check that ${url} is Casdoor's endpoint and that no proxy is in the way.`,
+  );
 }
 
 export type GrantName = 'password' | 'refresh_token' | 'authorization_code' | 'device_code';
@@ -39,6 +69,10 @@ const GRANT_LABEL: Record<GrantName, string> = {
 /** What the user should do about an error, from its code and Casdoor's description. */
 function hintFor(e: OAuthErrorBody, grant: GrantName, ctx: { clientId: string; application?: string }): string | undefined {
   const d = e.description.toLowerCase();
+  // Casdoor says invalid_client for a wrong secret too: the description tells which half is wrong.
+  if (d.includes('client_secret') || (e.error === 'invalid_client' && d.includes('secret'))) {
+    return "Check --client-secret / CASDOOR_CLIENT_SECRET (the application's Client Secret).";
+  }
   if (e.error === 'invalid_client' || d.includes('client_id is invalid')) {
     const nameHint = ctx.application && ctx.application === ctx.clientId
       ? ` You passed the application name "${ctx.application}" as the client ID.`
@@ -61,9 +95,33 @@ function hintFor(e: OAuthErrorBody, grant: GrantName, ctx: { clientId: string; a
   return undefined;
 }
 
+/** Casdoor refused a request (exit 3); carries the refusal so callers can tell a dead refresh token from a misconfiguration. */
+export class CasdoorRefusal extends CliError {
+  readonly oauth: OAuthErrorBody;
+  readonly grant: GrantName;
+
+  constructor(oauth: OAuthErrorBody, grant: GrantName, message: string, hint: string | undefined) {
+    super('login', message, hint === undefined ? {} : { hint });
+    this.oauth = oauth;
+    this.grant = grant;
+  }
+}
+
 export function loginError(e: OAuthErrorBody, grant: GrantName, ctx: { clientId: string; application?: string }): CliError {
   const quoted = e.description ? `: "${redact(e.description)}"` : '';
   const what = e.legacy ? 'Casdoor refused the request' : `Casdoor refused the request (${e.error})`;
-  const hint = hintFor(e, grant, ctx);
-  return new CliError('login', `${what}${quoted}.`, hint === undefined ? {} : { hint });
+  return new CasdoorRefusal(e, grant, `${what}${quoted}.`, hintFor(e, grant, ctx));
+}
+
+/** Casdoor's words for a dead refresh token (object/token_oauth.go), in either error shape. */
+const DEAD_REFRESH_TOKEN = /refresh token is (invalid or revoked|expired)/i;
+
+/**
+ * True only when Casdoor refused a refresh because the refresh token itself is dead (invalid_grant,
+ * or its description in the legacy HTTP-200 shape): then, and only then, forgetting it and logging in
+ * again is right. A wrong client id or secret, a disabled grant or an outage leave it usable.
+ */
+export function isRefreshTokenRefused(err: unknown): boolean {
+  if (!(err instanceof CasdoorRefusal) || err.grant !== 'refresh_token') return false;
+  return err.oauth.error === 'invalid_grant' || DEAD_REFRESH_TOKEN.test(err.oauth.description);
 }

@@ -10,9 +10,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { CliError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { extractOAuthError, loginError } from './casdoor-errors.js';
+import { extractOAuthError, httpStatusError, loginError } from './casdoor-errors.js';
 import { parseJson, type ProviderMetadata } from './discovery.js';
-import { parseTokenResponse, type ClientCredentials, type TokenSet } from './grants.js';
+import { clientFields, parseTokenResponse, sendGrant, type ClientCredentials, type TokenSet } from './grants.js';
 import type { HttpClient } from './http.js';
 import { LOGIN_SCOPE } from './browser-login.js';
 
@@ -46,6 +46,8 @@ const num = (v: unknown, fallback: number): number => (typeof v === 'number' && 
 /** Checks the device authorization answer (pure apart from registering the device code as a secret). */
 export function parseDeviceAuthorization(status: number, text: string, url: string, client: ClientCredentials): DeviceAuthorization {
   const body = parseBody(status, text, url, 'device authorization response');
+  const failed = httpStatusError(status, body, url, 'device authorization');
+  if (failed) throw failed;
   const err = extractOAuthError(status, body);
   if (err) throw loginError(err, 'device_code', client);
   const b = (body ?? {}) as Record<string, unknown>;
@@ -78,6 +80,8 @@ export function deviceExpiredError(): CliError {
 /** Classifies one poll answer (pure apart from registering token secrets). */
 export function parsePollResponse(status: number, text: string, url: string, client: ClientCredentials): PollResult {
   const body = parseBody(status, text, url, 'token response');
+  const failed = httpStatusError(status, body, url, 'device_code grant');
+  if (failed) throw failed;
   const err = extractOAuthError(status, body);
   if (err) {
     switch (err.error) {
@@ -110,10 +114,6 @@ export interface DeviceLoginOptions {
   now?: () => number;
 }
 
-function clientForm(client: ClientCredentials): Record<string, string> {
-  return { client_id: client.clientId, ...(client.clientSecret ? { client_secret: client.clientSecret } : {}) };
-}
-
 export async function requestDeviceAuthorization(http: HttpClient, meta: ProviderMetadata, client: ClientCredentials): Promise<DeviceAuthorization> {
   const endpoint = meta.device_authorization_endpoint;
   if (!endpoint) {
@@ -121,7 +121,7 @@ export async function requestDeviceAuthorization(http: HttpClient, meta: Provide
       hint: 'Use --grant browser or --grant password.',
     });
   }
-  const res = await http.postForm(endpoint, { ...clientForm(client), scope: LOGIN_SCOPE }, 'device authorization');
+  const res = await http.postForm(endpoint, { ...clientFields(client), scope: LOGIN_SCOPE }, 'device authorization');
   return parseDeviceAuthorization(res.status, res.text, endpoint, client);
 }
 
@@ -140,7 +140,7 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<TokenSet
   for (;;) {
     if (now() + interval * 1000 > deadline) throw deviceExpiredError();
     await sleep(interval * 1000);
-    const res = await http.postForm(meta.token_endpoint, { grant_type: DEVICE_CODE_GRANT_TYPE, device_code: auth.deviceCode, ...clientForm(client) }, 'device_code grant');
+    const res = await sendGrant(http, meta, 'device_code', client, { grant_type: DEVICE_CODE_GRANT_TYPE, device_code: auth.deviceCode });
     const result = parsePollResponse(res.status, res.text, meta.token_endpoint, client);
     if (result.kind === 'tokens') return result.tokens;
     if (result.kind === 'slow_down') interval += SLOW_DOWN_STEP_SECONDS;

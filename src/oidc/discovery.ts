@@ -29,6 +29,9 @@ export function parseJson(text: string, what: string, url: string): unknown {
   }
 }
 
+/** Every endpoint this tool may call; token_endpoint and jwks_uri are required above, the others used when present. */
+const HTTPS_ENDPOINTS = ['token_endpoint', 'jwks_uri', 'authorization_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'userinfo_endpoint'] as const;
+
 /** Validates a discovery document (pure). */
 export function checkMetadata(doc: unknown, url: string): ProviderMetadata {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -42,7 +45,27 @@ export function checkMetadata(doc: unknown, url: string): ProviderMetadata {
       });
     }
   }
+  // Passwords, codes, refresh tokens and the keys that vouch for id_tokens travel to these endpoints:
+  // an http one (Casdoor's `origin` left at http behind a TLS proxy, or a tampered document) would
+  // send them in clear text or let anyone on the path swap the keys, so it is refused outright.
+  for (const key of HTTPS_ENDPOINTS) {
+    const value = d[key];
+    if (value === undefined || value === null || value === '') continue; // absent: not used (the required two were checked above)
+    if (typeof value !== 'string' || !isHttpsUrl(value)) {
+      throw new CliError('network', `The discovery document at ${url} names ${key} ${JSON.stringify(value)}, which is not an https URL; nothing is sent to it.`, {
+        hint: 'Set Casdoor\'s "origin" setting to its public https URL, so that discovery advertises https endpoints.',
+      });
+    }
+  }
   return d as unknown as ProviderMetadata;
+}
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 export async function discover(http: HttpClient, casdoorUrl: string): Promise<ProviderMetadata> {

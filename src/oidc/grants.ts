@@ -1,10 +1,10 @@
 /** Token-endpoint grants (form-encoded POSTs to the discovered token_endpoint). */
 import { CliError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { extractOAuthError, loginError, type GrantName } from './casdoor-errors.js';
+import { extractOAuthError, httpStatusError, loginError, type GrantName } from './casdoor-errors.js';
 import type { ProviderMetadata } from './discovery.js';
 import { parseJson } from './discovery.js';
-import type { HttpClient } from './http.js';
+import type { HttpClient, HttpResponse } from './http.js';
 
 export interface TokenSet {
   idToken: string;
@@ -28,6 +28,8 @@ export function parseTokenResponse(status: number, text: string, url: string, gr
   } catch {
     body = undefined;
   }
+  const failed = httpStatusError(status, body, url, `${grant} grant`);
+  if (failed) throw failed;
   const err = extractOAuthError(status, body);
   if (err) throw loginError(err, grant, client);
   if (body === undefined) parseJson(text, 'token response', url); // throws the explanatory error
@@ -48,18 +50,31 @@ export function parseTokenResponse(status: number, text: string, url: string, gr
   };
 }
 
-function clientFields(client: ClientCredentials): Record<string, string> {
+/** The client's part of every form sent to Casdoor: client_id, and client_secret when there is one. */
+export function clientFields(client: ClientCredentials): Record<string, string> {
   return { client_id: client.clientId, ...(client.clientSecret ? { client_secret: client.clientSecret } : {}) };
 }
 
-async function postGrant(
+/** POSTs one grant to the token endpoint and returns the raw answer (device polling reads it itself). */
+export function sendGrant(
+  http: HttpClient,
+  meta: ProviderMetadata,
+  grant: GrantName,
+  client: ClientCredentials,
+  form: Record<string, string>,
+): Promise<HttpResponse> {
+  return http.postForm(meta.token_endpoint, { ...form, ...clientFields(client) }, `${grant} grant`);
+}
+
+/** POSTs one grant to the token endpoint and checks the answer. */
+export async function postGrant(
   http: HttpClient,
   meta: ProviderMetadata,
   grant: GrantName,
   client: ClientCredentials,
   form: Record<string, string>,
 ): Promise<TokenSet> {
-  const res = await http.postForm(meta.token_endpoint, { ...form, ...clientFields(client) }, `${grant} grant`);
+  const res = await sendGrant(http, meta, grant, client, form);
   return parseTokenResponse(res.status, res.text, meta.token_endpoint, grant, client);
 }
 
@@ -75,4 +90,19 @@ export function passwordGrant(
 
 export function refreshGrant(http: HttpClient, meta: ProviderMetadata, client: ClientCredentials, refreshToken: string): Promise<TokenSet> {
   return postGrant(http, meta, 'refresh_token', client, { grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'openid profile email' });
+}
+
+/** Exchanges an authorization code (with its PKCE verifier and the redirect URI it was sent to). */
+export function authorizationCodeGrant(
+  http: HttpClient,
+  meta: ProviderMetadata,
+  client: ClientCredentials,
+  code: { code: string; redirectUri: string; verifier: string },
+): Promise<TokenSet> {
+  return postGrant(http, meta, 'authorization_code', client, {
+    grant_type: 'authorization_code',
+    code: code.code,
+    redirect_uri: code.redirectUri,
+    code_verifier: code.verifier,
+  });
 }

@@ -7,6 +7,7 @@ import { rootCertificates } from 'node:tls';
 import type { Dispatcher, request as undiciRequest } from 'undici';
 import { CliError } from '../errors.js';
 import { redact } from '../redact.js';
+import { classifyNetError, hostOf } from './net-errors.js';
 
 export interface HttpOptions {
   /** PEM text of an extra CA to trust besides the system roots (`--casdoor-ca`). */
@@ -121,71 +122,34 @@ async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: st
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_NOT_YET_VALID',
-]);
-
-/** undici's timeout errors, by code (the classes would need undici loaded to compare). */
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
-function errorCode(err: unknown): string | undefined {
-  let cur: unknown = err;
-  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string' && !code.startsWith('UND_ERR_SOCKET')) return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** Turns what undici/Node throw into one clear line with the fix (exit 5). */
 export function networkError(err: unknown, url: string, what: string, timeoutMs: number): CliError {
-  const code = errorCode(err);
-  const host = safeHost(url);
-  if (code && TLS_CODES.has(code)) {
-    return new CliError('network', `TLS: ${host} presented a certificate that is not trusted (${code}) while fetching the ${what}.`, {
-      hint: code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? `The certificate is not valid for ${host}; use the host name the certificate was issued for.`
-        : `If Casdoor uses a private or self-signed CA, pass it with --casdoor-ca FILE.`,
-      cause: err,
-    });
-  }
-  if (
-    (code !== undefined && TIMEOUT_CODES.has(code)) ||
-    // AbortSignal.timeout() rejects with a DOMException, which is not an Error subclass here.
-    (typeof err === 'object' && err !== null && ['TimeoutError', 'AbortError'].includes((err as { name?: unknown }).name as string))
-  ) {
-    return new CliError('network', `No answer from ${host} within ${Math.round(timeoutMs / 1000)} s while fetching the ${what}.`, {
-      hint: 'Check that the Casdoor URL is reachable from this machine (VPN, proxy settings HTTPS_PROXY/NO_PROXY).',
-      cause: err,
-    });
-  }
-  if (code === 'ECONNREFUSED') {
-    return new CliError('network', `Connection refused by ${host} while fetching the ${what}.`, {
-      hint: 'Is Casdoor running at that address and port?',
-      cause: err,
-    });
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new CliError('network', `Cannot resolve ${host} (${code}) while fetching the ${what}.`, {
-      hint: 'Check the host name in the URL, or your DNS/VPN.',
-      cause: err,
-    });
-  }
-  const detail = err instanceof Error ? err.message : String(err);
-  return new CliError('network', `Request to ${host} for the ${what} failed: ${redact(detail)}${code ? ` (${code})` : ''}.`, { cause: err });
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
+  const failure = classifyNetError(err);
+  const host = hostOf(url);
+  switch (failure.kind) {
+    case 'tls':
+      return new CliError('network', `TLS: ${host} presented a certificate that is not trusted (${failure.code}) while fetching the ${what}.`, {
+        hint: failure.problem === 'altname'
+          ? `The certificate is not valid for ${host}; use the host name the certificate was issued for.`
+          : `If Casdoor uses a private or self-signed CA, pass it with --casdoor-ca FILE.`,
+        cause: err,
+      });
+    case 'timeout':
+      return new CliError('network', `No answer from ${host} within ${Math.round(timeoutMs / 1000)} s while fetching the ${what}.`, {
+        hint: 'Check that the Casdoor URL is reachable from this machine (VPN, proxy settings HTTPS_PROXY/NO_PROXY).',
+        cause: err,
+      });
+    case 'refused':
+      return new CliError('network', `Connection refused by ${host} while fetching the ${what}.`, {
+        hint: 'Is Casdoor running at that address and port?',
+        cause: err,
+      });
+    case 'dns':
+      return new CliError('network', `Cannot resolve ${host} (${failure.code}) while fetching the ${what}.`, {
+        hint: 'Check the host name in the URL, or your DNS/VPN.',
+        cause: err,
+      });
+    case 'other':
+      return new CliError('network', `Request to ${host} for the ${what} failed: ${redact(failure.detail)}${failure.code ? ` (${failure.code})` : ''}.`, { cause: err });
   }
 }

@@ -62,5 +62,5 @@ export function issuerMismatchError(given: string, discovered: string): CliError
   const hint = discovered.startsWith('https://')
     ? `kube-apiserver compares issuers as exact strings. Use --casdoor-url ${discovered} (and the same value for --oidc-issuer-url).`
     : `Kubernetes accepts only https issuers: set Casdoor's "origin" to its public https URL.`;
-  return new CliError('network', `Issuer mismatch. ${why}`, { hint });
+  return new CliError('network', `Issuer mismatch. ${why}`, { hint, reason: 'issuer-mismatch' });
 }

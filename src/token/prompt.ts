@@ -1,19 +1,18 @@
 /**
  * The token commands' only prompt: a masked password question on stderr (stdout may carry an
- * ExecCredential that kubectl reads). @inquirer/prompts is imported dynamically so that it costs
- * nothing unless a person is actually asked something.
+ * ExecCredential that kubectl reads). The question itself lives in src/wizard/prompts.ts, the one
+ * module that imports inquirer; it is loaded dynamically so that kubectl's path (a cached token, a
+ * refresh) never pays for it, only a person actually asked for a password.
  */
 import type { WritableLike } from '../cli/io.js';
 
 export interface PromptStreams {
   input: NodeJS.ReadableStream;
+  /** stderr. */
   output: WritableLike;
 }
 
 export async function promptPassword(message: string, streams: PromptStreams): Promise<string> {
-  const { password } = await import('@inquirer/prompts');
-  return password(
-    { message, mask: '*', validate: (v: string) => (v === '' ? 'The password must not be empty.' : true) },
-    { input: streams.input, output: streams.output as NodeJS.WritableStream, clearPromptOnDone: true },
-  );
+  const { askPassword } = await import('../wizard/prompts.js');
+  return askPassword(message, streams);
 }

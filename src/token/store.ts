@@ -75,14 +75,35 @@ export async function deleteCacheEntry(file: string): Promise<boolean> {
   }
 }
 
-/** Runs `fn` holding the entry's lock; a lock that stays taken becomes a token-cache message, not a kubeconfig one. */
-export async function withCacheLock<T>(file: string, key: CacheKey, waitMs: number, fn: () => Promise<T>): Promise<T> {
+function releaseError(err: unknown, lockPath: string, who: string): CliError {
+  // lock.ts wraps the fs error in a CliError (whose own code is 'kubeconfig'): the errno is in its cause.
+  const code = errnoOf(err instanceof CliError ? err.cause : err);
+  return new CliError('kubeconfig', `could not remove the token cache lock ${lockPath}${code ? ` (${code})` : ''}.`, {
+    hint: `Delete ${lockPath} by hand: until then every refresh or login for ${who} waits for it and fails.`,
+    cause: err,
+  });
+}
+
+/**
+ * Runs `fn` holding the entry's lock; a lock that stays taken becomes a token-cache message, not a
+ * kubeconfig one. A lock that cannot be removed afterwards is never silent, since it blocks every later
+ * refresh of the entry: with `warn` it is reported there and `fn`'s outcome stands (the token command
+ * still hands kubectl its token); without, it is thrown when `fn` succeeded (as withLocks does). A
+ * failure of `fn` wins over a failure to release.
+ */
+export async function withCacheLock<T>(
+  file: string,
+  key: CacheKey,
+  waitMs: number,
+  fn: () => Promise<T>,
+  options: { warn?: (line: string) => void } = {},
+): Promise<T> {
+  const lockPath = lockPathOf(file);
+  const who = `${key.username || '(any user)'} at ${key.issuer}`;
   let lock: HeldLock;
   try {
     lock = await acquireLock(file, waitMs);
   } catch (err) {
-    const lockPath = lockPathOf(file);
-    const who = `${key.username || '(any user)'} at ${key.issuer}`;
     if (existsSync(lockPath)) {
       throw new CliError('kubeconfig', `the token cache entry of ${who} is locked: ${lockPath} has existed for ${Math.round(waitMs / 1000)} s or more.`, {
         hint: `Another casdoor-kubeconfig is refreshing or logging in for this entry (finish that login). If none is running, delete ${lockPath}.`,
@@ -94,9 +115,18 @@ export async function withCacheLock<T>(file: string, key: CacheKey, waitMs: numb
       cause: err,
     });
   }
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    return await fn();
-  } finally {
-    await lock.release().catch(() => undefined);
+    outcome = { ok: true, value: await fn() };
+  } catch (error) {
+    outcome = { ok: false, error };
   }
+  let released: CliError | undefined;
+  await lock.release().catch((err: unknown) => {
+    released = releaseError(err, lockPath, who);
+  });
+  if (released && options.warn) options.warn(`${released.message} ${released.hint ?? ''}`.trim());
+  if (!outcome.ok) throw outcome.error;
+  if (released && !options.warn) throw released;
+  return outcome.value;
 }

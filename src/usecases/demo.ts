@@ -8,8 +8,12 @@
 import path from 'node:path';
 import type { Output } from '../cli/output.js';
 import { CliError } from '../errors.js';
+import type { Script } from '../wizard/scripted.js';
+import type { WizardOptions } from '../wizard/flow.js';
+import type { ContextCheck } from './context-check.js';
 import type { EntryNames } from './entries.js';
 import type { SetupInput } from './setup.js';
+import type { ClaimMapping } from './whoami.js';
 
 export interface DemoUserInfo {
   username: string;
@@ -39,8 +43,90 @@ export interface DemoTempDir {
 export interface WhoamiAnswer {
   username: string;
   groups: string[];
-  /** How the question was asked, e.g. "kubectl auth whoami". */
+  /** How the question was asked, e.g. "an authentication.k8s.io/v1 SelfSubjectReview". */
   via: string;
+}
+
+// ---- the demo's fixed values (pure) -------------------------------------------------------------------
+
+/** What the demo's API server stand-in maps, as the wizard is told (src/demo/apiserver.ts defaults). */
+export const DEMO_CLAIMS: ClaimMapping = { usernameClaim: 'name', groupsClaim: 'groups', usernamePrefix: '-' };
+
+/** Shown next to each demo user's password, so a newcomer knows whom to try (src/demo/users.ts). */
+export function demoUserNote(username: string, organization: string): string {
+  const notes: Record<string, string> = { alice: `(in group ${organization}/admins)`, bob: '(no groups; email not verified)' };
+  return notes[username] ?? '';
+}
+
+/** The parts of the started demo environment (src/demo) the demo needs. */
+export interface StartedDemoEnvironment {
+  provider: { issuer: string; clientId: string; users: ReadonlyArray<{ username: string; password: string }> };
+  apiserver: { url: string };
+  caFile: string;
+  close(): Promise<void>;
+}
+
+export function demoServersOf(env: StartedDemoEnvironment, organization: string, removeSync: () => void): DemoServers {
+  return {
+    casdoorUrl: env.provider.issuer,
+    organization,
+    clientId: env.provider.clientId,
+    caFile: env.caFile,
+    apiServerUrl: env.apiserver.url,
+    users: env.provider.users.map((u) => ({ username: u.username, password: u.password, note: demoUserNote(u.username, organization) })),
+    close: () => env.close(),
+    removeSync,
+  };
+}
+
+/** The wizard's options in the demo: the demo's values as suggestions, so Enter takes them. */
+export function demoWizardOptions(servers: DemoServers): WizardOptions {
+  const first = servers.users[0];
+  return {
+    // The demo writes tokens into its temporary kubeconfig; exec mode would need the tool on PATH.
+    given: { mode: 'auth-provider' },
+    suggested: {
+      casdoorUrl: servers.casdoorUrl,
+      casdoorCaFile: servers.caFile,
+      organization: servers.organization,
+      clientId: servers.clientId,
+      ...(first ? { username: first.username } : {}),
+      server: servers.apiServerUrl,
+      certificateAuthorityFile: servers.caFile,
+    },
+    settings: { setCurrentContext: true, dryRun: false, ...DEMO_CLAIMS },
+    offerRenew: false,
+    grantsUnavailable: 'not in the demo',
+    // The demo asks the API server itself afterwards (deps.whoami), and says so in its own words.
+    checkWithCluster: false,
+  };
+}
+
+/** Headless answers (CI, `demo --non-interactive`); every question not named takes its suggested value, as Enter would. */
+export function demoScript(servers: DemoServers): Script {
+  // An empty client secret is what Enter gives at that (masked, default-less) question.
+  return { clientSecret: '', grant: 'password', password: servers.users[0]?.password ?? '', tls: 'file', target: 'merge', write: true };
+}
+
+/** Requests to the demo's 127.0.0.1 servers must not go through the user's HTTPS_PROXY. */
+export function withLoopbackUnproxied(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const noProxy = [env.NO_PROXY ?? env.no_proxy, '127.0.0.1', 'localhost'].filter(Boolean).join(',');
+  return { ...env, NO_PROXY: noProxy, no_proxy: noProxy };
+}
+
+/** How to run this tool again in the user's shell, from the script the process runs and its folder. */
+export function selfCommandOf(script: string, cwd: string): string {
+  if (path.basename(script) === 'bin.js') return `node ${path.relative(cwd, script) || script}`;
+  return path.basename(script) === 'kubectl-casdoor' ? 'kubectl casdoor' : 'casdoor-kubeconfig';
+}
+
+/** The API server's answer about the new context (usecases/context-check), or an error saying why there is none. */
+export function whoamiAnswerOf(check: ContextCheck): WhoamiAnswer {
+  if (check.outcome === 'accepted') {
+    const r = check.report;
+    return { username: r.username ?? '', groups: r.groups ?? [], via: `${r.apiVersion ?? 'authentication.k8s.io'} SelfSubjectReview, the request kubectl auth whoami makes` };
+  }
+  throw check.error;
 }
 
 /** What the demo needs to know about the wizard's outcome. */

@@ -3,6 +3,8 @@
  * readable default names. The user entry is kubectl's legacy `oidc` auth-provider, which needs
  * `idp-issuer-url` (kubectl refuses the user without it, even when the token is valid).
  */
+import type { NamedUser } from '../kubeconfig/model.js';
+
 export interface ClusterSpec {
   server: string;
   certificateAuthorityData?: string;
@@ -65,6 +67,30 @@ export function oidcUserEntry(name: string, spec: OidcUserSpec): SetupEntries['u
     ...(spec.idpCaData ? { 'idp-certificate-authority-data': spec.idpCaData } : {}),
   };
   return { name, user: { 'auth-provider': { name: 'oidc', config } } };
+}
+
+/** The tokens an `oidc` auth-provider entry holds. */
+export interface AuthProviderTokens {
+  idToken: string;
+  /** Absent: the entry keeps no refresh token (a login that returned none). */
+  refreshToken?: string | undefined;
+}
+
+/**
+ * The same user entry with its auth-provider `id-token` and `refresh-token` replaced by `tokens`, or
+ * removed when `tokens` is undefined (logout). Everything else (unknown keys, client-secret, the CA, the
+ * order of the keys) is kept. Meant for the entry as read under the kubeconfig lock (updateUserEntry),
+ * never for an older copy: refresh, logout and the wizard's renewal all change tokens through it.
+ */
+export function withAuthProviderTokens(entry: NamedUser, tokens: AuthProviderTokens | undefined): NamedUser {
+  const ap = entry.user['auth-provider'] ?? { name: 'oidc' };
+  // Assigning to a key that exists keeps its place, so a refresh changes only the two token lines.
+  const config: Record<string, string> = { ...(ap.config ?? {}) };
+  if (tokens) config['id-token'] = tokens.idToken;
+  else delete config['id-token'];
+  if (tokens?.refreshToken) config['refresh-token'] = tokens.refreshToken;
+  else delete config['refresh-token'];
+  return { ...entry, user: { ...entry.user, 'auth-provider': { ...ap, config } } };
 }
 
 export function contextEntry(names: EntryNames, namespace?: string): SetupEntries['context'] {

@@ -13,6 +13,7 @@ import { CliError, type ErrorCode } from '../errors.js';
 import type { Output } from '../cli/output.js';
 import type { HttpClient } from '../oidc/http.js';
 import { preflight } from '../oidc/preflight.js';
+import { errnoOf, fileError } from '../kubeconfig/io.js';
 import { writeStandalone } from '../kubeconfig/standalone.js';
 import type { RosterEntry } from './roster.js';
 import { buildSetupEntries, clientOf, describeExpiry, type SetupInput, type SetupMode } from './setup.js';
@@ -56,8 +57,11 @@ export interface GenerateDeps {
   makeHttp: (caPem?: string) => HttpClient;
   /** Creates the output folder (mode 0700) if missing. */
   makeOutDir: (dir: string) => Promise<void>;
-  /** Forces a written file to 0600 (an existing file would otherwise keep its mode). */
-  restrictFile: (file: string) => Promise<void>;
+  /**
+   * @deprecated Not called any more: writeStandalone writes every file 0600 itself, also over an
+   * existing file (a chmod after the write left a window with the tokens in a looser file).
+   */
+  restrictFile?: (file: string) => Promise<void>;
 }
 
 export type RowStatus = 'written' | 'unchanged' | 'failed';
@@ -164,8 +168,8 @@ async function generateOne(entry: RosterEntry, input: GenerateInput, deps: Gener
   }
   try {
     const { names, entries } = buildSetupEntries(setupInput, login);
+    // Always 0600, also when replacing a file that had a looser mode.
     const res = await writeStandalone(file, entries, { now: deps.now });
-    await deps.restrictFile(file);
     return {
       row: entry.where,
       username: entry.row.username,
@@ -177,7 +181,9 @@ async function generateOne(entry: RosterEntry, input: GenerateInput, deps: Gener
       ...(res.backup ? { backup: res.backup } : {}),
     };
   } catch (err) {
-    if (err instanceof CliError) return failed(entry, err.message, err.code, file);
+    // A file-system failure (errno code) is this row's failure, not the run's: the other rows go on.
+    const cliError = err instanceof CliError ? err : errnoOf(err) ? fileError(err, 'write', file) : undefined;
+    if (cliError) return failed(entry, cliError.message, cliError.code, file);
     throw err;
   }
 }

@@ -9,11 +9,12 @@ import { CliError } from '../errors.js';
 import { discover } from '../oidc/discovery.js';
 import type { HttpClient } from '../oidc/http.js';
 import { removeFromKubeconfig, type RemoveResult } from '../kubeconfig/remove.js';
-import { applyKubeconfigChange } from '../kubeconfig/store.js';
+import { updateUserEntry } from '../kubeconfig/update.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { readCacheEntry } from '../token/cache.js';
 import { registerSecret } from '../redact.js';
 import { deleteCacheEntry, withCacheLock } from '../token/store.js';
+import { withAuthProviderTokens } from './entries.js';
 import { resolveEntry, type ResolvedEntry } from './refresh.js';
 import { cacheFileOf, keyOf } from './token.js';
 
@@ -116,17 +117,15 @@ export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<L
     }
     for (const k of result.removed.kept) out.info(`Kept ${k.kind} ${k.name}: still used by ${k.usedBy.map((c) => `context ${c}`).join(', ')}.`);
   } else if (entry.auth.kind === 'auth-provider' && (entry.auth.idToken || entry.auth.refreshToken)) {
-    const { 'id-token': _id, 'refresh-token': _refresh, ...config } = entry.auth.config;
-    const user = entry.user.entry;
-    const ap = user.user['auth-provider'] ?? { name: 'oidc' };
-    const written = await applyKubeconfigChange({
-      kubeconfigFlag: input.kubeconfig,
-      env: deps.env,
-      homeDir: deps.homeDir,
-      entries: { user: { ...user, user: { ...user.user, 'auth-provider': { ...ap, config } } } },
-    });
-    result.tokensCleared = true;
-    out.step(`Cleared the tokens of user ${entry.userName} in ${written.files[0]?.file ?? entry.user.file}.`);
+    // Cleared in the entry as the file holds it under the lock: a refresh that ended since we read it
+    // has stored new tokens, and those are the ones to forget (every other key stays as it is now).
+    const written = await updateUserEntry(entry.user.file, entry.userName, async (current) => current && withAuthProviderTokens(current, undefined), { now: deps.now });
+    if (written.found) {
+      result.tokensCleared = true;
+      out.step(`Cleared the tokens of user ${entry.userName} in ${written.file}.`);
+    } else {
+      out.info(`User ${entry.userName} is no longer defined in ${written.file}: no tokens to clear.`);
+    }
   }
   out.info(
     input.remove

@@ -2,8 +2,9 @@
  * `refresh`: new tokens for a context's user, in place.
  * - `auth-provider: oidc` entry (written by setup or by hand): refresh with its refresh token against
  *   its idp-issuer-url (client-id, client-secret and idp-certificate-authority(-data) from the entry),
- *   verify the new id_token, and write id-token/refresh-token through the kubeconfig store (lock,
- *   backup, atomic write), keeping every other key of the entry and of the file.
+ *   verify the new id_token, and write id-token/refresh-token (lock, backup, atomic write), keeping
+ *   every other key of the entry and of the file. The refresh request is made under the kubeconfig
+ *   lock, on the refresh token the file holds then (see refreshAuthProvider).
  * - exec entry running `casdoor-kubeconfig token …`: refresh its token cache entry.
  * A dead refresh token (refused, or absent) falls back to a new login.
  */
@@ -11,12 +12,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, usageError } from '../errors.js';
-import { applyKubeconfigChange } from '../kubeconfig/store.js';
+import { updateUserEntry } from '../kubeconfig/update.js';
 import type { NamedContext, NamedUser } from '../kubeconfig/model.js';
 import type { Found, MergedView } from '../kubeconfig/view.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { registerSecret } from '../redact.js';
 import { TOKEN_OPTIONS } from '../token/fast.js';
+import { withAuthProviderTokens } from './entries.js';
 import { describeExpiry } from './setup.js';
 import { openSession, refreshLogin, type VerifiedLogin } from './login.js';
 import { GRANTS, loginWithGrant, obtainToken, usernameOf, type GrantType, type TokenDeps, type TokenInput } from './token.js';
@@ -211,57 +213,96 @@ async function refreshExec(entry: ResolvedEntry, auth: ExecAuth, input: RefreshI
   return { contextName: entry.contextName, userName: entry.userName, kind: 'exec', how: got.source, expiresAt: got.entry.expiresAt, file: got.file };
 }
 
+/** The oidc config of the entry as read under the lock; fails when the entry went away meanwhile. */
+function configUnderLock(current: NamedUser | undefined, entry: ResolvedEntry): Record<string, string> {
+  if (!current) {
+    throw new CliError('kubeconfig', `user "${entry.userName}" is no longer defined in ${entry.user.file} (it was removed while refreshing).`);
+  }
+  const ap = current.user?.['auth-provider'];
+  if (ap?.name !== 'oidc') {
+    throw new CliError('kubeconfig', `${at(entry.userName, 'auth-provider')} in ${entry.user.file} is no longer an oidc entry (it was changed while refreshing).`);
+  }
+  const config = { ...(ap.config ?? {}) };
+  for (const key of ['client-secret', 'id-token', 'refresh-token']) registerSecret(config[key]);
+  return config;
+}
+
+/**
+ * The refresh itself happens under the kubeconfig lock of the file that defines the user, on the refresh
+ * token the file holds at that moment: Casdoor rotates refresh tokens (the old one dies at once), so two
+ * runs refreshing the same token would leave all but one with invalid_grant, and a write of an entry read
+ * before the lock could put a dead token back. If the token changed since this run read it, another
+ * process (ours or kubectl) has just refreshed: its tokens are used as they are, without a request. The
+ * lock covers only the token request; discovery happens before it and a new login (prompts, browser)
+ * after it, because kubectl cannot save the tokens it refreshes while the lock exists.
+ */
 async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
   const client = { clientId: auth.clientId, ...(auth.clientSecret ? { clientSecret: auth.clientSecret } : {}) };
   const http = deps.makeHttp(auth.caPem);
-  let login: VerifiedLogin | undefined;
-  let how: 'refresh' | 'login' = 'refresh';
+  const result = (how: RefreshResult['how'], expiresAt: number, file: string): RefreshResult => ({
+    contextName: entry.contextName,
+    userName: entry.userName,
+    kind: 'auth-provider',
+    how,
+    expiresAt,
+    file,
+  });
   try {
     const session = await openSession(http, auth.issuer);
     let reason = 'the entry has no refresh token';
     if (auth.refreshToken) {
-      try {
-        login = await refreshLogin(session, client, auth.refreshToken, deps.now());
-      } catch (err) {
-        if (!(err instanceof CliError) || err.code !== 'login') throw err;
-        reason = `the refresh token was refused: ${err.message.replace(/\.$/, '')}`;
-      }
+      const started = auth.refreshToken;
+      let refreshed: VerifiedLogin | undefined;
+      let theirs: number | undefined;
+      const written = await updateUserEntry(entry.user.file, entry.userName, async (current) => {
+        const config = configUnderLock(current, entry);
+        const refreshToken = config['refresh-token'];
+        const exp = unverifiedClaims(config['id-token']).exp;
+        if (refreshToken !== started && typeof exp === 'number' && exp * 1000 > deps.now().getTime()) {
+          // Verified by whoever stored it; its exp only tells that it is a fresh one, and goes in the message.
+          theirs = exp;
+          return undefined;
+        }
+        if (!refreshToken) return undefined;
+        try {
+          refreshed = await refreshLogin(session, client, refreshToken, deps.now());
+        } catch (err) {
+          if (!(err instanceof CliError) || err.code !== 'login') throw err;
+          reason = `the refresh token was refused: ${err.message.replace(/\.$/, '')}`;
+          return undefined;
+        }
+        // Without a new refresh token in the answer, the one just used stays valid.
+        return withAuthProviderTokens(current as NamedUser, { idToken: refreshed.tokens.idToken, refreshToken: refreshed.tokens.refreshToken ?? refreshToken });
+      });
+      if (theirs !== undefined) return result('cache', theirs, written.file);
+      if (refreshed) return result('refresh', refreshed.verified.claims.exp as number, written.file);
     }
-    if (!login) {
-      how = 'login';
-      const grant = input.grant ?? 'password';
-      const username = input.username ?? usernameOf(unverifiedClaims(auth.idToken));
-      if (deps.interactive && grant === 'password' && !username) {
-        throw usageError(`cannot refresh user ${entry.userName} (${reason}) and its token names no user to log in as.`, 'Pass --username NAME (or --grant browser / --grant device).');
-      }
-      const canLogin = deps.interactive
-        ? grant !== 'password' || Boolean(username)
-        : grant === 'password'
-          ? Boolean(input.password && username)
-          : grant === 'browser' && !input.noBrowser && Boolean(input.browserCommand || deps.env.BROWSER);
-      if (!canLogin) {
-        throw new CliError(
-          'login',
-          `cannot refresh user ${entry.userName} (${reason}) and cannot log in without a terminal: set CASDOOR_PASSWORD and pass --username, or run "casdoor-kubeconfig refresh --context ${entry.contextName}" in a terminal.`,
-        );
-      }
-      deps.out.info(`Logging in again (${reason}).`);
-      login = await loginWithGrant(session, client, { grant, username, password: input.password }, deps);
+
+    const grant = input.grant ?? 'password';
+    const username = input.username ?? usernameOf(unverifiedClaims(auth.idToken));
+    if (deps.interactive && grant === 'password' && !username) {
+      throw usageError(`cannot refresh user ${entry.userName} (${reason}) and its token names no user to log in as.`, 'Pass --username NAME (or --grant browser / --grant device).');
     }
+    const canLogin = deps.interactive
+      ? grant !== 'password' || Boolean(username)
+      : grant === 'password'
+        ? Boolean(input.password && username)
+        : grant === 'browser' && !input.noBrowser && Boolean(input.browserCommand || deps.env.BROWSER);
+    if (!canLogin) {
+      throw new CliError(
+        'login',
+        `cannot refresh user ${entry.userName} (${reason}) and cannot log in without a terminal: set CASDOOR_PASSWORD and pass --username, or run "casdoor-kubeconfig refresh --context ${entry.contextName}" in a terminal.`,
+      );
+    }
+    deps.out.info(`Logging in again (${reason}).`);
+    const login = await loginWithGrant(session, client, { grant, username, password: input.password }, deps);
+    // A new login's tokens replace whatever the entry holds by now; every other key is taken as it is now.
+    const written = await updateUserEntry(entry.user.file, entry.userName, async (current) => {
+      configUnderLock(current, entry);
+      return withAuthProviderTokens(current as NamedUser, { idToken: login.tokens.idToken, refreshToken: login.tokens.refreshToken });
+    });
+    return result('login', login.verified.claims.exp as number, written.file);
   } finally {
     await http.close();
   }
-  const config: Record<string, string> = { ...auth.config, 'id-token': login.tokens.idToken };
-  if (login.tokens.refreshToken) config['refresh-token'] = login.tokens.refreshToken;
-  else if (how === 'login') delete config['refresh-token'];
-  const user = entry.user.entry;
-  const ap = user.user['auth-provider'] ?? { name: 'oidc' };
-  const written = await applyKubeconfigChange({
-    kubeconfigFlag: input.kubeconfig,
-    env: deps.env,
-    homeDir: deps.homeDir,
-    entries: { user: { ...user, user: { ...user.user, 'auth-provider': { ...ap, config } } } },
-  });
-  const exp = login.verified.claims.exp as number;
-  return { contextName: entry.contextName, userName: entry.userName, kind: 'auth-provider', how, expiresAt: exp, file: written.files[0]?.file ?? entry.user.file };
 }

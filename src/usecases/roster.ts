@@ -13,6 +13,7 @@
  * the other rows are still written. Only a file that cannot be read as a roster at all is refused.
  */
 import yaml from 'js-yaml';
+import { isNamespace, NAMESPACE_RULE } from '../cli/validate.js';
 import { usageError } from '../errors.js';
 
 export const ROSTER_FIELDS = ['username', 'namespace', 'context', 'cluster', 'user'] as const;
@@ -39,7 +40,6 @@ export interface RosterEntry {
 
 export type TableFormat = 'yaml' | 'csv';
 
-const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const hasControl = (s: string): boolean => [...s].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === '\u007f');
 
 /** YAML for .yaml/.yml/.json, CSV for .csv; otherwise YAML when the text parses to a list or map. */
@@ -120,8 +120,8 @@ export function sanitizeFileName(username: string): string {
 function checkRow(row: RosterRow): string | undefined {
   if (row.username === '') return 'username is empty';
   if (/\s/.test(row.username) || hasControl(row.username)) return `username "${row.username}" contains spaces or control characters`;
-  if (row.namespace !== undefined && !NAMESPACE_RE.test(row.namespace)) {
-    return `namespace "${row.namespace}" is not a valid namespace name (lowercase letters, digits and '-')`;
+  if (row.namespace !== undefined && !isNamespace(row.namespace)) {
+    return `namespace "${row.namespace}" is not a valid namespace name (${NAMESPACE_RULE})`;
   }
   for (const k of ['context', 'cluster', 'user'] as const) {
     const v = row[k];

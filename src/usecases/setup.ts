@@ -12,6 +12,7 @@ import { applyKubeconfigChange, writeStandalone } from '../kubeconfig/store.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { clusterEntry, contextEntry, defaultNames, execUserEntry, oidcUserEntry, type EntryNames, type SetupEntries } from './entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
+import { usernameOf } from './token.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -21,6 +22,11 @@ export interface SetupInput {
   application?: string;
   clientId: string;
   clientSecret?: string;
+  /**
+   * The Casdoor username; '' when not given, which only browser and device logins allow: the exec
+   * entry then carries no --username (the cache key of `token` without one) and the entry names use
+   * the username from the token (see entryUsername).
+   */
   username: string;
   /** Required unless mode is exec with skipLogin. */
   password: string;
@@ -40,6 +46,7 @@ export interface SetupInput {
   dryRun: boolean;
   usernameClaim: string;
   groupsClaim: string;
+  /** The API server's --oidc-username-prefix: undefined = flag unset ("<issuer>#"), '-' = none. */
   usernamePrefix?: string;
   groupsPrefix?: string;
   /** auth-provider (default): tokens in the kubeconfig; exec: `casdoor-kubeconfig token` plugin + cache. */
@@ -90,8 +97,16 @@ export function clientOf(input: Pick<SetupInput, 'clientId' | 'clientSecret' | '
   };
 }
 
+/**
+ * The username the default entry names are made of: the one given, else the one in the token (a
+ * browser or device login), else "casdoor" (--skip-login without --username: nobody has logged in).
+ */
+export function entryUsername(input: Pick<SetupInput, 'username'>, login: VerifiedLogin | undefined): string {
+  return input.username || (login ? usernameOf(login.verified.claims) : undefined) || 'casdoor';
+}
+
 export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | undefined): { names: EntryNames; entries: SetupEntries } {
-  const names = defaultNames(input, input.names);
+  const names = defaultNames({ ...input, username: entryUsername(input, login) }, input.names);
   let user: SetupEntries['user'];
   if (input.mode === 'exec') {
     user = execUserEntry(names.user, {
@@ -100,7 +115,8 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
       clientId: input.clientId,
       ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
       ...(input.grant && input.grant !== 'password' ? { grant: input.grant } : {}),
-      username: input.username,
+      // '' (not given) leaves --username out: `token` then keys its cache on the empty username.
+      ...(input.username ? { username: input.username } : {}),
     });
   } else {
     if (!login) throw new CliError('internal', 'auth-provider mode needs a login');
@@ -164,7 +180,7 @@ export async function login(session: Session, input: SetupInput, deps: Pick<Setu
     ? await passwordLogin(session, clientOf(input), input.username, input.password, deps.now())
     : await deps.grantLogin(session, input);
   const { header } = result.verified;
-  deps.out.step(`Logged in as ${input.username}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
+  deps.out.step(`Logged in as ${input.username || usernameOf(result.verified.claims) || String(result.verified.claims.sub ?? '?')}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
   if (!result.tokens.refreshToken) {
     deps.out.warn('Casdoor returned no refresh token: the token cannot be renewed without logging in again; enable the "Refresh Token" grant in the application.');
   }

@@ -13,6 +13,7 @@ import { CliError, usageError } from '../errors.js';
 import type { Output } from '../cli/output.js';
 import { registerSecret } from '../redact.js';
 import { browserLogin, checkNonce } from '../oidc/browser-login.js';
+import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
 import { deviceLogin } from '../oidc/device-login.js';
 import type { ClientCredentials } from '../oidc/grants.js';
 import type { HttpClient } from '../oidc/http.js';
@@ -230,6 +231,8 @@ export async function obtainToken(input: TokenInput, deps: TokenDeps, options: {
     return { entry: seen, source: 'cache', file };
   }
   await ensureCacheDir(dir);
+  // A lock left behind is reported on stderr; the token obtained still goes to kubectl.
+  const warn = (line: string): void => deps.out.warn(line);
   return withCacheLock(file, key, deps.lockWaitMs ?? CACHE_LOCK_WAIT_MS, async () => {
     // Re-read under the lock: another process may have refreshed (and rotated the refresh token) meanwhile.
     const entry = readCacheEntry(file, key);
@@ -253,21 +256,25 @@ export async function obtainToken(input: TokenInput, deps: TokenDeps, options: {
           await writeCacheEntry(file, next);
           return { entry: next, source: 'refresh' as const, file };
         } catch (err) {
-          if (!(err instanceof CliError) || err.code !== 'login') {
-            // Casdoor unreachable: a token that is still valid for a while is better than failing kubectl.
+          if (!isRefreshTokenRefused(err)) {
+            // A wrong client id or secret, a disabled grant: Casdoor's answer and its fix, and the refresh
+            // token stays (it is not what was refused).
+            if (err instanceof CliError && err.code === 'login') throw err;
+            // Casdoor unreachable or failing (5xx): a token that is still valid for a while is better than failing kubectl.
             if (!options.forceRefresh && isStillUsable(entry, deps.now().getTime())) {
               deps.out.warn(`Could not refresh the Casdoor token (${err instanceof Error ? err.message : String(err)}); using the cached one until it expires.`);
               return { entry, source: 'cache' as const, file };
             }
             throw err;
           }
-          reason = `the refresh token was refused: ${err.message.replace(/\.$/, '')}`;
+          reason = `the refresh token was refused: ${(err as Error).message.replace(/\.$/, '')}`;
           deps.out.verbose(`token: ${reason}`);
         }
       }
       const blocker = loginBlocker(input, deps);
       if (blocker !== undefined) {
-        // The refresh token is dead: forget it, so later runs do not present it again.
+        // Only a refresh token Casdoor refused (or none) gets here: forget the entry, so later runs do not
+        // present a dead token again. Outages and misconfigurations were thrown above, the entry kept.
         if (entry) await deleteCacheEntry(file);
         throw notLoggedIn(input, reason, blocker);
       }
@@ -280,7 +287,7 @@ export async function obtainToken(input: TokenInput, deps: TokenDeps, options: {
     } finally {
       await http.close();
     }
-  });
+  }, { warn });
 }
 
 /** What `token` prints: the ExecCredential in the apiVersion kubectl asked for, or the bare id_token. */

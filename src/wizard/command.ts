@@ -7,11 +7,11 @@ import path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from '../cli/inputs.js';
 import type { SetupFlags } from '../cli/setup.js';
+import { namespaceFlag, serverUrlFlag } from '../cli/validate.js';
 import { usageError } from '../errors.js';
 import type { SetupDeps } from '../usecases/setup.js';
 import { runWizard, type Answers, type WizardOptions, type WizardResult } from './flow.js';
 import { terminalPrompts } from './prompts.js';
-import { validateNamespace, validateServerUrl } from './questions.js';
 import { spinnerOn } from './spinner.js';
 import type { Prompts } from './types.js';
 
@@ -28,13 +28,8 @@ export async function wizardOptionsFromFlags(flags: SetupFlags, given: ReadonlyS
   if (flags.output !== undefined && flags.kubeconfig !== undefined) {
     throw usageError('--output writes a standalone file and --kubeconfig names a file to merge into: give one of them.');
   }
-  if (flags.namespace !== undefined && validateNamespace(flags.namespace) !== true) {
-    throw usageError(`--namespace: "${flags.namespace}" is not a valid namespace name (lowercase letters, digits and '-').`);
-  }
-  if (flags.server !== undefined) {
-    const ok = validateServerUrl(flags.server);
-    if (ok !== true) throw usageError(`--server: ${ok}`);
-  }
+  if (flags.namespace !== undefined) namespaceFlag(flags.namespace);
+  if (flags.server !== undefined) serverUrlFlag(flags.server);
   const password = flags.passwordStdin ? await readPasswordFromStdin(io.stdin) : secretFrom(undefined, env, 'CASDOOR_PASSWORD');
   const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
   const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
@@ -70,7 +65,8 @@ export async function wizardOptionsFromFlags(flags: SetupFlags, given: ReadonlyS
       dryRun: Boolean(flags.dryRun),
       usernameClaim: flags.usernameClaim,
       groupsClaim: flags.groupsClaim,
-      usernamePrefix: flags.usernamePrefix,
+      // '' = the API server's flag left unset ("<issuer>#"), as in setup --non-interactive and apiserver-config.
+      ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
       ...(flags.groupsPrefix !== undefined ? { groupsPrefix: flags.groupsPrefix } : {}),
       ...(flags.execCommand !== undefined ? { execCommand: flags.execCommand } : {}),
       ...(flags.browserCommand !== undefined ? { browserCommand: flags.browserCommand } : {}),

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { readPemFile } from '../cli/inputs.js';
-import { CliError, usageError } from '../errors.js';
+import { hostOf } from '../cli/validate.js';
+import { CliError, usageError, type ErrorReason } from '../errors.js';
 import { mergeEntries, type KubeconfigEntries } from '../kubeconfig/merge.js';
 import { newKubeconfig, type NamedUser } from '../kubeconfig/model.js';
 import { renderKubeconfigDiff } from '../kubeconfig/diff.js';
@@ -17,7 +18,9 @@ import { createHttpClient, type HttpClient } from '../oidc/http.js';
 import { describeIssuerMismatch, discoveryUrl } from '../oidc/issuer.js';
 import { candidateClaims, preflight, type PreflightResult } from '../oidc/preflight.js';
 import { registerSecret } from '../redact.js';
-import { defaultNames, type EntryNames, type SetupEntries } from '../usecases/entries.js';
+import { KUBE_SIGNING_ALGS, parseKubernetesVersion, renderFlags, shellQuote, type ApiserverSettings } from '../usecases/apiserver-config.js';
+import type { ContextCheck, ContextCheckInput } from '../usecases/context-check.js';
+import { defaultNames, withAuthProviderTokens, type EntryNames, type SetupEntries } from '../usecases/entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from '../usecases/login.js';
 import { usernameOf } from '../usecases/token.js';
 import {
@@ -86,19 +89,32 @@ export interface WizardOptions {
   offerRenew?: boolean;
   /** Why browser and device logins are disabled when deps.grantLogin is absent (default "coming soon"). */
   grantsUnavailable?: string;
+  /** After writing, ask the API server who it sees with the new context (default true; the demo checks on its own). */
+  checkWithCluster?: boolean;
+  /** At the end of a new setup, offer to show the API server configuration (default true). */
+  offerApiserverConfig?: boolean;
 }
 
 export interface WizardDeps extends SetupDeps {
   prompts: Prompts;
   spin: Spin;
+  /**
+   * The check of the new context with the API server (default: usecases/context-check with the real
+   * SelfSubjectReview, loaded on use). `token`: exec mode's freshly cached id_token, which is exactly
+   * what the plugin would print (the plugin command itself may not be on PATH yet).
+   */
+  checkContext?: (input: ContextCheckInput, token: string | undefined) => Promise<ContextCheck>;
 }
 
 export interface WizardResult {
   outcome: 'written' | 'dry-run' | 'declined';
   input: SetupInput;
   names: EntryNames;
+  /** Set when written, and for a dry run (with no files). */
   result?: SetupResult;
   renewed?: boolean;
+  /** What the API server said of the new context ('skipped' when it was not asked). */
+  check?: ContextCheck['outcome'] | 'skipped';
 }
 
 const UNTRUSTED_CERT = new Set([
@@ -121,19 +137,13 @@ function causeCodes(err: unknown): string[] {
   return codes;
 }
 
-const isUntrustedCert = (err: unknown): boolean => causeCodes(err).some((c) => UNTRUSTED_CERT.has(c));
-
-const hostOf = (url: string): string => {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-};
+const isUntrustedCert = (err: unknown): boolean => (err instanceof CliError && err.reason === 'untrusted-ca') || causeCodes(err).some((c) => UNTRUSTED_CERT.has(c));
 
 /** One run of the wizard: the answers so far and the HTTP client for Casdoor (rebuilt when its CA changes). */
 class Run {
   readonly a: Answers;
+  /** false when the API server did not answer the probe and the user went on anyway. */
+  apiReachable: boolean | undefined;
   private http: HttpClient | undefined;
 
   constructor(
@@ -260,14 +270,9 @@ async function renew(run: Run, x: RenewCandidate): Promise<WizardResult> {
     setCurrentContext: false,
     ...(given.kubeconfig !== undefined ? { kubeconfig: given.kubeconfig } : {}),
   };
-  let user: NamedUser = x.entries.user;
-  if (x.mode === 'auth-provider') {
-    const ap = x.entries.user.user['auth-provider'];
-    const config: Record<string, string> = { ...(ap?.config ?? {}), 'id-token': login.tokens.idToken };
-    if (login.tokens.refreshToken) config['refresh-token'] = login.tokens.refreshToken;
-    else delete config['refresh-token'];
-    user = { ...x.entries.user, user: { ...x.entries.user.user, 'auth-provider': { ...(ap ?? { name: 'oidc' }), config } } };
-  }
+  // The same token change as refresh and logout make (withAuthProviderTokens): everything else kept.
+  const user: NamedUser =
+    x.mode === 'auth-provider' ? withAuthProviderTokens(x.entries.user, { idToken: login.tokens.idToken, refreshToken: login.tokens.refreshToken }) : x.entries.user;
   // Cluster and context exactly as they are (unknown keys included): the merge sees them unchanged.
   const entries: SetupEntries = { cluster: x.entries.cluster as SetupEntries['cluster'], user: user as SetupEntries['user'], context: x.entries.context as SetupEntries['context'] };
   const names = { cluster: x.cluster, user: x.user, context: x.context };
@@ -297,7 +302,9 @@ async function fullSetup(run: Run): Promise<WizardResult> {
   await modeStep(run);
   const input: SetupInput = inputOf(run, names);
   const { entries } = buildSetupEntries(input, login);
-  return previewAndWrite(run, input, names, entries, login, report, { fixedTarget: run.given.kubeconfig !== undefined || run.given.output !== undefined });
+  const result = await previewAndWrite(run, input, names, entries, login, report, { fixedTarget: run.given.kubeconfig !== undefined || run.given.output !== undefined });
+  if (result.outcome !== 'declined') await offerApiserverConfig(run, result.input, login);
+  return result;
 }
 
 /** Casdoor URL → discovery at once; explains and offers fixes for http, a different issuer, an unknown CA. */
@@ -343,7 +350,7 @@ async function casdoorStep(run: Run): Promise<Session> {
         reask(current);
         continue;
       }
-      if (err.message.startsWith('Issuer mismatch')) {
+      if (err.reason === 'issuer-mismatch') {
         const issuer = await discoveredIssuer(run.casdoorHttp(), current);
         out.warn(issuer ? (describeIssuerMismatch(current, issuer) ?? err.message) : err.message);
         out.info(`  The API server compares the token's issuer with its --oidc-issuer-url as exact strings, so the URL must match it.`);
@@ -460,21 +467,48 @@ async function passwordLoop(run: Run, session: Session): Promise<VerifiedLogin> 
       return login;
     } catch (err) {
       if (!(err instanceof CliError) || err.code !== 'login') throw err;
-      const d = err.message.toLowerCase();
+      const reason = loginReason(err);
       // Advice about flags does not help in the wizard: the question comes right back.
       out.error(err.message, err.hint && !err.hint.includes('--password-stdin') ? err.hint : undefined);
-      if (/please wait|forbidden to sign in|oauth users|not supported|unsupported_grant_type|unauthorized_client/.test(d)) throw err;
-      if (d.includes('client_id is invalid') || d.includes('invalid_client')) {
+      // Nothing typed here can fix these: the account or the application must change first.
+      if (reason !== undefined && FATAL_LOGIN_REASONS.has(reason)) throw err;
+      if (reason === 'invalid-client') {
         a.clientId = (await ask.input(Q.clientId(a.clientId, a.application, true))).trim();
         continue;
       }
-      if (d.includes('does not exist')) {
+      if (reason === 'wrong-client-secret') {
+        const secret = await ask.password(Q.clientSecret());
+        registerSecret(secret);
+        a.clientSecret = secret || undefined;
+        continue;
+      }
+      if (reason === 'unknown-user') {
         username = undefined;
         retryUser = true;
       }
       password = undefined;
     }
   }
+}
+
+const FATAL_LOGIN_REASONS: ReadonlySet<ErrorReason> = new Set(['account-locked', 'account-forbidden', 'external-account', 'grant-disabled']);
+
+/**
+ * Why Casdoor refused the login: the error's reason, or (for errors made without one) the same
+ * reading of Casdoor's words that src/oidc/casdoor-errors.ts does for its hints.
+ */
+export function loginReason(err: CliError): ErrorReason | undefined {
+  if (err.reason !== undefined) return err.reason;
+  const d = err.message.toLowerCase();
+  if (d.includes('please wait')) return 'account-locked';
+  if (d.includes('forbidden to sign in')) return 'account-forbidden';
+  if (d.includes('oauth users')) return 'external-account';
+  if (/not supported|unsupported_grant_type|unauthorized_client/.test(d)) return 'grant-disabled';
+  if (d.includes('client_secret')) return 'wrong-client-secret';
+  if (d.includes('client_id is invalid') || d.includes('invalid_client')) return 'invalid-client';
+  if (d.includes('does not exist')) return 'unknown-user';
+  if (d.includes('password or code is incorrect') || d.includes('password cannot be empty')) return 'wrong-password';
+  return undefined;
 }
 
 const CLAIM_NOTES: Record<string, string> = {
@@ -586,6 +620,7 @@ async function clusterStep(run: Run): Promise<void> {
     }
     if (a.insecureSkipTlsVerify) return;
     const probe = await probeApiServer(run, server, caPem);
+    run.apiReachable = probe === 'ok';
     if (probe === 'ok') return;
     if (probe === 'untrusted') {
       out.error(
@@ -798,7 +833,7 @@ async function previewAndWrite(
   }
   if (input.dryRun) {
     out.info('Dry run: nothing was written.');
-    return { outcome: 'dry-run', input, names };
+    return { outcome: 'dry-run', input, names, result: { login, report, names, written: [] } };
   }
   // Nothing to change in the file (an exec entry being renewed: its tokens go to the cache): no question.
   if (shown.changed && !(await ask.confirm(Q.write(shown.where)))) {
@@ -820,7 +855,149 @@ async function previewAndWrite(
   if (input.mode === 'auth-provider' && login.tokens.refreshToken) {
     out.info(c.dim('  kubectl refreshes the token by itself; when the refresh token expires too, run casdoor-kubeconfig again.'));
   }
-  return { outcome: 'written', input, names, result: { login, report, names, written } };
+  const check = await clusterCheck(run, input, names, login);
+  return { outcome: 'written', input, names, result: { login, report, names, written }, check };
+}
+
+// ---- the end: does the cluster accept it, and what its admin needs ---------------------------------
+
+/** The apiserver-config command for this Casdoor and these claim settings, for the user to run or pass on. */
+function apiserverConfigCommand(input: SetupInput): string {
+  const q = shellQuote;
+  return [
+    'casdoor-kubeconfig apiserver-config',
+    `--casdoor-url ${q(input.casdoorUrl)}`,
+    `--client-id ${q(input.clientId)}`,
+    ...(input.usernameClaim !== 'name' ? [`--username-claim ${q(input.usernameClaim)}`] : []),
+    ...(input.groupsClaim !== 'groups' ? [`--groups-claim ${q(input.groupsClaim)}`] : []),
+    // apiserver-config's own default is '-'; '' there means the flag unset, as undefined does here.
+    ...(input.usernamePrefix !== '-' ? [`--username-prefix ${q(input.usernamePrefix ?? '')}`] : []),
+    ...(input.groupsPrefix ? [`--groups-prefix ${q(input.groupsPrefix)}`] : []),
+    ...(input.casdoorCaFile ? [`--casdoor-ca ${q(input.casdoorCaFile)}`] : []),
+  ].join(' ');
+}
+
+async function defaultCheckContext(run: Run, input: ContextCheckInput, token: string | undefined): Promise<ContextCheck> {
+  const { deps, out } = run;
+  const [{ checkContext }, { selfSubjectReview }, { runExecPlugin }] = await Promise.all([
+    import('../usecases/context-check.js'),
+    import('../cluster/review.js'),
+    import('../cluster/exec-plugin.js'),
+  ]);
+  return checkContext(input, {
+    env: deps.env,
+    homeDir: deps.homeDir,
+    now: deps.now,
+    verbose: out.verboseEnabled,
+    log: (line) => out.info(line),
+    review: selfSubjectReview,
+    runExec: token ? async () => ({ token }) : runExecPlugin,
+    readFile: async (file) => (await import('node:fs/promises')).readFile(file, 'utf8'),
+  });
+}
+
+/**
+ * Asks the API server who it sees with the context just written (issue: "the wizard ends with this
+ * check"). Never fails the run: the kubeconfig is written and right even when the API server is not
+ * configured for this Casdoor yet, which is what a 401 usually means on a first setup.
+ */
+async function clusterCheck(run: Run, input: SetupInput, names: EntryNames, login: VerifiedLogin): Promise<WizardResult['check']> {
+  const { out, deps, opts } = run;
+  const c = out.c;
+  // Written to standard output: there is no file to check.
+  if (opts.checkWithCluster === false || input.output === '-') return 'skipped';
+  const later = `kubectl${input.output ? ` --kubeconfig ${input.output}` : ''} auth whoami --context ${names.context}`;
+  out.info('');
+  if (run.apiReachable === false) {
+    out.info(`Not checked with the API server: it did not answer earlier. Once it is reachable: ${later}`);
+    return 'skipped';
+  }
+  const checkInput: ContextCheckInput = {
+    ...(input.output !== undefined ? { kubeconfig: input.output } : input.kubeconfig !== undefined ? { kubeconfig: input.kubeconfig } : {}),
+    context: names.context,
+    claims: {
+      usernameClaim: input.usernameClaim,
+      groupsClaim: input.groupsClaim,
+      ...(input.usernamePrefix !== undefined ? { usernamePrefix: input.usernamePrefix } : {}),
+      ...(input.groupsPrefix ? { groupsPrefix: input.groupsPrefix } : {}),
+    },
+    timeoutMs: 15_000,
+  };
+  const token = input.mode === 'exec' ? login.tokens.idToken : undefined;
+  let check: ContextCheck;
+  try {
+    check = await deps.spin(`Asking the API server who it sees with context ${names.context}…`, () =>
+      deps.checkContext ? deps.checkContext(checkInput, token) : defaultCheckContext(run, checkInput, token),
+    );
+  } catch (err) {
+    out.warn(`Could not check the new context with the API server: ${err instanceof Error ? err.message : String(err)}`);
+    return 'failed';
+  }
+  switch (check.outcome) {
+    case 'accepted': {
+      const r = check.report;
+      out.step(`The API server accepted context ${c.cyan(names.context)} (${r.apiVersion ? `${r.apiVersion} ` : ''}SelfSubjectReview):`);
+      out.info(`  username  ${c.cyan(r.username ?? '')}`);
+      out.info(`  groups    ${(r.groups ?? []).length ? c.cyan((r.groups ?? []).join(', ')) : c.dim('(none)')}`);
+      break;
+    }
+    case 'refused': {
+      const r = check.report;
+      if (r.status === 401) {
+        out.warn(`The API server at ${r.server} does not accept this token yet (401 Unauthorized). The kubeconfig is written and stays as it is.`);
+        const findings = r.findings ?? [];
+        const shown = findings.some((f) => f.certain) ? findings.filter((f) => f.certain) : findings;
+        for (const f of shown) {
+          out.info(`  - ${f.message}`);
+          out.info(`    Fix: ${f.fix}`);
+        }
+        out.info('  On a first setup this usually means the API server is not configured for this Casdoor yet: a cluster admin');
+        out.info('  must start it with the --oidc-* flags (or an AuthenticationConfiguration) for this issuer and client id:');
+        out.info(`    ${apiserverConfigCommand(input)}`);
+        out.info(`  Then check again: ${later}`);
+      } else {
+        out.warn(check.error.message);
+        if (check.error.hint) out.info(`  ${check.error.hint}`);
+      }
+      break;
+    }
+    case 'unreachable':
+      out.info(`Not checked with the API server: ${check.error.message}`);
+      out.info(`  Once it is reachable: ${later}`);
+      break;
+    case 'failed':
+      out.warn(`Could not check the new context with the API server: ${check.error.message}`);
+      break;
+  }
+  return check.outcome;
+}
+
+/** The API server settings for this setup, as apiserver-config would take them from flags. */
+function apiserverSettingsOf(input: SetupInput, login: VerifiedLogin): ApiserverSettings {
+  const alg = login.verified.header.alg;
+  return {
+    issuer: input.casdoorUrl,
+    clientId: input.clientId,
+    usernameClaim: input.usernameClaim,
+    ...(input.usernamePrefix !== undefined ? { usernamePrefix: input.usernamePrefix } : {}),
+    groupsClaim: input.groupsClaim,
+    ...(input.groupsPrefix ? { groupsPrefix: input.groupsPrefix } : {}),
+    // The algorithm Casdoor really signs with: kube-apiserver refuses any other.
+    signingAlgs: [KUBE_SIGNING_ALGS.includes(alg) ? alg : 'RS256'],
+    ...(input.casdoorCaPem ? { casdoorCa: { file: input.casdoorCaFile ?? 'casdoor-ca.pem', pem: input.casdoorCaPem } } : {}),
+    // Only the flags are printed here, which do not depend on the version.
+    kubernetesVersion: parseKubernetesVersion('1.32'),
+  };
+}
+
+/** For admins: the kube-apiserver flags that make it accept these tokens, from the answers just given. */
+async function offerApiserverConfig(run: Run, input: SetupInput, login: VerifiedLogin): Promise<void> {
+  const { ask, out, opts } = run;
+  if (opts.offerApiserverConfig === false) return;
+  out.info('');
+  if (!(await ask.confirm(Q.apiserverConfig()))) return;
+  out.info(renderFlags(apiserverSettingsOf(input, login)).replace(/\n+$/, ''));
+  out.info(out.c.dim(`The minikube line and an AuthenticationConfiguration: ${apiserverConfigCommand(input)} --format all`));
 }
 
 /** Prints the redacted change; says where it goes and whether anything changes. */

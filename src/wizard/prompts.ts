@@ -39,6 +39,18 @@ function outputFor(target: TerminalOutput): NodeJS.WritableStream {
   return w;
 }
 
+/**
+ * One masked password question on its own, for the token commands (src/token/prompt.ts loads this
+ * module only when a person is actually asked): drawn on `streams.output` (stderr, since stdout may
+ * carry the ExecCredential kubectl reads) and cleared once answered.
+ */
+export function askPassword(message: string, streams: TerminalStreams): Promise<string> {
+  return password(
+    { message, mask: '*', validate: (v: string) => (v === '' ? 'The password must not be empty.' : true) },
+    { input: streams.input, output: outputFor(streams.output), clearPromptOnDone: true },
+  );
+}
+
 export function terminalPrompts(streams: TerminalStreams): Prompts {
   const ctx = () => ({ input: streams.input, output: outputFor(streams.output) });
   return {

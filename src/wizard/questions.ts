@@ -2,14 +2,10 @@
  * Every question of the wizard as data plus a pure validator. The ids are the names of the matching
  * `setup` flags (camelCased) where one exists: a flag given on the command line skips its question.
  */
+import { isNamespace, missingScheme, NAMESPACE_RULE, parseServerUrl, SERVER_URL_EXAMPLE } from '../cli/validate.js';
 import type { ConfirmQuestion, InputQuestion, PasswordQuestion, SelectQuestion, Validator } from './types.js';
 
 // ---- pure validators ------------------------------------------------------------------------------
-
-/** `door.example.com:8443` parses as a URL with the scheme "door.example.com:"; catch it first. */
-function missingScheme(value: string): string | undefined {
-  return !value.includes('://') && /^[\w.-]+(:\d+)?(\/.*)?$/.test(value) ? `"${value}" has no scheme: did you mean https://${value} ?` : undefined;
-}
 
 export const required =
   (what: string): Validator =>
@@ -35,18 +31,9 @@ export function validateCasdoorUrl(v: string): true | string {
 }
 
 export function validateServerUrl(v: string): true | string {
-  const value = v.trim();
-  if (value === '') return 'Please enter the API server URL, for example https://api.k8s.example.com:6443';
-  const noScheme = missingScheme(value);
-  if (noScheme) return noScheme;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `"${value}" is not a URL. Example: https://api.k8s.example.com:6443`;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `Use an https:// URL (got ${url.protocol}).`;
-  return true;
+  if (v.trim() === '') return `Please enter the API server URL, for example ${SERVER_URL_EXAMPLE}`;
+  const parsed = parseServerUrl(v);
+  return parsed.ok ? true : `${parsed.problem}. Example: ${SERVER_URL_EXAMPLE}`;
 }
 
 export const validateClientId =
@@ -68,13 +55,10 @@ export function validateUsername(v: string): true | string {
   return true;
 }
 
-const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 export function validateNamespace(v: string): true | string {
   const value = v.trim();
   if (value === '') return true;
-  if (value.length > 63 || !NAMESPACE_RE.test(value)) return 'A namespace is lowercase letters, digits and "-" (at most 63), starting and ending with a letter or digit.';
-  return true;
+  return isNamespace(value) || `A namespace is ${NAMESPACE_RULE}.`;
 }
 
 export function validateEntryName(v: string): true | string {
@@ -229,4 +213,9 @@ export const Q = {
     default: def,
   }),
   write: (where: string): ConfirmQuestion => ({ id: 'write', message: `Write these changes to ${where}?`, default: true }),
+  apiserverConfig: (): ConfirmQuestion => ({
+    id: 'apiserverConfig',
+    message: 'Show the API server configuration for this Casdoor (for cluster admins)?',
+    default: false,
+  }),
 };
