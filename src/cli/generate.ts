@@ -1,5 +1,5 @@
 /** `generate`: flags + roster (+ password file) → GenerateInput → usecases/generate. */
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -108,7 +108,6 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
           }
           if (!(await stat(dir)).isDirectory()) throw usageError(`--out-dir: ${dir} is not a folder.`);
         },
-        restrictFile: (file) => chmod(file, 0o600),
       });
     });
 }

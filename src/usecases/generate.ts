@@ -57,11 +57,6 @@ export interface GenerateDeps {
   makeHttp: (caPem?: string) => HttpClient;
   /** Creates the output folder (mode 0700) if missing. */
   makeOutDir: (dir: string) => Promise<void>;
-  /**
-   * @deprecated Not called any more: writeStandalone writes every file 0600 itself, also over an
-   * existing file (a chmod after the write left a window with the tokens in a looser file).
-   */
-  restrictFile?: (file: string) => Promise<void>;
 }
 
 export type RowStatus = 'written' | 'unchanged' | 'failed';
