@@ -163,6 +163,24 @@ describe('refresh on an auth-provider entry', () => {
     expect(await fs.readFile(home.kubeconfig, 'utf8')).toBe(text);
   });
 
+  it('any other refusal (a wrong client secret) is reported as it is: no new login, the refresh token kept', async () => {
+    expect((await setup()).code).toBe(0);
+    const doc = await readDoc();
+    apConfig(doc)['client-secret'] = 'not-the-client-secret-value';
+    await fs.writeFile(home.kubeconfig, yaml.dump(doc));
+    const text = await fs.readFile(home.kubeconfig, 'utf8');
+    env.provider.resetStats();
+    const run = await refresh([], { CASDOOR_PASSWORD: PASSWORD });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('client_secret is invalid');
+    expect(run.stderr).toContain('Check --client-secret');
+    expect(run.stderr).not.toContain('Logging in again');
+    // The refresh request only: no password grant with a secret that cannot work either.
+    expect(env.provider.stats.tokenRequests).toBe(1);
+    expect(await fs.readFile(home.kubeconfig, 'utf8')).toBe(text);
+    expectNoSecrets(run, ['not-the-client-secret-value']);
+  });
+
   it('a dead refresh token with CASDOOR_PASSWORD: logs in again (username from the old token) and stores new tokens', async () => {
     expect((await setup()).code).toBe(0);
     const doc = await readDoc();

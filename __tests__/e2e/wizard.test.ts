@@ -6,7 +6,7 @@
  *   questions were asked.
  * The kubeconfig written is then used by the real kubectl.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { spawn } from 'node:child_process';
@@ -20,8 +20,11 @@ import type { SetupFlags } from '../../src/cli/setup.js';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
 import { createHttpClient } from '../../src/oidc/http.js';
 import type { SetupDeps } from '../../src/usecases/setup.js';
+import { tryCachedToken } from '../../src/token/fast.js';
+import { storeLogin } from '../../src/usecases/token.js';
 import { runWizardCommand } from '../../src/wizard/command.js';
 import { DEFAULT, INTERRUPT, scriptedPrompts, type Script, type ScriptedPrompts } from '../../src/wizard/scripted.js';
+import type { Prompts } from '../../src/wizard/types.js';
 import { runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
@@ -245,6 +248,8 @@ async function wizard(
   flags: Partial<SetupFlags> = {},
   given: string[] = Object.keys(flags),
   extraDeps: Partial<SetupDeps> = {},
+  /** Wraps the scripted prompts, e.g. to change the kubeconfig while a question is open. */
+  wrap: (prompts: Prompts) => Prompts = (p) => p,
 ): Promise<ScriptedRun> {
   let stderr = '';
   let stdout = '';
@@ -269,7 +274,7 @@ async function wizard(
   const prompts = scriptedPrompts(script);
   let code = 0;
   try {
-    await runWizardCommand({ ...FLAG_DEFAULTS, ...flags }, new Set(given), deps, io, prompts);
+    await runWizardCommand({ ...FLAG_DEFAULTS, ...flags }, new Set(given), deps, io, wrap(prompts));
   } catch (err) {
     const { reportError } = await import('../../src/cli/main.js');
     code = reportError(err, out, false);
@@ -417,6 +422,50 @@ describe('the wizard, scripted', () => {
     expect(run.stderr).toMatch(/The API server accepted context [^\n]*\n\s+username\s+alice/);
   });
 
+  it('a renewal writes the tokens into the user entry as the file holds it then: edits made meanwhile are kept', async () => {
+    expect((await wizard(fullScript())).code).toBe(0);
+    const userOf = (d: Record<string, any>): Record<string, any> => d.users.find((u: any) => u.name.startsWith('alice@')).user;
+    const before = await readDoc();
+    // Another program edits the same user entry (synchronously: a select answer is a plain function).
+    const editUser = (change: (user: Record<string, any>) => void): void => {
+      const d = yaml.load(readFileSync(home.kubeconfig, 'utf8')) as Record<string, any>;
+      change(userOf(d));
+      writeFileSync(home.kubeconfig, yaml.dump(d), { mode: 0o600 });
+    };
+    let early = false;
+    const run = await wizard(
+      {
+        // Right after the wizard read the kubeconfig to offer the renewal, before the login.
+        action: (choice) => {
+          if (!early) editUser((u) => (u['auth-provider'].config['extra-scopes'] = 'groups'));
+          early = true;
+          return choice.name.startsWith('Renew');
+        },
+        password: PASSWORD,
+      },
+      {},
+      [],
+      {},
+      // While the write question is open, after the preview.
+      (p) => ({
+        ...p,
+        confirm: async (q) => {
+          if (q.id === 'write') editUser((u) => (u.extensions = [{ name: 'team', extension: { owner: 'ops' } }]));
+          return p.confirm(q);
+        },
+      }),
+    );
+    expect(run.code).toBe(0);
+    expect(run.asked).toEqual(['action', 'password', 'write']);
+    // The preview shows the token change only, not the removal of the key added before the login.
+    expect(run.stderr).not.toMatch(/^-.*extra-scopes/m);
+    expect(run.stderr).toMatch(/Updated .*config \(previous version saved as .*\):\n\s+replaced\s+user alice@/);
+    const user = userOf(await readDoc());
+    expect(user['auth-provider'].config['extra-scopes']).toBe('groups');
+    expect(user.extensions).toEqual([{ name: 'team', extension: { owner: 'ops' } }]);
+    expect(user['auth-provider'].config['refresh-token']).not.toBe(userOf(before)['auth-provider'].config['refresh-token']);
+  });
+
   itKubectl('a renewed token works with kubectl', async () => {
     expect((await wizard(fullScript())).code).toBe(0);
     expect((await wizard({ password: PASSWORD })).code).toBe(0);
@@ -455,6 +504,39 @@ describe('the wizard, scripted', () => {
     expect(again.asked).toEqual(['action', 'password']);
     expect(stored).toHaveLength(2);
     expect(await readFile(home.kubeconfig, 'utf8')).toBe(before);
+  });
+
+  it('renewing an exec entry without --username caches the tokens where `token` looks: kubectl needs no new login', async () => {
+    const { passwordLogin } = await import('../../src/usecases/login.js');
+    const where = { homeDir: home.home, env: { HOME: home.home } };
+    let stored = '';
+    // The real cache, as `setup` stores it.
+    const storeTokens: SetupDeps['storeTokens'] = async (input, login) => {
+      stored = login.tokens.idToken;
+      await storeLogin({ issuer: input.casdoorUrl, clientId: input.clientId, username: input.username }, login, where);
+    };
+    // Stands in for the browser flow (tested on its own): Casdoor's page signs bob in.
+    const grantLogin: SetupDeps['grantLogin'] = async (session, input) => passwordLogin(session, { clientId: input.clientId }, 'bob', 'battery-staple');
+    const first = await wizard(fullScript({ grant: 'browser', mode: 'exec', username: INTERRUPT, password: INTERRUPT }), {}, [], { storeTokens, grantLogin });
+    expect(first.code).toBe(0);
+    // The wizard always names the user; `setup --grant browser --mode exec` without --username does not.
+    const doc = await readDoc();
+    const args: string[] = doc.users[0].user.exec.args;
+    expect(args.splice(args.indexOf('--username'), 2)).toEqual(['--username', 'bob']);
+    await writeFile(home.kubeconfig, yaml.dump(doc), { mode: 0o600 });
+
+    const again = await wizard({}, {}, [], { storeTokens, grantLogin });
+    expect(again.code).toBe(0);
+    // The token's username is bob, but this entry's cache key has none.
+    expect(again.asked).toEqual(['action']);
+    env.provider.resetStats();
+    let printed = '';
+    expect(tryCachedToken(args.slice(1), where.env, (s) => (printed += s), Date.now(), () => home.home)).toBe(true);
+    expect(JSON.parse(printed).status.token).toBe(stored);
+    const token = await runCli(args, { home: home.home, env: { KUBECONFIG: home.kubeconfig } });
+    expect(token.code).toBe(0);
+    expect(JSON.parse(token.stdout).status.token).toBe(stored);
+    expect(env.provider.stats.tokenRequests).toBe(0);
   });
 
   it('exec mode cannot be picked when this build has no token store', async () => {

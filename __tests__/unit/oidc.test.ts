@@ -5,7 +5,7 @@ import path from 'node:path';
 import { clusterNetworkError } from '../../src/cluster/review.js';
 import { exitCodeFor } from '../../src/errors.js';
 import { exchangeCode } from '../../src/oidc/browser-login.js';
-import { extractOAuthError, httpStatusError, isRefreshTokenRefused, loginError } from '../../src/oidc/casdoor-errors.js';
+import { extractOAuthError, httpStatusError, isRefreshTokenRefused, loginError, reasonFor } from '../../src/oidc/casdoor-errors.js';
 import { deviceLogin, parseDeviceAuthorization, parsePollResponse } from '../../src/oidc/device-login.js';
 import { checkMetadata, type ProviderMetadata } from '../../src/oidc/discovery.js';
 import { clientFields, parseTokenResponse, passwordGrant, refreshGrant } from '../../src/oidc/grants.js';
@@ -160,6 +160,41 @@ describe('Casdoor error shapes', () => {
     const id = loginError({ error: 'invalid_client', description: 'client_id is invalid', legacy: false }, 'password', { clientId: 'cid' });
     expect(id.hint).toMatch(/--client-id must be the application's Client ID/);
   });
+  it("names the refusal with a stable reason, read from Casdoor's error code and words", () => {
+    const r = (error: string, description = ''): ReturnType<typeof reasonFor> => reasonFor({ error, description });
+    expect(r('invalid_client', 'client_secret is invalid')).toBe('wrong-client-secret');
+    expect(r('casdoor_error', 'client_secret is invalid')).toBe('wrong-client-secret');
+    expect(r('invalid_client', 'invalid secret')).toBe('wrong-client-secret');
+    expect(r('invalid_client', 'client_id is invalid')).toBe('invalid-client');
+    expect(r('invalid_client')).toBe('invalid-client');
+    expect(r('casdoor_error', 'client_id is invalid')).toBe('invalid-client');
+    expect(r('unsupported_grant_type')).toBe('grant-disabled');
+    expect(r('unauthorized_client')).toBe('grant-disabled');
+    expect(r('casdoor_error', 'grant_type: password is not supported in this application')).toBe('grant-disabled');
+    expect(r('invalid_grant', 'the user does not exist')).toBe('unknown-user');
+    expect(r('invalid_grant', 'password or code is incorrect, you have 4 remaining chances')).toBe('wrong-password');
+    expect(r('invalid_grant', 'password cannot be empty')).toBe('wrong-password');
+    expect(r('invalid_grant', 'You have entered the wrong password or code too many times, please wait for 15 minutes and try again')).toBe('account-locked');
+    expect(r('invalid_grant', 'OAuth users cannot use password grant type')).toBe('external-account');
+    expect(r('invalid_grant', 'The user is forbidden to sign in, please contact the administrator')).toBe('account-forbidden');
+    expect(r('invalid_grant', 'refresh token is invalid or revoked')).toBeUndefined();
+    expect(r('casdoor_error', 'database is locked')).toBeUndefined();
+  });
+  it('carries the reason on the error, next to the matching hint', () => {
+    const parse = (status: number, body: string): CliError => caught(() => parseTokenResponse(status, body, 'u', 'password', { clientId: 'c' }));
+    const wrong = parse(400, '{"error":"invalid_grant","error_description":"password or code is incorrect"}');
+    expect(wrong.reason).toBe('wrong-password');
+    expect(wrong.hint).toMatch(/Check the password/);
+    const secret = parse(401, '{"error":"invalid_client","error_description":"client_secret is invalid"}');
+    expect(secret.reason).toBe('wrong-client-secret');
+    expect(secret.hint).toMatch(/--client-secret/);
+    const legacy = parse(200, '{"status":"error","msg":"The user is forbidden to sign in, please contact the administrator"}');
+    expect(legacy.reason).toBe('account-forbidden');
+    expect(legacy.hint).toMatch(/unblock/);
+    expect(parse(400, '{"error":"invalid_request"}').reason).toBeUndefined();
+    // Not a refusal: a 5xx is a network error, without a login reason.
+    expect(parse(502, 'Bad Gateway').reason).toBeUndefined();
+  });
   it("quotes Casdoor's description and gives the fix", () => {
     const e = loginError({ error: 'invalid_client', description: 'client_id is invalid', legacy: false }, 'password', { clientId: 'Kubernetes', application: 'Kubernetes' });
     expect(e.code).toBe('login');
@@ -209,6 +244,12 @@ describe('network error classification (shared by the Casdoor client and the API
     expect(networkError(nodeError('ECONNREFUSED'), url, 'discovery document', 1000).message).toBe('Connection refused by door.example.com while fetching the discovery document.');
     const tls = networkError(nodeError('ERR_TLS_CERT_ALTNAME_INVALID'), url, 'discovery document', 1000);
     expect(tls.hint).toMatch(/not valid for door\.example\.com/);
+    // The wizard asks for a CA file on 'untrusted-ca': only an unknown issuer gets it.
+    expect(tls.reason).toBeUndefined();
+    const untrusted = networkError(new Error('fetch failed', { cause: nodeError('SELF_SIGNED_CERT_IN_CHAIN') }), url, 'discovery document', 1000);
+    expect(untrusted.reason).toBe('untrusted-ca');
+    expect(untrusted.hint).toMatch(/--casdoor-ca/);
+    expect(networkError(nodeError('CERT_HAS_EXPIRED'), url, 'discovery document', 1000).reason).toBeUndefined();
     expect(networkError(nodeError('ENOTFOUND'), url, 'discovery document', 1000).message).toBe('Cannot resolve door.example.com (ENOTFOUND) while fetching the discovery document.');
     expect(networkError(nodeError('EPIPE', 'write EPIPE'), url, 'discovery document', 1000).message).toBe('Request to door.example.com for the discovery document failed: write EPIPE (EPIPE).');
   });
@@ -218,6 +259,8 @@ describe('network error classification (shared by the Casdoor client and the API
     expect(untrusted.code).toBe('cluster');
     expect(untrusted.message).toBe('TLS: the API server at 127.0.0.1:6443 presented a certificate that is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE; kubectl says "x509: …").');
     expect(untrusted.hint).toMatch(/clusters\[name=dev\] needs the API server's CA/);
+    expect(untrusted.reason).toBe('untrusted-ca');
+    expect(clusterNetworkError(nodeError('ERR_TLS_CERT_ALTNAME_INVALID'), target, 1).reason).toBeUndefined();
     expect(clusterNetworkError(Object.assign(new Error('aborted'), { name: 'AbortError' }), target, 30_000).message).toBe('No answer from the API server at 127.0.0.1:6443 within 30 s.');
     expect(clusterNetworkError(nodeError('ECONNREFUSED'), target, 1).message).toBe('Connection refused by the API server at 127.0.0.1:6443.');
     expect(clusterNetworkError(nodeError('ENOTFOUND'), { ...target, server: 'https://k8s.invalid:6443' }, 1).message).toBe("Cannot resolve the API server's host k8s.invalid:6443 (ENOTFOUND).");

@@ -11,6 +11,9 @@ import { makeTempHome, type TempHome } from '../helpers/tmp.js';
 const released: string[] = [];
 jest.unstable_mockModule('../../src/kubeconfig/lock.js', () => ({
   lockPathOf: (file: string) => `${file}.lock`,
+  DEFAULT_LOCK_WAIT_MS: 100,
+  // Only for the kubeconfig modules logout loads: no test here writes a kubeconfig.
+  withLocks: async () => Promise.reject(new Error('no kubeconfig lock expected')),
   acquireLock: async (file: string) => {
     const path = `${file}.lock`;
     await fs.writeFile(path, '', { flag: 'wx' });
@@ -28,6 +31,7 @@ jest.unstable_mockModule('../../src/kubeconfig/lock.js', () => ({
 const { withCacheLock, ensureCacheDir, writeCacheEntry } = await import('../../src/token/store.js');
 const { cacheDir, cacheFile } = await import('../../src/token/cache.js');
 const { obtainToken } = await import('../../src/usecases/token.js');
+const { runLogout } = await import('../../src/usecases/logout.js');
 const { Output } = await import('../../src/cli/output.js');
 
 const KEY = { issuer: 'https://door.example.com', clientId: 'cid', username: 'alice' };
@@ -91,5 +95,41 @@ describe('a cache lock that cannot be removed', () => {
     );
     expect(got.source).toBe('cache');
     expect(stderr).toContain(`could not remove the token cache lock ${file}.lock (EACCES). Delete ${file}.lock by hand`);
+  });
+
+  it('logout: the cached tokens are deleted once, and the lock left behind is only a warning', async () => {
+    const nowS = Math.floor(Date.now() / 1000);
+    await writeCacheEntry(file, { ...KEY, idToken: 'id.token.value', refreshToken: 'r', expiresAt: nowS + 3600 });
+    const args = ['token', '--casdoor-url', KEY.issuer, '--client-id', KEY.clientId, '--username', KEY.username];
+    const kubeconfig = await home.write(
+      'kubeconfig',
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'k', cluster: { server: 'https://k.example:6443' } }],
+        users: [{ name: 'alice', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'casdoor-kubeconfig', args } } }],
+        contexts: [{ name: 'alice@k', context: { cluster: 'k', user: 'alice' } }],
+        'current-context': 'alice@k',
+      }),
+    );
+    let stderr = '';
+    const result = await runLogout(
+      { kubeconfig, remove: false },
+      {
+        out: new Output({ env: { NO_COLOR: '1' }, stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) } }),
+        env: {},
+        homeDir: home.home,
+        cwd: home.home,
+        now: () => new Date(),
+        // Casdoor unreachable: signing out is only a warning, the local tokens go regardless.
+        makeHttp: () => ({ get: async () => Promise.reject(new Error('offline')), postForm: async () => Promise.reject(new Error('offline')), close: async () => undefined }),
+      },
+    );
+    expect(result.cacheDeleted).toBe(true);
+    await expect(fs.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(stderr).toContain(`could not remove the token cache lock ${file}.lock (EACCES). Delete ${file}.lock by hand`);
+    expect(stderr).toContain(`Deleted the cached tokens (${file}).`);
+    expect(stderr).not.toContain('Deleting the cached tokens anyway');
+    expect(released).toEqual([`${file}.lock`]);
   });
 });

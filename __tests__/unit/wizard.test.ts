@@ -14,9 +14,8 @@ import { terminalPrompts } from '../../src/wizard/prompts.js';
 import { httpsVersion, validateCasdoorUrl, validateClientId, validateNamespace, validateServerUrl, validateUsername } from '../../src/wizard/questions.js';
 import { DEFAULT, INTERRUPT, scriptedPrompts } from '../../src/wizard/scripted.js';
 import { PromptInterrupted } from '../../src/wizard/types.js';
-import { hostOf, isNamespace, parseServerUrl } from '../../src/cli/validate.js';
-import { CliError } from '../../src/errors.js';
-import { loginReason } from '../../src/wizard/flow.js';
+import * as cliValidate from '../../src/cli/validate.js';
+import { hostOf, isNamespace, parseServerUrl } from '../../src/validate.js';
 
 describe('validators', () => {
   it('accepts Casdoor URLs and explains what is wrong with the others', () => {
@@ -44,7 +43,7 @@ describe('validators', () => {
   });
 });
 
-describe('shared checks (src/cli/validate.ts)', () => {
+describe('shared checks (src/validate.ts)', () => {
   it('namespaces: a DNS-1123 label of at most 63 characters, everywhere', () => {
     expect(isNamespace('team-a')).toBe(true);
     expect(isNamespace('a'.repeat(63))).toBe(true);
@@ -62,18 +61,11 @@ describe('shared checks (src/cli/validate.ts)', () => {
     expect(hostOf('https://api.example:6443/x')).toBe('api.example:6443');
     expect(hostOf('not a url')).toBe('not a url');
   });
-});
 
-describe('loginReason', () => {
-  it("uses the error's reason, else reads Casdoor's words", () => {
-    expect(loginReason(new CliError('login', 'anything', { reason: 'unknown-user' }))).toBe('unknown-user');
-    expect(loginReason(new CliError('login', 'Casdoor refused the request (invalid_grant): "password or code is incorrect".'))).toBe('wrong-password');
-    expect(loginReason(new CliError('login', 'Casdoor refused the request (invalid_grant): "the user does not exist".'))).toBe('unknown-user');
-    expect(loginReason(new CliError('login', 'Casdoor refused the request (invalid_client): "client_id is invalid".'))).toBe('invalid-client');
-    expect(loginReason(new CliError('login', 'Casdoor refused the request (unsupported_grant_type).'))).toBe('grant-disabled');
-    expect(loginReason(new CliError('login', 'Casdoor refused the request (invalid_client): "invalid client_secret".'))).toBe('wrong-client-secret');
-    expect(loginReason(new CliError('login', 'Casdoor refused the request: "please wait 15 minutes".'))).toBe('account-locked');
-    expect(loginReason(new CliError('login', 'something else'))).toBeUndefined();
+  it('src/cli/validate.ts re-exports the same functions for the commands', () => {
+    expect(cliValidate.hostOf).toBe(hostOf);
+    expect(cliValidate.isNamespace).toBe(isNamespace);
+    expect(cliValidate.parseServerUrl).toBe(parseServerUrl);
   });
 });
 
@@ -178,6 +170,20 @@ describe('findRenewable', () => {
     // The entries come back untouched (unknown keys included): a renewal must not rebuild them.
     expect(alice?.entries.cluster.cluster['tls-server-name']).toBe('kept');
     expect(bob).toMatchObject({ mode: 'exec', issuer: 'https://door.example', clientId: 'cid', username: 'bob', execCommand: '/usr/bin/casdoor-kubeconfig' });
+  });
+
+  it('names the file that defines the user, which with several KUBECONFIG files may not be the context\'s', () => {
+    const { users, ...rest } = doc;
+    const found = findRenewable(
+      mergedViewOf({ source: 'env', files: ['/a', '/b'] }, [
+        { file: '/a', doc: { ...rest, users: [] } },
+        { file: '/b', doc: { users } },
+      ]),
+    );
+    expect(found.map((f) => [f.context, f.file, f.userFile])).toEqual([
+      ['alice@prod', '/a', '/b'],
+      ['bob@prod', '/a', '/b'],
+    ]);
   });
 
   it('reads claims without trusting them, and survives garbage', () => {

@@ -11,8 +11,9 @@
 import { readFile } from 'node:fs/promises';
 import type { ConfigurationOptions } from '@kubernetes/client-node';
 import { CliError } from '../errors.js';
-import { classifyNetError, firstErrorCode, hostOf } from '../oidc/net-errors.js';
+import { classifyNetError, firstErrorCode } from '../oidc/net-errors.js';
 import { redact } from '../redact.js';
+import { hostOf } from '../validate.js';
 
 export interface ReviewTarget {
   server: string;
@@ -62,6 +63,7 @@ export function clusterNetworkError(err: unknown, target: Pick<ReviewTarget, 'se
             ? `The certificate is not valid for ${host}: use the host name it was issued for in clusters[name=${target.clusterName}].cluster.server (or set tls-server-name).`
             : `clusters[name=${target.clusterName}] needs the API server's CA: re-run setup with --certificate-authority FILE (stored as certificate-authority-data).`,
         cause: err,
+        ...(failure.problem === 'untrusted' ? { reason: 'untrusted-ca' as const } : {}),
       });
     case 'timeout':
       return new CliError('cluster', `No answer from the API server at ${host} within ${Math.round(timeoutMs / 1000)} s.`, {

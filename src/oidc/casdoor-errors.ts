@@ -7,9 +7,9 @@
  * (a proxy's error page, a wrong endpoint), says nothing about the credentials: it is a network error
  * (exit 5), so that the token command keeps a refresh token that may well still work.
  */
-import { CliError } from '../errors.js';
+import { CliError, type ErrorReason } from '../errors.js';
 import { redact } from '../redact.js';
-import { hostOf } from './net-errors.js';
+import { hostOf } from '../validate.js';
 
 export interface OAuthErrorBody {
   error: string;
@@ -66,33 +66,52 @@ const GRANT_LABEL: Record<GrantName, string> = {
   device_code: 'Device Code',
 };
 
-/** What the user should do about an error, from its code and Casdoor's description. */
-function hintFor(e: OAuthErrorBody, grant: GrantName, ctx: { clientId: string; application?: string }): string | undefined {
+/**
+ * Which refusal it is, from the OAuth error code and Casdoor's own words in the description. Callers
+ * branch on the reason, never on the message text (the wizard re-asks the password but not the
+ * username, and gives up on a locked account); the hint is derived from it, so the two never disagree.
+ * Undefined for a refusal nothing reacts to in particular.
+ */
+export function reasonFor(e: Pick<OAuthErrorBody, 'error' | 'description'>): ErrorReason | undefined {
   const d = e.description.toLowerCase();
   // Casdoor says invalid_client for a wrong secret too: the description tells which half is wrong.
-  if (d.includes('client_secret') || (e.error === 'invalid_client' && d.includes('secret'))) {
-    return "Check --client-secret / CASDOOR_CLIENT_SECRET (the application's Client Secret).";
-  }
-  if (e.error === 'invalid_client' || d.includes('client_id is invalid')) {
-    const nameHint = ctx.application && ctx.application === ctx.clientId
-      ? ` You passed the application name "${ctx.application}" as the client ID.`
-      : '';
-    return `--client-id must be the application's Client ID (shown on its page in Casdoor), not its name.${nameHint}`;
-  }
-  if (e.error === 'unsupported_grant_type' || e.error === 'unauthorized_client' || d.includes('is not supported in this application')) {
-    return `Enable the "${GRANT_LABEL[grant]}" grant type in the Casdoor application's settings (Grant types).`;
-  }
-  if (d.includes('user does not exist')) {
-    return 'Use the bare username (not org/username) of a user in the application\'s organization.';
-  }
-  if (d.includes('password or code is incorrect') || d.includes('password cannot be empty')) {
-    return 'Check the password (pass it with --password-stdin or CASDOOR_PASSWORD).';
-  }
-  if (d.includes('please wait')) return 'Casdoor locked the account after too many failed attempts; wait and try again.';
-  if (d.includes('oauth users cannot use password grant')) return 'This account signs in through another provider: use --grant browser or --grant device.';
-  if (d.includes('forbidden to sign in')) return 'Ask a Casdoor administrator to unblock the account.';
-  if (grant === 'refresh_token') return 'Log in again (re-run casdoor-kubeconfig setup).';
+  if (d.includes('client_secret') || (e.error === 'invalid_client' && d.includes('secret'))) return 'wrong-client-secret';
+  if (e.error === 'invalid_client' || d.includes('client_id is invalid')) return 'invalid-client';
+  if (e.error === 'unsupported_grant_type' || e.error === 'unauthorized_client' || d.includes('is not supported in this application')) return 'grant-disabled';
+  if (d.includes('user does not exist')) return 'unknown-user';
+  if (d.includes('password or code is incorrect') || d.includes('password cannot be empty')) return 'wrong-password';
+  if (d.includes('please wait')) return 'account-locked';
+  if (d.includes('oauth users cannot use password grant')) return 'external-account';
+  if (d.includes('forbidden to sign in')) return 'account-forbidden';
   return undefined;
+}
+
+/** What the user should do about a refusal, from its reason. */
+function hintFor(reason: ErrorReason | undefined, grant: GrantName, ctx: { clientId: string; application?: string }): string | undefined {
+  switch (reason) {
+    case 'wrong-client-secret':
+      return "Check --client-secret / CASDOOR_CLIENT_SECRET (the application's Client Secret).";
+    case 'invalid-client': {
+      const nameHint = ctx.application && ctx.application === ctx.clientId
+        ? ` You passed the application name "${ctx.application}" as the client ID.`
+        : '';
+      return `--client-id must be the application's Client ID (shown on its page in Casdoor), not its name.${nameHint}`;
+    }
+    case 'grant-disabled':
+      return `Enable the "${GRANT_LABEL[grant]}" grant type in the Casdoor application's settings (Grant types).`;
+    case 'unknown-user':
+      return 'Use the bare username (not org/username) of a user in the application\'s organization.';
+    case 'wrong-password':
+      return 'Check the password (pass it with --password-stdin or CASDOOR_PASSWORD).';
+    case 'account-locked':
+      return 'Casdoor locked the account after too many failed attempts; wait and try again.';
+    case 'external-account':
+      return 'This account signs in through another provider: use --grant browser or --grant device.';
+    case 'account-forbidden':
+      return 'Ask a Casdoor administrator to unblock the account.';
+    default:
+      return grant === 'refresh_token' ? 'Log in again (re-run casdoor-kubeconfig setup).' : undefined;
+  }
 }
 
 /** Casdoor refused a request (exit 3); carries the refusal so callers can tell a dead refresh token from a misconfiguration. */
@@ -101,7 +120,8 @@ export class CasdoorRefusal extends CliError {
   readonly grant: GrantName;
 
   constructor(oauth: OAuthErrorBody, grant: GrantName, message: string, hint: string | undefined) {
-    super('login', message, hint === undefined ? {} : { hint });
+    const reason = reasonFor(oauth);
+    super('login', message, { ...(hint === undefined ? {} : { hint }), ...(reason === undefined ? {} : { reason }) });
     this.oauth = oauth;
     this.grant = grant;
   }
@@ -110,7 +130,7 @@ export class CasdoorRefusal extends CliError {
 export function loginError(e: OAuthErrorBody, grant: GrantName, ctx: { clientId: string; application?: string }): CliError {
   const quoted = e.description ? `: "${redact(e.description)}"` : '';
   const what = e.legacy ? 'Casdoor refused the request' : `Casdoor refused the request (${e.error})`;
-  return new CasdoorRefusal(e, grant, `${what}${quoted}.`, hintFor(e, grant, ctx));
+  return new CasdoorRefusal(e, grant, `${what}${quoted}.`, hintFor(reasonFor(e), grant, ctx));
 }
 
 /** Casdoor's words for a dead refresh token (object/token_oauth.go), in either error shape. */

@@ -7,7 +7,8 @@ import { rootCertificates } from 'node:tls';
 import type { Dispatcher, request as undiciRequest } from 'undici';
 import { CliError } from '../errors.js';
 import { redact } from '../redact.js';
-import { classifyNetError, hostOf } from './net-errors.js';
+import { hostOf } from '../validate.js';
+import { classifyNetError } from './net-errors.js';
 
 export interface HttpOptions {
   /** PEM text of an extra CA to trust besides the system roots (`--casdoor-ca`). */
@@ -133,6 +134,8 @@ export function networkError(err: unknown, url: string, what: string, timeoutMs:
           ? `The certificate is not valid for ${host}; use the host name the certificate was issued for.`
           : `If Casdoor uses a private or self-signed CA, pass it with --casdoor-ca FILE.`,
         cause: err,
+        // Only an unknown issuer is fixed by a CA file (the wizard asks for one on this reason).
+        ...(failure.problem === 'untrusted' ? { reason: 'untrusted-ca' as const } : {}),
       });
     case 'timeout':
       return new CliError('network', `No answer from ${host} within ${Math.round(timeoutMs / 1000)} s while fetching the ${what}.`, {

@@ -81,12 +81,3 @@ export function isUntrustedCertificate(err: unknown): boolean {
   const failure = classifyNetError(err);
   return failure.kind === 'tls' && failure.problem !== 'validity';
 }
-
-/** `host:port` of a URL for messages, or the text itself when it is not a URL. */
-export function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}

@@ -4,6 +4,7 @@
  * `idp-issuer-url` (kubectl refuses the user without it, even when the token is valid).
  */
 import type { NamedUser } from '../kubeconfig/model.js';
+import { hostOf } from '../validate.js';
 
 export interface ClusterSpec {
   server: string;
@@ -40,14 +41,6 @@ export function defaultNames(input: { server: string; casdoorUrl: string; userna
   const user = given.user ?? `${input.username}@${hostOf(input.casdoorUrl)}`;
   const context = given.context ?? `${input.username}@${cluster}`;
   return { cluster, user, context };
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
 }
 
 export function clusterEntry(name: string, spec: ClusterSpec): SetupEntries['cluster'] {

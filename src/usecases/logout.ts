@@ -93,8 +93,11 @@ export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<L
   if (entry.auth.kind === 'exec') {
     const key = keyOf(entry.auth.token);
     const file = cacheFileOf(key, deps);
-    // Under the entry's lock, so that a refresh in flight cannot write the tokens back after us.
-    result.cacheDeleted = await withCacheLock(file, key, deps.lockWaitMs ?? LOGOUT_LOCK_WAIT_MS, () => deleteCacheEntry(file)).catch((err: unknown) => {
+    // Under the entry's lock, so that a refresh in flight cannot write the tokens back after us. A lock
+    // that cannot be removed after the delete is only warned about: the tokens are gone all the same.
+    result.cacheDeleted = await withCacheLock(file, key, deps.lockWaitMs ?? LOGOUT_LOCK_WAIT_MS, () => deleteCacheEntry(file), {
+      warn: (line) => out.warn(line),
+    }).catch((err: unknown) => {
       if (!(err instanceof CliError)) throw err;
       out.warn(`${err.message} Deleting the cached tokens anyway.`);
       return deleteCacheEntry(file);

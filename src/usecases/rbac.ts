@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { usageError } from '../errors.js';
 import { mapGroups, mapUsername } from '../oidc/preflight.js';
 import { readTemplate, renderYaml } from '../templates.js';
+import { isNamespace, NAMESPACE_RULE } from '../validate.js';
 
 export const RBAC_API_GROUP = 'rbac.authorization.k8s.io';
 
@@ -57,7 +58,6 @@ export interface RbacBinding {
   subjects: RbacSubject[];
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Line breaks and other control characters would break the comment lines and YAML printed. */
 const CONTROL = { test: (s: string): boolean => [...s].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === '\u007f') };
 
@@ -173,8 +173,8 @@ export function validateRbacInput(input: RbacInput): void {
   if (input.organization !== undefined && (input.organization === '' || /[/\s]/.test(input.organization) || CONTROL.test(input.organization))) {
     throw usageError(`--organization: "${input.organization}" is not a Casdoor organization name.`);
   }
-  if (input.namespace !== undefined && (input.namespace.length > 63 || !DNS1123_LABEL.test(input.namespace))) {
-    throw usageError(`--namespace: "${input.namespace}" is not a valid namespace name (lowercase letters, digits and '-', at most 63).`);
+  if (input.namespace !== undefined && !isNamespace(input.namespace)) {
+    throw usageError(`--namespace: "${input.namespace}" is not a valid namespace name (${NAMESPACE_RULE}).`);
   }
   if (input.roleRef.kind === 'Role' && input.namespace === undefined) {
     throw usageError('--role names a namespaced Role: give --namespace too (or use --cluster-role).');

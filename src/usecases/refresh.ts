@@ -16,6 +16,7 @@ import { updateUserEntry } from '../kubeconfig/update.js';
 import type { NamedContext, NamedUser } from '../kubeconfig/model.js';
 import type { Found, MergedView } from '../kubeconfig/view.js';
 import { loadMergedView } from '../kubeconfig/view.js';
+import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
 import { registerSecret } from '../redact.js';
 import { TOKEN_OPTIONS } from '../token/fast.js';
 import { withAuthProviderTokens } from './entries.js';
@@ -267,8 +268,11 @@ async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth,
         try {
           refreshed = await refreshLogin(session, client, refreshToken, deps.now());
         } catch (err) {
-          if (!(err instanceof CliError) || err.code !== 'login') throw err;
-          reason = `the refresh token was refused: ${err.message.replace(/\.$/, '')}`;
+          // Only a dead refresh token calls for a new login. Any other refusal (a wrong client secret, a
+          // disabled grant) would refuse the new login's tokens too, or hide a misconfiguration behind a
+          // password prompt: it is reported as it is, and the refresh token stays in the file.
+          if (!isRefreshTokenRefused(err)) throw err;
+          reason = `the refresh token was refused: ${(err as Error).message.replace(/\.$/, '')}`;
           return undefined;
         }
         // Without a new refresh token in the answer, the one just used stays valid.

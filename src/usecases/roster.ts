@@ -13,8 +13,8 @@
  * the other rows are still written. Only a file that cannot be read as a roster at all is refused.
  */
 import yaml from 'js-yaml';
-import { isNamespace, NAMESPACE_RULE } from '../cli/validate.js';
 import { usageError } from '../errors.js';
+import { isNamespace, NAMESPACE_RULE } from '../validate.js';
 
 export const ROSTER_FIELDS = ['username', 'namespace', 'context', 'cluster', 'user'] as const;
 export type RosterField = (typeof ROSTER_FIELDS)[number];

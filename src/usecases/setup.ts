@@ -266,17 +266,22 @@ export async function writeEntries(input: SetupInput, entries: SetupEntries, dep
       out.data(f.diff);
       continue;
     }
-    const changed = f.changes.filter((ch) => ch.action !== 'unchanged');
-    if (changed.length === 0) {
-      out.step(`${f.file} already holds these entries; nothing to change.`);
-    } else {
-      out.step(`Updated ${f.file}${f.backup ? ` (previous version saved as ${f.backup})` : ''}:`);
-      for (const ch of changed) out.info(`  ${ch.action.padEnd(8)} ${ch.kind} ${ch.name}`);
-    }
+    printWritten(out, f);
     written.push({ file: f.file, ...(f.backup ? { backup: f.backup } : {}), created: f.created, changes: f.changes });
   }
   if (!written.length && !input.dryRun) throw new CliError('internal', 'No kubeconfig file was written.');
   return written;
+}
+
+/** What a write did to one file: "Updated <file> (previous version saved as …):" and the changed entries. */
+export function printWritten(out: Output, f: { file: string; changes: ReadonlyArray<{ kind: string; name: string; action: string }>; backup?: string | undefined }): void {
+  const changed = f.changes.filter((ch) => ch.action !== 'unchanged');
+  if (changed.length === 0) {
+    out.step(`${f.file} already holds these entries; nothing to change.`);
+    return;
+  }
+  out.step(`Updated ${f.file}${f.backup ? ` (previous version saved as ${f.backup})` : ''}:`);
+  for (const ch of changed) out.info(`  ${ch.action.padEnd(8)} ${ch.kind} ${ch.name}`);
 }
 
 /** `setup --json`: what was done and what the API server will see, for scripts (pure; never a secret). */

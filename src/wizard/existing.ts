@@ -14,6 +14,8 @@ export interface RenewCandidate {
   context: string;
   cluster: string;
   user: string;
+  /** The file that defines the user (with several KUBECONFIG files, maybe not the context's): the renewal writes the tokens there. */
+  userFile: string;
   namespace?: string;
   mode: SetupMode;
   issuer: string;
@@ -72,10 +74,11 @@ export function findRenewable(view: Pick<MergedView, 'files' | 'findUser' | 'fin
       const userName = str(ctx.context?.user);
       const clusterName = str(ctx.context?.cluster);
       if (!userName || !clusterName) continue;
-      const userEntry = view.findUser(userName)?.entry;
+      const userFound = view.findUser(userName);
+      const userEntry = userFound?.entry;
       const clusterEntry = view.findCluster(clusterName)?.entry;
       // A context whose user or cluster is missing cannot work: nothing to renew there.
-      if (!userEntry?.user || !clusterEntry?.cluster) continue;
+      if (!userFound || !userEntry?.user || !clusterEntry?.cluster) continue;
       const user = userEntry.user;
       const cluster = clusterEntry.cluster;
       const base = {
@@ -85,6 +88,7 @@ export function findRenewable(view: Pick<MergedView, 'files' | 'findUser' | 'fin
         context: ctx.name,
         cluster: clusterName,
         user: userName,
+        userFile: userFound.file,
         ...(str(ctx.context.namespace) ? { namespace: ctx.context.namespace as string } : {}),
         ...(str(cluster.server) ? { server: cluster.server as string } : {}),
         ...(str(cluster['certificate-authority-data']) ? { certificateAuthorityData: cluster['certificate-authority-data'] as string } : {}),

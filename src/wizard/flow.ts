@@ -6,21 +6,23 @@
  */
 import path from 'node:path';
 import { readPemFile } from '../cli/inputs.js';
-import { hostOf } from '../cli/validate.js';
 import { CliError, usageError, type ErrorReason } from '../errors.js';
-import { mergeEntries, type KubeconfigEntries } from '../kubeconfig/merge.js';
+import { readKubeconfigFile } from '../kubeconfig/io.js';
+import { findUser, mergeEntries, type KubeconfigEntries } from '../kubeconfig/merge.js';
 import { newKubeconfig, type NamedUser } from '../kubeconfig/model.js';
 import { renderKubeconfigDiff } from '../kubeconfig/diff.js';
 import { applyKubeconfigChange } from '../kubeconfig/store.js';
 import { resolveKubeconfigChain } from '../kubeconfig/target.js';
+import { updateUserEntry } from '../kubeconfig/update.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { createHttpClient, type HttpClient } from '../oidc/http.js';
 import { describeIssuerMismatch, discoveryUrl } from '../oidc/issuer.js';
+import { isUntrustedCertificate } from '../oidc/net-errors.js';
 import { candidateClaims, preflight, type PreflightResult } from '../oidc/preflight.js';
 import { registerSecret } from '../redact.js';
 import { KUBE_SIGNING_ALGS, parseKubernetesVersion, renderFlags, shellQuote, type ApiserverSettings } from '../usecases/apiserver-config.js';
 import type { ContextCheck, ContextCheckInput } from '../usecases/context-check.js';
-import { defaultNames, withAuthProviderTokens, type EntryNames, type SetupEntries } from '../usecases/entries.js';
+import { defaultNames, withAuthProviderTokens, type AuthProviderTokens, type EntryNames, type SetupEntries } from '../usecases/entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from '../usecases/login.js';
 import { usernameOf } from '../usecases/token.js';
 import {
@@ -29,12 +31,15 @@ import {
   describeExpiry,
   printNextSteps,
   printPreflight,
+  printWritten,
   writeEntries,
   type SetupDeps,
   type SetupInput,
   type SetupMode,
   type SetupResult,
+  type WrittenFile,
 } from '../usecases/setup.js';
+import { hostOf } from '../validate.js';
 import { findRenewable, type RenewCandidate } from './existing.js';
 import { httpsVersion, Q, validateCasdoorUrl } from './questions.js';
 import type { Spin } from './spinner.js';
@@ -116,28 +121,6 @@ export interface WizardResult {
   /** What the API server said of the new context ('skipped' when it was not asked). */
   check?: ContextCheck['outcome'] | 'skipped';
 }
-
-const UNTRUSTED_CERT = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-]);
-
-/** The error codes along an error's cause chain (undici wraps Node's TLS errors). */
-function causeCodes(err: unknown): string[] {
-  const codes: string[] = [];
-  let cur: unknown = err;
-  for (let i = 0; i < 8 && cur && typeof cur === 'object'; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return codes;
-}
-
-const isUntrustedCert = (err: unknown): boolean => (err instanceof CliError && err.reason === 'untrusted-ca') || causeCodes(err).some((c) => UNTRUSTED_CERT.has(c));
 
 /** One run of the wizard: the answers so far and the HTTP client for Casdoor (rebuilt when its CA changes). */
 class Run {
@@ -239,7 +222,8 @@ async function renew(run: Run, x: RenewCandidate): Promise<WizardResult> {
     ...(x.clientSecret ? { clientSecret: x.clientSecret } : {}),
     ...(x.casdoorCaPem ? { casdoorCaPem: x.casdoorCaPem } : {}),
     ...(x.casdoorCaFile ? { casdoorCaFile: x.casdoorCaFile } : {}),
-    ...(x.username ? { username: given.username ?? x.username } : {}),
+    // An exec entry's --username is part of its cache key: its tokens must be that user's.
+    ...(x.username ? { username: x.mode === 'exec' ? x.username : given.username ?? x.username } : {}),
     ...(x.grant === 'browser' || x.grant === 'device' ? { grant: x.grant } : {}),
     server: x.server ?? '',
   });
@@ -262,6 +246,10 @@ async function renew(run: Run, x: RenewCandidate): Promise<WizardResult> {
 
   const input: SetupInput = {
     ...inputOf(run, { cluster: x.cluster, user: x.user, context: x.context }),
+    // The plugin's cache key is the --username of the exec args ('' without one), whatever name the
+    // login (a browser or device login, or a typed username) ended up with: the tokens must be stored
+    // where `token` will look for them (keyOf in usecases/token.ts, cacheKeyFromArgs in token/fast.ts).
+    ...(x.mode === 'exec' ? { username: x.username ?? '' } : {}),
     mode: x.mode,
     ...(x.execCommand ? { execCommand: x.execCommand } : {}),
     ...(x.namespace ? { namespace: x.namespace } : {}),
@@ -270,14 +258,38 @@ async function renew(run: Run, x: RenewCandidate): Promise<WizardResult> {
     setCurrentContext: false,
     ...(given.kubeconfig !== undefined ? { kubeconfig: given.kubeconfig } : {}),
   };
+  const tokens: AuthProviderTokens = { idToken: login.tokens.idToken, refreshToken: login.tokens.refreshToken };
   // The same token change as refresh and logout make (withAuthProviderTokens): everything else kept.
-  const user: NamedUser =
-    x.mode === 'auth-provider' ? withAuthProviderTokens(x.entries.user, { idToken: login.tokens.idToken, refreshToken: login.tokens.refreshToken }) : x.entries.user;
+  // Previewed on the entry as its file holds it now, after the login, rather than as read before it.
+  const user: NamedUser = x.mode === 'auth-provider' ? withAuthProviderTokens((await currentUserEntry(x)) ?? x.entries.user, tokens) : x.entries.user;
   // Cluster and context exactly as they are (unknown keys included): the merge sees them unchanged.
   const entries: SetupEntries = { cluster: x.entries.cluster as SetupEntries['cluster'], user: user as SetupEntries['user'], context: x.entries.context as SetupEntries['context'] };
   const names = { cluster: x.cluster, user: x.user, context: x.context };
-  const result = await previewAndWrite(run, input, names, entries, login, report, { fixedTarget: true, alreadyCurrent: x.isCurrent });
+  const result = await previewAndWrite(run, input, names, entries, login, report, {
+    fixedTarget: true,
+    alreadyCurrent: x.isCurrent,
+    // Written as the file holds the entry once confirmed (the question may stay open for minutes), not as
+    // previewed: a refresh by kubectl or an edit meanwhile is kept, only the two tokens change.
+    ...(x.mode === 'auth-provider' ? { write: () => writeRenewedTokens(run, x, tokens) } : {}),
+  });
   return { ...result, renewed: true };
+}
+
+/** The renewed user's entry as its file holds it now; undefined when it is gone (the write then says so). */
+async function currentUserEntry(x: RenewCandidate): Promise<NamedUser | undefined> {
+  return findUser((await readKubeconfigFile(x.userFile)).doc, x.user);
+}
+
+/** Puts the new tokens into the user entry under the kubeconfig lock (updateUserEntry), as refresh does. */
+async function writeRenewedTokens(run: Run, x: RenewCandidate, tokens: AuthProviderTokens): Promise<WrittenFile[]> {
+  const r = await updateUserEntry(x.userFile, x.user, async (current) => current && withAuthProviderTokens(current, tokens), { now: run.deps.now });
+  if (!r.found) {
+    throw new CliError('kubeconfig', `user "${x.user}" is no longer defined in ${r.file} (it was removed while renewing): nothing was written.`, {
+      hint: 'Run the wizard again and choose "Set up a new context".',
+    });
+  }
+  printWritten(run.out, r);
+  return [{ file: r.file, ...(r.backup ? { backup: r.backup } : {}), created: false, changes: r.changes }];
 }
 
 // ---- a new setup ------------------------------------------------------------------------------------
@@ -343,7 +355,9 @@ async function casdoorStep(run: Run): Promise<Session> {
       return session;
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
-      if (isUntrustedCert(err)) {
+      // Only an unknown CA: a certificate for another host name or out of its validity needs no CA file
+      // (its message and hint below say what does help).
+      if (err.reason === 'untrusted-ca') {
         out.warn(`Casdoor's certificate (${hostOf(current)}) is not signed by a CA this machine trusts.`);
         out.info('  If your Casdoor uses a private CA, give its certificate file (your admin has it).');
         if (await askCasdoorCa(run)) continue;
@@ -467,7 +481,8 @@ async function passwordLoop(run: Run, session: Session): Promise<VerifiedLogin> 
       return login;
     } catch (err) {
       if (!(err instanceof CliError) || err.code !== 'login') throw err;
-      const reason = loginReason(err);
+      // Set on Casdoor's refusals (reasonFor in src/oidc/casdoor-errors.ts); never read from the message text.
+      const reason = err.reason;
       // Advice about flags does not help in the wizard: the question comes right back.
       out.error(err.message, err.hint && !err.hint.includes('--password-stdin') ? err.hint : undefined);
       // Nothing typed here can fix these: the account or the application must change first.
@@ -492,24 +507,6 @@ async function passwordLoop(run: Run, session: Session): Promise<VerifiedLogin> 
 }
 
 const FATAL_LOGIN_REASONS: ReadonlySet<ErrorReason> = new Set(['account-locked', 'account-forbidden', 'external-account', 'grant-disabled']);
-
-/**
- * Why Casdoor refused the login: the error's reason, or (for errors made without one) the same
- * reading of Casdoor's words that src/oidc/casdoor-errors.ts does for its hints.
- */
-export function loginReason(err: CliError): ErrorReason | undefined {
-  if (err.reason !== undefined) return err.reason;
-  const d = err.message.toLowerCase();
-  if (d.includes('please wait')) return 'account-locked';
-  if (d.includes('forbidden to sign in')) return 'account-forbidden';
-  if (d.includes('oauth users')) return 'external-account';
-  if (/not supported|unsupported_grant_type|unauthorized_client/.test(d)) return 'grant-disabled';
-  if (d.includes('client_secret')) return 'wrong-client-secret';
-  if (d.includes('client_id is invalid') || d.includes('invalid_client')) return 'invalid-client';
-  if (d.includes('does not exist')) return 'unknown-user';
-  if (d.includes('password or code is incorrect') || d.includes('password cannot be empty')) return 'wrong-password';
-  return undefined;
-}
 
 const CLAIM_NOTES: Record<string, string> = {
   name: "Casdoor's username (recommended)",
@@ -670,8 +667,8 @@ async function probeApiServer(run: Run, server: string, caPem: string | undefine
     out.step(`The API server at ${server} answered${version}; its certificate is trusted.`);
     return 'ok';
   } catch (err) {
-    if (isUntrustedCert(err)) return 'untrusted';
-    if (causeCodes(err).includes('ERR_TLS_CERT_ALTNAME_INVALID')) return 'untrusted';
+    // An unknown CA or a certificate for another host name: either way, not this cluster's CA.
+    if (isUntrustedCertificate(err)) return 'untrusted';
     out.warn(`Could not reach the API server: ${err instanceof Error ? err.message : String(err)}`);
     return 'unreachable';
   } finally {
@@ -812,7 +809,12 @@ async function previewAndWrite(
   entries: SetupEntries,
   login: VerifiedLogin,
   report: PreflightResult,
-  o: { fixedTarget: boolean; alreadyCurrent?: boolean },
+  o: {
+    fixedTarget: boolean;
+    alreadyCurrent?: boolean;
+    /** Writes the change instead of merging `entries` into the target (a renewal: the tokens only); prints like writeEntries. */
+    write?: () => Promise<WrittenFile[]>;
+  },
 ): Promise<WizardResult> {
   const { ask, out, deps } = run;
   const c = out.c;
@@ -840,7 +842,7 @@ async function previewAndWrite(
     out.info('Nothing was written.');
     return { outcome: 'declined', input, names };
   }
-  const written = await writeEntries(input, entries, deps);
+  const written = o.write ? await o.write() : await writeEntries(input, entries, deps);
   if (input.mode === 'exec') {
     if (!deps.storeTokens) throw new CliError('internal', 'exec mode needs a token store');
     await deps.storeTokens(input, login);

@@ -2,7 +2,7 @@
  * Every question of the wizard as data plus a pure validator. The ids are the names of the matching
  * `setup` flags (camelCased) where one exists: a flag given on the command line skips its question.
  */
-import { isNamespace, missingScheme, NAMESPACE_RULE, parseServerUrl, SERVER_URL_EXAMPLE } from '../cli/validate.js';
+import { isNamespace, missingScheme, NAMESPACE_RULE, parseServerUrl, SERVER_URL_EXAMPLE } from '../validate.js';
 import type { ConfirmQuestion, InputQuestion, PasswordQuestion, SelectQuestion, Validator } from './types.js';
 
 // ---- pure validators ------------------------------------------------------------------------------
