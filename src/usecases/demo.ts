@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Output } from '../cli/output.js';
 import { CliError } from '../errors.js';
 import type { Script } from '../wizard/scripted.js';
-import type { WizardOptions } from '../wizard/flow.js';
+import type { WizardOptions } from '../wizard/options.js';
 import type { ContextCheck } from './context-check.js';
 import type { EntryNames } from './entries.js';
 import type { SetupInput } from './setup.js';

@@ -10,8 +10,9 @@ import type { SetupFlags } from '../cli/setup.js';
 import { usageError } from '../errors.js';
 import type { SetupDeps } from '../usecases/setup.js';
 import { namespaceFlag, serverUrlFlag } from '../validate.js';
-import { runWizard, type Answers, type WizardOptions, type WizardResult } from './flow.js';
+import type { Answers, WizardOptions, WizardResult } from './options.js';
 import { terminalPrompts } from './prompts.js';
+import { runWizard } from './run.js';
 import { spinnerOn } from './spinner.js';
 import type { Prompts } from './types.js';
 
