@@ -47,9 +47,11 @@ const { BACKUP_MARK, MAX_BACKUPS } = await mod('kubeconfig/backup.js');
 const { DEFAULT_LOCK_WAIT_MS } = await mod('kubeconfig/lock.js');
 const { NEW_FILE_MODE, NEW_FOLDER_MODE } = await mod('kubeconfig/commit.js');
 const { REFRESH_LEEWAY_SECONDS } = await mod('token/cache.js');
-const store = await mod('token/store.js').catch(() => ({}));
+const { CACHE_DIR_MODE, CACHE_FILE_MODE, CACHE_LOCK_WAIT_MS } = await mod('token/store.js');
 const { DEFAULT_TIMEOUT_MS } = await mod('oidc/http.js');
 const { DEFAULT_REQUEST_TIMEOUT_MS } = await mod('cluster/review.js');
+const { DEFAULT_EXEC_TIMEOUT_MS } = await mod('cluster/exec-plugin.js');
+const { BROWSER_LOGIN_TIMEOUT_MS } = await mod('oidc/browser-login.js');
 const oct = (n) => `0${need(n, 'a file mode').toString(8)}`;
 
 const exitRows = need(EXIT_CODES_HELP, 'EXIT_CODES_HELP')
@@ -99,7 +101,12 @@ One code per kind of failure, the same for every command (errors go to stderr, w
 |---|---|
 ${exitRows.join('\n')}
 
+\`130\`: Ctrl-C at a wizard question prints \`Interrupted; nothing was written.\`; Ctrl-C (or SIGTERM, exit \`143\`)
+anywhere else prints \`Interrupted.\`. Either way the locks and temporary files of the run are removed first.
+
 Command-specific notes:
+- \`token\`: 3 when a login is needed and cannot happen here (no terminal, no \`CASDOOR_PASSWORD\`), with one line
+  on stderr naming the command to run in a terminal; stdout then stays empty.
 - \`whoami\`: 7 when the API server refuses (401/403) or cannot be reached; 6 for a kubeconfig problem (no such
   context, a missing cluster or user, an exec entry with an invalid apiVersion or a missing command); 3 when an
   exec plugin fails to produce a token. With \`-o json\` a refusal still prints its JSON report (with \`findings\`)
@@ -118,16 +125,26 @@ Command-specific notes:
   defines it wins; so does the first non-empty \`current-context\`. Relative paths in an entry
   (\`certificate-authority\`, \`client-certificate\`, \`client-key\`, an exec \`command\` containing \`/\`) are resolved
   against the folder of the file that defines the entry.
-- Writing (\`setup\`, \`refresh\`, \`logout\`): with one file, that file. With several, an entry that already exists
-  is changed in the file that defines it; a new entry, and \`current-context\`, go to the first file of the
-  list that exists, or to the **last** one when none does (what kubectl does).
+- Writing (\`setup\`, \`refresh\`, \`logout\`, the wizard): with \`--kubeconfig FILE\`, or a \`KUBECONFIG\` with one
+  entry, that file. With several \`KUBECONFIG\` entries, an entry that already exists is changed in the file that
+  defines it; a new entry, and \`current-context\`, go to the first file of the list that exists, or to the
+  **last** one when none does (what kubectl does). With neither, \`~/.kube/config\` (folder and file created
+  when missing).
 - Only the entries named are touched: other entries, unknown keys, \`preferences\` and \`extensions\` are kept.
-  Comments are not (kubectl drops them too).
+  Comments are not (kubectl drops them too). A change that leaves every entry as it was writes nothing (no
+  backup either).
+- Not merged: \`setup --output FILE\` writes a standalone kubeconfig holding only the new entries (\`-\` prints it on
+  stdout), and \`generate\` writes one standalone file per teammate in \`--out-dir\`.
+- A file that is not valid YAML, or whose \`apiVersion\`/\`kind\` is not \`v1\`/\`Config\`, or whose entries are
+  malformed, is refused (exit 6) and left untouched.
 
-**Lock.** Every file is changed under \`<file>.lock\`, created with O_CREAT|O_EXCL like kubectl's lock, and
-removed afterwards (also on Ctrl-C). A held lock is waited for up to ${need(DEFAULT_LOCK_WAIT_MS, 'DEFAULT_LOCK_WAIT_MS') / 1000} s, then the
-command fails with exit 6 naming the lock file; a lock is never deleted by anyone but its creator. (kubectl fails
-at once on an existing lock, and then cannot save refreshed oidc tokens: "could not persist new tokens".)
+**Lock.** Every file is changed under \`<file>.lock\`, created with O_CREAT|O_EXCL like kubectl's lock (mode 0600),
+and removed afterwards (also on Ctrl-C, SIGTERM and errors). A held lock is waited for up to
+${need(DEFAULT_LOCK_WAIT_MS, 'DEFAULT_LOCK_WAIT_MS') / 1000} s (concurrent runs queue up), then the command fails with exit 6:
+\`<file> is locked: <file>.lock exists (created <n>s ago)\`, with the advice to delete it if no casdoor-kubeconfig or
+kubectl is running. A lock is never deleted by anyone but its creator (checked by device and inode). kubectl fails
+at once on an existing lock, and then cannot save refreshed oidc tokens: \`could not persist new tokens: open
+<file>.lock: file exists\`.
 
 **Atomic write and backup.** The new content is written to a temporary file in the same folder, fsynced and
 renamed over the old one, so kubectl never reads half a file. Before that, the bytes that were read are saved as
@@ -135,15 +152,24 @@ renamed over the old one, so kubectl never reads half a file. Before that, the b
 two changes fall in the same millisecond). The newest ${need(MAX_BACKUPS, 'MAX_BACKUPS')} backups of a file are kept; older ones of
 ours are deleted (files that merely look similar never are). A backup's mode is the original's capped at 0600.
 
-**Modes.** A new kubeconfig is created ${oct(NEW_FILE_MODE)} (it holds credentials), missing folders ${oct(NEW_FOLDER_MODE)}; an
-existing file keeps its mode, as kubectl keeps it. \`setup --output FILE\` writes a standalone file (${oct(NEW_FILE_MODE)} when
-new) and refuses to overwrite a file that is not a kubeconfig. \`generate\` creates \`--out-dir\` 0700 and forces
-every file it writes to 0600; it refuses a \`--passwords\` file that its group or others can read
-(\`mode & 0077\` ≠ 0).
+**Modes.**
+- A kubeconfig that is merged into keeps its mode, as kubectl keeps it; a new one is created ${oct(NEW_FILE_MODE)} (it holds
+  credentials); missing folders are created ${oct(NEW_FOLDER_MODE)}.
+- Standalone files are always ${oct(NEW_FILE_MODE)}: \`setup --output FILE\` and every file \`generate\` writes, also when they
+  replace an existing file with a looser mode (an identical file with a looser mode is rewritten ${oct(NEW_FILE_MODE)}, without a
+  backup). An existing file at that path is overwritten only if it is a kubeconfig (or empty), with a backup.
+- \`generate\` creates \`--out-dir\` 0700, and refuses a \`--passwords\` file that its group or others can read
+  (\`mode & 0077\` ≠ 0).
+- Backups: the original's mode capped at 0600 (see above).
 
-**Exec plugin token cache.** \`token\` (the exec credential plugin) keeps one JSON file per issuer, client id and
-username under \`~/.kube/cache/casdoor-kubeconfig/\` (or \`$CASDOOR_KUBECONFIG_CACHE_DIR\`), folder
-${store.CACHE_DIR_MODE !== undefined ? oct(store.CACHE_DIR_MODE) : '0700'}, files ${store.CACHE_FILE_MODE !== undefined ? oct(store.CACHE_FILE_MODE) : '0600'}; the kubeconfig itself then holds no secret.
+**Exec plugin token cache.** \`token\` (the exec credential plugin, used by \`setup --mode exec\` entries) keeps one
+JSON file per issuer + client id + username, named \`<16 hex digits>.json\` (a hash of the three), under
+\`~/.kube/cache/casdoor-kubeconfig/\` (or \`$CASDOOR_KUBECONFIG_CACHE_DIR\`); the kubeconfig itself then holds no
+secret. The folder is created ${oct(CACHE_DIR_MODE)} (an existing one with any group or other permission is tightened to
+${oct(CACHE_DIR_MODE)}), files are created ${oct(CACHE_FILE_MODE)} and replaced atomically (temporary file, fsync, rename). A refresh
+or login takes the entry's lock \`<entry>.json.lock\` (same convention as above) and waits up to
+${need(CACHE_LOCK_WAIT_MS, 'CACHE_LOCK_WAIT_MS') / 1000} s for another process holding it; reading a fresh token takes no lock.
+\`logout\` deletes the entry (deleting the folder by hand is always safe: the next use logs in again).
 
 **Read-only commands.** \`whoami\`, \`apiserver-config\`, \`rbac\`, \`completion\` and \`setup --dry-run\` never write a
 kubeconfig. \`whoami\` in particular never refreshes an expired oidc id-token (a refresh rotates Casdoor's refresh
@@ -151,21 +177,31 @@ token, and only the writer of the file could keep the new one): kubectl refreshe
 
 ## Token verification and expiry
 
+- Discovery (\`<casdoor-url>/.well-known/openid-configuration\`) must report \`issuer\` exactly as the \`--casdoor-url\`
+  given (kube-apiserver compares issuers as strings), and every endpoint it names that the tool may use
+  (\`token_endpoint\`, \`jwks_uri\`, \`authorization_endpoint\`, \`device_authorization_endpoint\`,
+  \`end_session_endpoint\`, \`userinfo_endpoint\`) must be https; otherwise nothing is sent (exit 5).
 - Every id_token is verified before anything is written: signature against Casdoor's JWKS (asymmetric algorithms
   only; \`none\` and HMAC refused), \`iss\` equal to the Casdoor URL given, \`aud\` containing the client id (a string
-  or Casdoor's array), \`exp\`/\`nbf\`/\`iat\` with a clock leeway of **${need(CLOCK_LEEWAY_SECONDS, 'CLOCK_LEEWAY_SECONDS')} seconds**.
-  kube-apiserver allows **no** leeway on \`exp\`.
-- The exec plugin (\`token\`) refreshes a cached token ${need(REFRESH_LEEWAY_SECONDS, 'REFRESH_LEEWAY_SECONDS')} s before its \`exp\`; kubectl's
-  own oidc auth-provider refreshes when \`now + 10 s ≥ exp\`.
-- Requests to Casdoor time out after ${need(DEFAULT_TIMEOUT_MS, 'DEFAULT_TIMEOUT_MS') / 1000} s; \`whoami\`'s request to the API server after
-  ${need(DEFAULT_REQUEST_TIMEOUT_MS, 'DEFAULT_REQUEST_TIMEOUT_MS') / 1000} s (\`--request-timeout\`).
+  or Casdoor's array), \`exp\`/\`nbf\`/\`iat\` with a clock leeway of **${need(CLOCK_LEEWAY_SECONDS, 'CLOCK_LEEWAY_SECONDS')} seconds**
+  (\`CLOCK_LEEWAY_SECONDS\`, \`src/oidc/verify.ts\`), and an \`exp\` claim must be present. kube-apiserver allows **no**
+  leeway on \`exp\`.
+- Refresh leeway: the exec plugin (\`token\`) serves a cached token without any network request while it expires
+  more than **${need(REFRESH_LEEWAY_SECONDS, 'REFRESH_LEEWAY_SECONDS')} seconds** from now (\`REFRESH_LEEWAY_SECONDS\`, \`src/token/cache.ts\`),
+  and refreshes it after that; kubectl's own oidc auth-provider refreshes when \`now + 10 s ≥ exp\`. When Casdoor
+  cannot be reached or fails (HTTP 5xx) during a refresh, a cached token that is still valid for a few seconds is
+  served with a warning, and the refresh token is kept (details in [token-lifecycle.md](token-lifecycle.md)).
+- Time limits: requests to Casdoor ${need(DEFAULT_TIMEOUT_MS, 'DEFAULT_TIMEOUT_MS') / 1000} s; \`whoami\`'s request to the API server
+  ${need(DEFAULT_REQUEST_TIMEOUT_MS, 'DEFAULT_REQUEST_TIMEOUT_MS') / 1000} s (\`--request-timeout\`); an exec plugin run by \`whoami\`
+  ${need(DEFAULT_EXEC_TIMEOUT_MS, 'DEFAULT_EXEC_TIMEOUT_MS') / 1000} s; a browser login waits ${need(BROWSER_LOGIN_TIMEOUT_MS, 'BROWSER_LOGIN_TIMEOUT_MS') / 60000} minutes for the redirect; a device
+  login until the code's \`expires_in\`.
 
 ## Environment variables
 
 | variable | used for |
 |---|---|
 | \`KUBECONFIG\` | the kubeconfig file list, as kubectl reads it (see above) |
-| \`CASDOOR_PASSWORD\` | the password, instead of \`--password-stdin\` (setup, token, apiserver-config \`--from-token\`) |
+| \`CASDOOR_PASSWORD\` | the password, instead of \`--password-stdin\` (setup, token, refresh, apiserver-config \`--from-token\`) |
 | \`CASDOOR_CLIENT_SECRET\` | the client secret, instead of \`--client-secret\` |
 | \`CASDOOR_KUBECONFIG_CACHE_DIR\` | where the exec plugin caches tokens (default \`~/.kube/cache/casdoor-kubeconfig\`) |
 | \`HTTPS_PROXY\`, \`HTTP_PROXY\`, \`NO_PROXY\` | proxies for requests to Casdoor (lower-case names too) |
