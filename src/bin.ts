@@ -12,12 +12,14 @@ if (!(argv[0] === 'token' && tryCachedToken(argv.slice(1), process.env, (s) => p
     import('./cli/main.js'),
     import('./redact.js'),
   ]);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // Release held locks and temp files, then exit like a shell would (128 + the signal's number:
+  // 130 for Ctrl-C, 143 for SIGTERM, 129 when the terminal closes).
+  const signals = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+  for (const [signal, code] of Object.entries(signals)) {
     process.on(signal, () => {
-      // Release held locks and temp files, then exit like a shell would (130 for Ctrl-C, 143 for SIGTERM).
       runCleanups();
       process.stderr.write('\nInterrupted.\n');
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      process.exit(code);
     });
   }
   // `casdoor-kubeconfig … | head`: a closed pipe is the reader's choice, not an error worth a stack trace.

@@ -21,7 +21,7 @@ export const SERVER_URL_EXAMPLE = 'https://api.k8s.example.com:6443';
 
 /** `door.example.com:8443` parses as a URL with the scheme "door.example.com:"; catch it first. */
 export function missingScheme(value: string): string | undefined {
-  return !value.includes('://') && /^[\w.-]+(:\d+)?(\/.*)?$/.test(value) ? `"${value}" has no scheme: did you mean https://${value} ?` : undefined;
+  return !value.includes('://') && /^[\w.-]+(:\d+)?(\/.*)?$/.test(value) ? `"${value}" has no scheme (use https://${value})` : undefined;
 }
 
 /** An API server URL: http(s), with a scheme. The value comes back trimmed, otherwise as given. */

@@ -69,6 +69,8 @@ describe('setup --non-interactive, happy path', () => {
     expect(run.stderr).toContain('k8s-org/admins');
     expect(run.code).toBe(0);
     expectNoSecrets(run);
+    // The next step names the file we wrote, since it is not kubectl's default here.
+    expect(run.stderr).toContain(`kubectl --kubeconfig ${home.kubeconfig} auth whoami`);
 
     const doc = await readDoc();
     expect(doc['current-context']).toBe(contextName());
@@ -365,7 +367,7 @@ describe('setup --non-interactive: flags checked in a useful order, optional use
   it('a bad --server or --namespace is named before the missing flags', async () => {
     const server = await runCli(['setup', '--non-interactive', '--server', 'api.example:6443'], { home: home.home });
     expect(server.code).toBe(2);
-    expect(server.stderr).toContain('--server: "api.example:6443" has no scheme: did you mean https://api.example:6443 ?');
+    expect(server.stderr).toContain('--server: "api.example:6443" has no scheme (use https://api.example:6443).');
     const ns = await runCli(['setup', '--non-interactive', '--namespace', 'a'.repeat(64)], { home: home.home });
     expect(ns.code).toBe(2);
     expect(ns.stderr).toMatch(/--namespace: "a{64}" is not a valid namespace name \(.*at most 63/);

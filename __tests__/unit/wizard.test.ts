@@ -21,7 +21,7 @@ describe('validators', () => {
   it('accepts Casdoor URLs and explains what is wrong with the others', () => {
     expect(validateCasdoorUrl('https://door.example.com')).toBe(true);
     expect(validateCasdoorUrl('http://door.example.com')).toBe(true); // caught later, with an offer to use https
-    expect(validateCasdoorUrl('door.example.com')).toMatch(/did you mean https:\/\/door\.example\.com/);
+    expect(validateCasdoorUrl('door.example.com')).toMatch(/has no scheme \(use https:\/\/door\.example\.com\)/);
     expect(validateCasdoorUrl('')).toMatch(/Casdoor URL/);
     expect(validateCasdoorUrl('ftp://door.example.com')).toMatch(/https/);
     expect(validateCasdoorUrl('https://door.example.com/?x=1')).toMatch(/query/);

@@ -30,7 +30,7 @@ Exit codes:
   5    network, TLS or discovery failure
   6    kubeconfig unreadable, malformed, locked or unwritable
   7    the API server refused the credentials or could not be reached
-  130  interrupted (Ctrl-C); 143 when stopped by SIGTERM`;
+  130  interrupted (Ctrl-C); 143 when stopped by SIGTERM, 129 by SIGHUP (terminal closed)`;
 
 export interface CommandContext {
   io: Io;
@@ -81,7 +81,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     out = new Output(io, { verbose });
   });
   // No command: `setup` (the wizard in a terminal, see docs/walkthrough.md).
-  const args = argv.length === 0 || argv.every((a) => a.startsWith('-') && !['-h', '--help', '--version'].includes(a)) ? ['setup', ...argv] : argv;
+  // Flags alone (`casdoor-kubeconfig --casdoor-url X`) are setup's, except the program's own.
+  const programOnly = ['-h', '--help', '--version'];
+  const commandNames = new Set(program.commands.map((c) => c.name()));
+  const hasCommand = argv.some((a) => commandNames.has(a));
+  // A first word that is not a flag is meant as a command: let commander say it is unknown (with a suggestion).
+  const startsWithWord = argv[0] !== undefined && !argv[0].startsWith('-');
+  const args = !hasCommand && !startsWithWord && !argv.some((a) => programOnly.includes(a)) ? ['setup', ...argv] : argv;
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;

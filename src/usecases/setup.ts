@@ -225,14 +225,21 @@ export async function runSetup(input: SetupInput, deps: SetupDeps): Promise<Setu
   return { ...(result ? { login: result } : {}), ...(report ? { report } : {}), names, written };
 }
 
-export function printNextSteps(out: Output, input: Pick<SetupInput, 'setCurrentContext' | 'output' | 'dryRun'>, names: EntryNames, written: WrittenFile[]): void {
+/** ` --kubeconfig FILE` when the entries went to a file kubectl would not read by default. */
+export function kubeconfigArg(input: Pick<SetupInput, 'output' | 'kubeconfig'>): string {
+  const file = input.output ?? input.kubeconfig;
+  return file ? ` --kubeconfig ${file}` : '';
+}
+
+export function printNextSteps(out: Output, input: Pick<SetupInput, 'setCurrentContext' | 'output' | 'kubeconfig' | 'dryRun'>, names: EntryNames, written: WrittenFile[]): void {
   if (input.dryRun || input.output === '-') return;
   const replaced = written.flatMap((w) => w.changes.filter((c) => c.action === 'replaced' && c.kind !== 'current-context'));
   if (replaced.length) out.info(`Replaced existing entries: ${replaced.map((c) => `${c.kind} ${c.name}`).join(', ')}.`);
-  const kc = input.output ? ` --kubeconfig ${input.output}` : '';
+  const kc = kubeconfigArg(input);
+  const switched = input.setCurrentContext && !input.output;
   out.info(out.c.bold('Next:'));
-  if (!input.setCurrentContext || input.output) out.info(`  kubectl${kc} config use-context ${names.context}`);
-  out.info(`  kubectl${kc} auth whoami${input.setCurrentContext && !input.output ? '' : ` --context ${names.context}`}`);
+  if (!switched) out.info(`  kubectl${kc} config use-context ${names.context}`);
+  out.info(`  kubectl${kc} auth whoami${switched ? '' : ` --context ${names.context}`}`);
 }
 
 /** Step 5: merge (or write standalone) and report what changed; exported for the wizard. */
@@ -249,7 +256,11 @@ export async function writeEntries(input: SetupInput, entries: SetupEntries, dep
       out.data(res.text ?? '', { raw: true });
       return [];
     }
-    out.step(`Wrote a standalone kubeconfig to ${input.output} (mode 0600). It contains the user's tokens: hand it over privately.`);
+    out.step(
+      input.mode === 'exec'
+        ? `Wrote a standalone kubeconfig to ${input.output} (mode 0600). It holds no secrets (tokens live in the plugin cache; on another machine the user logs in on first use).`
+        : `Wrote a standalone kubeconfig to ${input.output} (mode 0600). It contains the user's tokens: hand it over privately.`,
+    );
     return [{ file: input.output, created: true, changes: [] }];
   }
   const result = await applyKubeconfigChange({

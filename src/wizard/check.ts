@@ -6,7 +6,7 @@ import { KUBE_SIGNING_ALGS, parseKubernetesVersion, renderFlags, shellQuote, typ
 import type { ContextCheck, ContextCheckInput } from '../usecases/context-check.js';
 import type { EntryNames } from '../usecases/entries.js';
 import type { VerifiedLogin } from '../usecases/login.js';
-import type { SetupInput } from '../usecases/setup.js';
+import { kubeconfigArg, type SetupInput } from '../usecases/setup.js';
 import type { WizardResult } from './options.js';
 import { Q } from './questions.js';
 import type { Run } from './run.js';
@@ -56,7 +56,7 @@ export async function clusterCheck(run: Run, input: SetupInput, names: EntryName
   const c = out.c;
   // Written to standard output: there is no file to check.
   if (opts.checkWithCluster === false || input.output === '-') return 'skipped';
-  const later = `kubectl${input.output ? ` --kubeconfig ${input.output}` : ''} auth whoami --context ${names.context}`;
+  const later = `kubectl${kubeconfigArg(input)} auth whoami --context ${names.context}`;
   out.info('');
   if (run.apiReachable === false) {
     out.info(`Not checked with the API server: it did not answer earlier. Once it is reachable: ${later}`);

@@ -22,7 +22,7 @@ const CLAIM_NOTES: Record<string, string> = {
 const PREFERRED_ORDER = ['name', 'preferred_username', 'email', 'sub'];
 
 function claimPreview(v: unknown): string {
-  const text = Array.isArray(v) ? (v.length ? v.join(', ') : '(empty list)') : String(v);
+  const text = Array.isArray(v) ? (v.length ? v.join(', ') : 'empty list') : String(v);
   return text.length > 48 ? `${text.slice(0, 47)}…` : text;
 }
 
