@@ -9,4 +9,7 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   maxWorkers: 2,
   testTimeout: 60000,
+  // A large worker can take over jest's default 500 ms to exit on a busy 2-core machine; it is then
+  // killed and jest warns about leaks that are not there (checked with --detectOpenHandles).
+  workerGracefulExitTimeout: 5000,
 };

@@ -3,7 +3,7 @@
  * with the demo values, the context it writes is checked against the API server, and everything is
  * cleaned up afterwards.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -20,7 +20,15 @@ import { makeTempHome, type TempHome } from '../helpers/tmp.js';
 const itKubectl = requireKubectl() ? it : it.skip;
 
 let home: TempHome | undefined;
+/** The real process a test started: stopped here if the test failed or timed out before it exited. */
+let child: ChildProcess | undefined;
 afterEach(async () => {
+  if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  child = undefined;
   await home?.cleanup();
   home = undefined;
 });
@@ -88,11 +96,12 @@ describe('demo, headless', () => {
     const bin = new URL('../../dist/bin.js', import.meta.url).pathname;
     if (!existsSync(bin)) throw new Error('dist/bin.js is missing: run npm run build first');
     home = await makeTempHome();
-    const child = spawn(process.execPath, [bin, 'demo'], { env: { PATH: process.env.PATH ?? '', HOME: home.home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const running = spawn(process.execPath, [bin, 'demo'], { env: { PATH: process.env.PATH ?? '', HOME: home.home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child = running;
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    child.stdin.end();
+    running.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => running.on('exit', resolve));
+    running.stdin.end();
     expect({ code, stderr }).toMatchObject({ code: 0 });
     expect(stderr).toContain('The API server accepted the token');
   });

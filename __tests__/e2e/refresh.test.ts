@@ -297,7 +297,8 @@ describe('refresh: concurrent runs on one auth-provider entry', () => {
         execFile(
           process.execPath,
           [bin, 'refresh', '--kubeconfig', home.kubeconfig],
-          { env: { PATH: process.env.PATH, HOME: home.home, NO_COLOR: '1' }, cwd: home.home },
+          // Killed if it hangs (e.g. on the lock), so a failing run leaves no process behind.
+          { env: { PATH: process.env.PATH, HOME: home.home, NO_COLOR: '1' }, cwd: home.home, timeout: 30_000 },
           (err, _stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }),
         );
       });

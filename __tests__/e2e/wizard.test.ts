@@ -9,9 +9,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
@@ -721,6 +721,17 @@ describe('an API server not configured for this Casdoor', () => {
 });
 
 describe('without a terminal', () => {
+  /** The real process a test started: stopped here if the test failed or timed out before it exited. */
+  let child: ChildProcess | undefined;
+  afterEach(async () => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    child = undefined;
+  });
+
   it('setup without flags fails at once with exit 2, naming the missing flags (in process)', async () => {
     for (const args of [['setup'], []]) {
       const started = Date.now();
@@ -735,12 +746,13 @@ describe('without a terminal', () => {
     const bin = new URL('../../dist/bin.js', import.meta.url).pathname;
     if (!existsSync(bin)) throw new Error('dist/bin.js is missing: run npm run build first');
     const started = Date.now();
-    const child = spawn(process.execPath, [bin], { env: { PATH: process.env.PATH ?? '', HOME: home.home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const running = spawn(process.execPath, [bin], { env: { PATH: process.env.PATH ?? '', HOME: home.home, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child = running;
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    running.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // stdin stays open: a prompt would hang here forever.
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => running.on('exit', resolve));
+    running.stdin.end();
     expect(code).toBe(2);
     expect(stderr).toContain('missing --casdoor-url');
     expect(Date.now() - started).toBeLessThan(5000);

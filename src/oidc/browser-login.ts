@@ -116,12 +116,14 @@ export async function startCallbackListener(): Promise<CallbackListener> {
   });
   const { port } = server.address() as AddressInfo;
   const redirectUri = `http://127.0.0.1:${port}${CALLBACK_PATH}`;
+  // Cleared by close() too: a login that fails before the callback must not keep the process alive.
+  let timer: NodeJS.Timeout | undefined;
   return {
     redirectUri,
     waitForCode: (state, timeoutMs) =>
       new Promise<string>((resolve, reject) => {
         let settled = false;
-        const timer = setTimeout(() => {
+        timer = setTimeout(() => {
           settled = true;
           reject(new CliError('login', `No sign-in came back within ${Math.round(timeoutMs / 1000)} s (waiting at ${redirectUri}).`, {
             hint: 'Run the command again and finish signing in in the browser; without a browser on this machine use --grant device.',
@@ -156,6 +158,7 @@ export async function startCallbackListener(): Promise<CallbackListener> {
       }),
     close: () =>
       new Promise<void>((resolve) => {
+        clearTimeout(timer);
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -50,8 +50,11 @@ export function createHttpClient(options: HttpOptions): HttpClient {
   const noProxy = envValue(options.env, 'NO_PROXY');
   // undici costs ~100 ms to load: only commands that really talk to Casdoor pay for it, on first use.
   let dispatcher: Dispatcher | undefined;
+  let closed = false;
   const undiciLoaded = async (): Promise<{ dispatcher: Dispatcher; request: typeof undiciRequest }> => {
     const { EnvHttpProxyAgent, request } = await import('undici');
+    // close() may have run while undici was loading: then no dispatcher may be created any more.
+    if (closed) throw new CliError('internal', 'HTTP client used after close');
     dispatcher ??= new EnvHttpProxyAgent({
       ...(httpProxy ? { httpProxy } : { httpProxy: '' }),
       ...(httpsProxy ? { httpsProxy } : { httpsProxy: '' }),
@@ -94,6 +97,7 @@ export function createHttpClient(options: HttpOptions): HttpClient {
     get: (url, what) => send('GET', url, what),
     postForm: (url, form, what) => send('POST', url, what, new URLSearchParams(form).toString()),
     close: async () => {
+      closed = true;
       await dispatcher?.close();
     },
   };
