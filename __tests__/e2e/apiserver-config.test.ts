@@ -20,10 +20,10 @@ import { Output } from '../../src/cli/output.js';
 import { registerRbac } from '../../src/cli/rbac.js';
 import { startApiServer, type ApiServerOptions } from '../../src/demo/apiserver.js';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
-import { CliError } from '../../src/errors.js';
 import type { ApiserverConfigJson } from '../../src/usecases/apiserver-config.js';
 import type { RbacBinding } from '../../src/usecases/rbac.js';
 import { postForm, postJson, trustingAgent } from '../helpers/http.js';
+import { rejected } from '../helpers/errors.js';
 
 const REVIEW = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' };
 const REVIEW_PATH = '/apis/authentication.k8s.io/v1/selfsubjectreviews';
@@ -60,16 +60,6 @@ function cli(stdinText?: string) {
   registerApiserverConfig(program, ctx);
   registerRbac(program, ctx);
   return { stdout: () => out, stderr: () => err, run: (args: string[]) => program.parseAsync(args, { from: 'user' }) };
-}
-
-async function rejected(p: Promise<unknown>): Promise<CliError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CliError) return e;
-    throw e;
-  }
-  throw new Error('expected a CliError');
 }
 
 const base = () => ['apiserver-config', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--casdoor-ca', env.caFile];

@@ -13,7 +13,7 @@ import type { CommandContext } from '../../src/cli/main.js';
 import { Output } from '../../src/cli/output.js';
 import { CliError } from '../../src/errors.js';
 import { runDemo, selfCommandOf, whoamiAnswerOf, withLoopbackUnproxied } from '../../src/usecases/demo.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, stopChild } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
 
@@ -23,11 +23,7 @@ let home: TempHome | undefined;
 /** The real process a test started: stopped here if the test failed or timed out before it exited. */
 let child: ChildProcess | undefined;
 afterEach(async () => {
-  if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await stopChild(child);
   child = undefined;
   await home?.cleanup();
   home = undefined;

@@ -16,6 +16,7 @@ import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index
 import { cacheDir, cacheFile, type CacheKey } from '../../src/token/cache.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl, type KubectlResult } from '../helpers/kubectl.js';
+import { setupArgs } from '../helpers/setup-args.js';
 import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
 
 const hasKubectl = requireKubectl();
@@ -81,15 +82,7 @@ const cachePath = (): string => cacheFile(cacheDir(home.home, {}), KEY());
 const tokenFlags = (): string[] => ['--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--casdoor-ca', env.caFile, '--username', 'alice'];
 
 function setupExec(extra: string[] = [], envVars: Record<string, string | undefined> = { CASDOOR_PASSWORD: PASSWORD }): Promise<CliRun> {
-  return runCli(
-    [
-      'setup', '--non-interactive', '--mode', 'exec', '--exec-command', wrapper,
-      '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--username', 'alice',
-      '--casdoor-ca', env.caFile, '--server', env.apiserver.url, '--certificate-authority', env.caFile,
-      '--kubeconfig', home.kubeconfig, ...extra,
-    ],
-    { home: home.home, env: envVars },
-  );
+  return runCli(setupArgs(env, home, ['--mode', 'exec', '--exec-command', wrapper, ...extra]), { home: home.home, env: envVars });
 }
 
 async function whoami(envVars: Record<string, string | undefined> = {}, kubeconfig = home.kubeconfig): Promise<KubectlResult & { user?: string }> {

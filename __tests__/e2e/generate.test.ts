@@ -5,12 +5,13 @@
  * not stop the others.
  */
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { DEFAULT_USERS, startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import { DEFAULT_USERS, type DemoEnvironment } from '../../src/demo/index.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { allKubectlBinaries, kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { useDemoEnvironment } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
 
@@ -18,20 +19,13 @@ const PASSWORDS = { alice: 'correct-horse', bob: 'battery-staple', carol: 'carol
 let env: DemoEnvironment;
 let home: TempHome;
 
-beforeAll(async () => {
-  env = await startDemoEnvironment({
-    provider: { users: [...DEFAULT_USERS, { username: 'carol', password: PASSWORDS.carol, groups: ['k8s-org/devs'], email: 'carol@example.com', emailVerified: true }] },
-  });
-});
-afterAll(async () => {
-  await env?.close();
-  await home?.cleanup();
-});
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
-  env.provider.resetStats();
-});
+useDemoEnvironment(
+  { provider: { users: [...DEFAULT_USERS, { username: 'carol', password: PASSWORDS.carol, groups: ['k8s-org/devs'], email: 'carol@example.com', emailVerified: true }] } },
+  (e, h) => {
+    env = e;
+    home = h;
+  },
+);
 
 const common = (): string[] => [
   '--casdoor-url', env.provider.issuer,

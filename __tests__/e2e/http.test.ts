@@ -7,8 +7,9 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { makeTlsMaterial, type TlsMaterial } from '../../src/demo/certs.js';
-import { CliError } from '../../src/errors.js';
+import type { CliError } from '../../src/errors.js';
 import { createHttpClient } from '../../src/oidc/http.js';
+import { rejected } from '../helpers/errors.js';
 
 let tls: TlsMaterial;
 let server: HttpsServer;
@@ -58,15 +59,7 @@ afterAll(async () => {
   await tls?.remove();
 });
 
-async function failure(p: Promise<unknown>): Promise<CliError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof CliError) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-}
+const failure = (p: Promise<unknown>): Promise<CliError> => rejected(p, 'expected a failure');
 
 describe('HTTP client', () => {
   it('trusts the extra CA and answers', async () => {

@@ -3,44 +3,31 @@
  * hint, cached tokens go away, an auth-provider entry loses its tokens, and --remove deletes the context
  * and what only it used.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync, promises as fs } from 'node:fs';
 import yaml from 'js-yaml';
-import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import type { DemoEnvironment } from '../../src/demo/index.js';
 import { cacheDir, cacheFile } from '../../src/token/cache.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
-import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const PASSWORD = 'correct-horse';
 
 let env: DemoEnvironment;
 let home: TempHome;
 
-beforeAll(async () => {
-  // Casdoor's array `aud` on the id_token used as id_token_hint, as in production.
-  env = await startDemoEnvironment();
-});
-afterAll(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
+// Casdoor's array `aud` on the id_token used as id_token_hint, as in production.
+useDemoEnvironment({}, (e, h) => {
+  env = e;
+  home = h;
 });
 
 const CONTEXT = (): string => `alice@${new URL(env.apiserver.url).host}`;
 const CLUSTER = (): string => new URL(env.apiserver.url).host;
 const readDoc = async (): Promise<any> => yaml.load(await fs.readFile(home.kubeconfig, 'utf8'));
 
-function setup(extra: string[] = []): Promise<CliRun> {
-  return runCli(
-    [
-      'setup', '--non-interactive', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--username', 'alice',
-      '--casdoor-ca', env.caFile, '--server', env.apiserver.url, '--certificate-authority', env.caFile, '--kubeconfig', home.kubeconfig, ...extra,
-    ],
-    { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } },
-  );
-}
+const setup = (extra: string[] = []): Promise<CliRun> => runSetup(env, home, extra, { password: PASSWORD });
 
 const logout = (args: string[] = []): Promise<CliRun> => runCli(['logout', '--verbose', '--kubeconfig', home.kubeconfig, ...args], { home: home.home });
 

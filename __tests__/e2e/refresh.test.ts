@@ -3,12 +3,12 @@
  * place with everything else kept, the old refresh token dead afterwards, the fallback to a new login,
  * and exec entries' cache. kubectl then uses the result without refreshing by itself.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import yaml from 'js-yaml';
 import { Output } from '../../src/cli/output.js';
-import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import type { DemoEnvironment } from '../../src/demo/index.js';
 import { CliError } from '../../src/errors.js';
 import { passwordGrant, refreshGrant } from '../../src/oidc/grants.js';
 import { createHttpClient } from '../../src/oidc/http.js';
@@ -17,7 +17,8 @@ import { cacheDir, cacheFile } from '../../src/token/cache.js';
 import { runRefresh } from '../../src/usecases/refresh.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
 const PASSWORD = 'correct-horse';
@@ -26,32 +27,16 @@ const SECRET = 'refresh-test-client-secret-value';
 let env: DemoEnvironment;
 let home: TempHome;
 
-beforeAll(async () => {
-  env = await startDemoEnvironment({ provider: { clientSecret: SECRET } });
-});
-afterAll(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
-  env.provider.resetStats();
+useDemoEnvironment({ provider: { clientSecret: SECRET } }, (e, h) => {
+  env = e;
+  home = h;
 });
 
 const CONTEXT = (): string => `alice@${new URL(env.apiserver.url).host}`;
 const readDoc = async (file = home.kubeconfig): Promise<any> => yaml.load(await fs.readFile(file, 'utf8'));
 const apConfig = (doc: any, i = 0): Record<string, string> => doc.users[i].user['auth-provider'].config;
 
-function setup(extra: string[] = []): Promise<CliRun> {
-  return runCli(
-    [
-      'setup', '--non-interactive', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--client-secret', SECRET,
-      '--username', 'alice', '--casdoor-ca', env.caFile, '--server', env.apiserver.url, '--certificate-authority', env.caFile,
-      '--kubeconfig', home.kubeconfig, ...extra,
-    ],
-    { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } },
-  );
-}
+const setup = (extra: string[] = []): Promise<CliRun> => runSetup(env, home, extra, { clientSecret: SECRET, password: PASSWORD });
 
 const refresh = (args: string[] = [], envVars: Record<string, string | undefined> = {}, cwd?: string): Promise<CliRun> =>
   runCli(['refresh', '--kubeconfig', home.kubeconfig, ...args], { home: home.home, env: envVars, ...(cwd ? { cwd } : {}) });

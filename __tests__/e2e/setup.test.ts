@@ -3,12 +3,13 @@
  * 127.0.0.1, a token-checking API server, and the real kubectl reading and using what we write.
  */
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import type { DemoEnvironment } from '../../src/demo/index.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { allKubectlBinaries, kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { runSetup, setupArgs, useDemoEnvironment } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const hasKubectl = requireKubectl();
 const itKubectl = hasKubectl ? it : it.skip;
@@ -19,36 +20,15 @@ const CLIENT_SECRET = 'casdoor-test-client-secret-value';
 let env: DemoEnvironment;
 let home: TempHome;
 
-beforeAll(async () => {
-  env = await startDemoEnvironment({ provider: { clientSecret: CLIENT_SECRET } });
-});
-afterAll(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
-  env.provider.resetStats();
+useDemoEnvironment({ provider: { clientSecret: CLIENT_SECRET } }, (e, h) => {
+  env = e;
+  home = h;
 });
 
-function baseArgs(extra: string[] = []): string[] {
-  return [
-    'setup',
-    '--non-interactive',
-    '--casdoor-url', env.provider.issuer,
-    '--client-id', env.provider.clientId,
-    '--client-secret', CLIENT_SECRET,
-    '--username', 'alice',
-    '--casdoor-ca', env.caFile,
-    '--server', env.apiserver.url,
-    '--certificate-authority', env.caFile,
-    '--kubeconfig', home.kubeconfig,
-    ...extra,
-  ];
-}
+const baseArgs = (extra: string[] = []): string[] => setupArgs(env, home, extra, { clientSecret: CLIENT_SECRET });
 
 const setup = (extra: string[] = [], options: { password?: string; env?: Record<string, string | undefined> } = {}): Promise<CliRun> =>
-  runCli(baseArgs(extra), { home: home.home, env: { CASDOOR_PASSWORD: options.password ?? PASSWORD, ...options.env } });
+  runSetup(env, home, extra, { clientSecret: CLIENT_SECRET, password: options.password ?? PASSWORD, env: options.env });
 
 function expectNoSecrets(run: CliRun, extra: string[] = []): void {
   for (const secret of [PASSWORD, CLIENT_SECRET, ...extra]) expect(run.all).not.toContain(secret);

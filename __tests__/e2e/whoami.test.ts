@@ -6,7 +6,7 @@
 import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
 import { clusterEntry, contextEntry, execUserEntry, oidcUserEntry } from '../../src/usecases/entries.js';
@@ -14,7 +14,8 @@ import { mergeEntries } from '../../src/kubeconfig/merge.js';
 import { newKubeconfig, serializeKubeconfig } from '../../src/kubeconfig/model.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { runSetup, setupArgs, useDemoEnvironment } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
 
@@ -22,17 +23,9 @@ const PASSWORD = 'correct-horse';
 let env: DemoEnvironment;
 let home: TempHome;
 
-beforeAll(async () => {
-  env = await startDemoEnvironment();
-});
-afterAll(async () => {
-  await env?.close();
-  await home?.cleanup();
-});
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
-  env.provider.resetStats();
+useDemoEnvironment({}, (e, h) => {
+  env = e;
+  home = h;
 });
 
 const names = { cluster: 'fixture', user: 'alice@casdoor', context: 'alice@fixture' };
@@ -73,13 +66,7 @@ const lastReason = (): string | undefined => env.apiserver.requests.filter((r) =
 
 describe('whoami with a kubeconfig written by setup', () => {
   beforeEach(async () => {
-    const run = await runCli(
-      [
-        'setup', '--non-interactive', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--username', 'alice',
-        '--casdoor-ca', env.caFile, '--server', env.apiserver.url, '--certificate-authority', env.caFile, '--kubeconfig', home.kubeconfig,
-      ],
-      { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } },
-    );
+    const run = await runSetup(env, home, [], { password: PASSWORD });
     expect(run.code).toBe(0);
   });
 
@@ -144,13 +131,8 @@ describe('whoami with a kubeconfig written by setup', () => {
 });
 
 describe('setup --json and whoami agree on what the API server sees', () => {
-  const setupArgs = (): string[] => [
-    'setup', '--non-interactive', '--json', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--username', 'alice',
-    '--casdoor-ca', env.caFile, '--server', env.apiserver.url, '--certificate-authority', env.caFile, '--kubeconfig', home.kubeconfig,
-  ];
-
   it('setup --json prints one JSON object (no secrets) whose username and groups whoami then confirms', async () => {
-    const run = await runCli(setupArgs(), { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } });
+    const run = await runSetup(env, home, ['--json'], { password: PASSWORD });
     expect(run.code).toBe(0);
     expectNoSecrets(run);
     const summary = JSON.parse(run.stdout);
@@ -174,7 +156,7 @@ describe('setup --json and whoami agree on what the API server sees', () => {
   });
 
   it('--json with --output - is a usage error (both want stdout)', async () => {
-    const args = setupArgs().filter((a, i, all) => a !== '--kubeconfig' && all[i - 1] !== '--kubeconfig');
+    const args = setupArgs(env, home, ['--json']).filter((a, i, all) => a !== '--kubeconfig' && all[i - 1] !== '--kubeconfig');
     const run = await runCli([...args, '--output', '-'], { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--json and --output - both print on standard output');

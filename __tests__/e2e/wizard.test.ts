@@ -11,7 +11,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
@@ -25,9 +25,10 @@ import { storeLogin } from '../../src/usecases/token.js';
 import { runWizardCommand } from '../../src/wizard/command.js';
 import { DEFAULT, INTERRUPT, scriptedPrompts, type Script, type ScriptedPrompts } from '../../src/wizard/scripted.js';
 import type { Prompts } from '../../src/wizard/types.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, stopChild } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { useDemoEnvironment } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
 const PASSWORD = 'correct-horse';
@@ -36,16 +37,9 @@ const CLIENT_SECRET = 'wizard-test-client-secret-value';
 let env: DemoEnvironment;
 let home: TempHome;
 
-beforeAll(async () => {
-  env = await startDemoEnvironment({ provider: { clientSecret: CLIENT_SECRET } });
-});
-afterAll(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
-  env.provider.resetStats();
+useDemoEnvironment({ provider: { clientSecret: CLIENT_SECRET } }, (e, h) => {
+  env = e;
+  home = h;
 });
 
 const serverHost = (): string => new URL(env.apiserver.url).host;
@@ -724,11 +718,7 @@ describe('without a terminal', () => {
   /** The real process a test started: stopped here if the test failed or timed out before it exited. */
   let child: ChildProcess | undefined;
   afterEach(async () => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(child);
     child = undefined;
   });
 

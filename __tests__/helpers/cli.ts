@@ -2,6 +2,7 @@
  * Runs the CLI in-process through `main(argv, io)` with a fake Io: fast (no process start-up, no
  * build needed) and the local servers in the same process keep answering meanwhile.
  */
+import type { ChildProcess } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
@@ -40,4 +41,13 @@ export async function runCli(args: string[], options: CliOptions): Promise<CliRu
   };
   const code = await main(args, io);
   return { code, stdout, stderr, all: stdout + stderr };
+}
+
+/** Stops a CLI process a test started, if it still runs (the test failed or timed out before it exited). */
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
 }

@@ -13,7 +13,6 @@ import yaml from 'js-yaml';
 import { registerApiserverConfig } from '../../src/cli/apiserver-config.js';
 import type { Io } from '../../src/cli/io.js';
 import { Output } from '../../src/cli/output.js';
-import { CliError } from '../../src/errors.js';
 import type { HttpClient, HttpResponse } from '../../src/oidc/http.js';
 import {
   apiserverConfigJson,
@@ -33,6 +32,7 @@ import {
   type AuthenticationConfiguration,
 } from '../../src/usecases/apiserver-config.js';
 import { renderText, splitHeader } from '../../src/templates.js';
+import { caught, rejected } from '../helpers/errors.js';
 
 const ISSUER = 'https://door.example.com';
 const CLIENT_ID = '294b09fbc17f95daf2fe';
@@ -49,26 +49,6 @@ function settings(over: Partial<ApiserverSettings> = {}): ApiserverSettings {
     kubernetesVersion: parseKubernetesVersion('1.32'),
     ...over,
   };
-}
-
-function caught(fn: () => unknown): CliError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CliError) return err;
-    throw err;
-  }
-  throw new Error('expected a CliError');
-}
-
-async function rejected(p: Promise<unknown>): Promise<CliError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof CliError) return err;
-    throw err;
-  }
-  throw new Error('expected a CliError');
 }
 
 /** Lines that are not comments or blank. */

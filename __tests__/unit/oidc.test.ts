@@ -14,16 +14,7 @@ import { networkError } from '../../src/oidc/http.js';
 import { classifyNetError, isUntrustedCertificate } from '../../src/oidc/net-errors.js';
 import { describeIssuerMismatch, discoveryUrl, parseCasdoorUrl } from '../../src/oidc/issuer.js';
 import { candidateClaims, mapUsername, preflight } from '../../src/oidc/preflight.js';
-
-function caught(fn: () => unknown): CliError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CliError) return err;
-    throw err;
-  }
-  throw new Error('expected a CliError');
-}
+import { caught } from '../helpers/errors.js';
 
 describe('parseCasdoorUrl', () => {
   it('accepts https origins as given', () => {

@@ -10,27 +10,17 @@ import yaml from 'js-yaml';
 import type { Io } from '../../src/cli/io.js';
 import { Output } from '../../src/cli/output.js';
 import { registerRbac } from '../../src/cli/rbac.js';
-import { CliError } from '../../src/errors.js';
 import { mapGroups, mapUsername } from '../../src/oidc/preflight.js';
 import { buildRbacBinding, defaultBindingName, rbacNameProblem, rbacSubjects, toDnsName, type RbacBinding, type RbacInput } from '../../src/usecases/rbac.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { caught, rejected } from '../helpers/errors.js';
 
 const ISSUER = 'https://door.example.com';
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function input(over: Partial<RbacInput> = {}): RbacInput {
   return { users: [], groups: [], roleRef: { kind: 'ClusterRole', name: 'view' }, usernameClaim: 'name', usernamePrefix: '-', ...over };
-}
-
-function caught(fn: () => unknown): CliError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CliError) return err;
-    throw err;
-  }
-  throw new Error('expected a CliError');
 }
 
 const names = (i: RbacInput) => buildRbacBinding(i).object.subjects.map((s) => `${s.kind}:${s.name}`);
@@ -153,16 +143,6 @@ function program() {
   p.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   registerRbac(p, { io, output: () => new Output(io) });
   return { stdout: () => out, stderr: () => err, run: (args: string[]) => p.parseAsync(['rbac', ...args], { from: 'user' }) };
-}
-
-async function rejected(p: Promise<unknown>): Promise<CliError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CliError) return e;
-    throw e;
-  }
-  throw new Error('expected a CliError');
 }
 
 describe('rbac command', () => {

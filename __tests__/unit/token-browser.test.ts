@@ -1,11 +1,11 @@
 /** Browser login pieces without a provider: PKCE, the authorization URL, callback and nonce checks, the opener. */
 import { describe, expect, it } from '@jest/globals';
-import { CliError } from '../../src/errors.js';
 import { buildAuthorizationRequest, checkCallback, checkNonce, startCallbackListener } from '../../src/oidc/browser-login.js';
 import type { ProviderMetadata } from '../../src/oidc/discovery.js';
 import { browserCommandLine, splitCommand } from '../../src/oidc/open-browser.js';
 import { pkcePair, s256, sameSecret } from '../../src/oidc/pkce.js';
 import { redact } from '../../src/redact.js';
+import { caught } from '../helpers/errors.js';
 
 const META: ProviderMetadata = {
   issuer: 'https://door.example.com',
@@ -13,16 +13,6 @@ const META: ProviderMetadata = {
   jwks_uri: 'https://door.example.com/.well-known/jwks',
   authorization_endpoint: 'https://door.example.com/login/oauth/authorize',
 };
-
-function caught(fn: () => unknown): CliError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CliError) return err;
-    throw err;
-  }
-  throw new Error('expected a CliError');
-}
 
 describe('PKCE', () => {
   it('computes S256 as RFC 7636 appendix B does', () => {

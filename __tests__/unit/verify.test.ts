@@ -6,8 +6,9 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JSONWebKeySet, type JWK } from 'jose';
 
 type CryptoKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
-import { CliError } from '../../src/errors.js';
+import type { CliError } from '../../src/errors.js';
 import { CLOCK_LEEWAY_SECONDS, verifyIdToken } from '../../src/oidc/verify.js';
+import { rejected } from '../helpers/errors.js';
 
 const ISSUER = 'https://door.example.com';
 const CLIENT = '294b09fbc17f95daf2fe';
@@ -32,15 +33,7 @@ function token(claims: Record<string, unknown> = {}, options: { key?: CryptoKey;
   return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: options.kid ?? 'cert-built-in', typ: 'JWT' }).sign(options.key ?? signingKey);
 }
 
-async function refusal(jwt: string): Promise<CliError> {
-  try {
-    await verifyIdToken(jwt, jwks, { issuer: ISSUER, clientId: CLIENT });
-  } catch (err) {
-    if (err instanceof CliError) return err;
-    throw err;
-  }
-  throw new Error('the token was accepted');
-}
+const refusal = (jwt: string): Promise<CliError> => rejected(verifyIdToken(jwt, jwks, { issuer: ISSUER, clientId: CLIENT }), 'the token was accepted');
 
 describe('verifyIdToken', () => {
   it("accepts Casdoor's array audience and returns the claims and header", async () => {

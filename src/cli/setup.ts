@@ -7,6 +7,7 @@ import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { createHttpClient } from '../oidc/http.js';
 import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
 import { GRANTS, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
+import type { WizardSettings } from '../wizard/options.js';
 import { GRANT_HELP, loginDepsFor } from './token.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
@@ -185,6 +186,16 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
     ...(flags.output ? { output: flags.output } : {}),
+    ...settingsFromFlags(flags),
+    mode: flags.mode,
+    ...(skipLogin ? { skipLogin } : {}),
+    ...(grant !== 'password' ? { grant } : {}),
+  };
+}
+
+/** The settings that have no wizard question, from the flags: shared by setup --non-interactive and the wizard. */
+export function settingsFromFlags(flags: SetupFlags): WizardSettings {
+  return {
     setCurrentContext: flags.setCurrentContext,
     dryRun: Boolean(flags.dryRun),
     usernameClaim: flags.usernameClaim,
@@ -192,10 +203,7 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     // '' = the API server's flag left unset ("<issuer>#"), as in apiserver-config, whoami and generate.
     ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
     ...(flags.groupsPrefix !== undefined ? { groupsPrefix: flags.groupsPrefix } : {}),
-    mode: flags.mode,
     ...(flags.execCommand ? { execCommand: flags.execCommand } : {}),
-    ...(skipLogin ? { skipLogin } : {}),
-    ...(grant !== 'password' ? { grant } : {}),
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
   };

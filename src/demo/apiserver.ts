@@ -17,7 +17,6 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import {
   compactVerify,
@@ -31,6 +30,7 @@ import {
 } from 'jose';
 import { Agent, fetch } from 'undici';
 
+import { closeServer, listenOnLoopback } from '../listen.js';
 import { makeTlsMaterial, type TlsMaterial } from './certs.js';
 
 export type RejectReason =
@@ -376,14 +376,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server);
 
   let closed = false;
   return {
@@ -399,10 +392,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     close: async () => {
       if (closed) return;
       closed = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
       await issuerAgent.close();
       if (ownTls) await tls.remove();
     },

@@ -21,7 +21,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import Provider, {
@@ -33,6 +32,7 @@ import Provider, {
   type OIDCContext,
 } from 'oidc-provider';
 
+import { closeServer, listenOnLoopback } from '../listen.js';
 import { createMemoryStore } from './adapter.js';
 import { makeTlsMaterial, type TlsMaterial } from './certs.js';
 import { loginPage, page } from './pages.js';
@@ -256,14 +256,7 @@ export async function startCasdoorProvider(options: CasdoorProviderOptions = {})
   // provider's request handler later. Everything in between is synchronous, so no request can arrive
   // before the handler does.
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server);
   const url = `https://127.0.0.1:${port}`;
   const issuer =
     typeof options.issuerOverride === 'function'
@@ -777,11 +770,8 @@ export async function startCasdoorProvider(options: CasdoorProviderOptions = {})
     close: async () => {
       if (closed) return;
       closed = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive connections from clients would otherwise hold close() open.
-        server.closeAllConnections();
-      });
+      // Keep-alive connections from clients would otherwise hold close() open.
+      await closeServer(server);
       store.clear();
       if (ownTls) await tls.remove();
     },

@@ -10,8 +10,8 @@
  * - `nonce` ties the id_token to this request: the caller checks it after the signature (checkNonce).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CliError } from '../errors.js';
+import { closeServer, listenOnLoopback } from '../listen.js';
 import { registerSecret } from '../redact.js';
 import type { ProviderMetadata } from './discovery.js';
 import { authorizationCodeGrant, type ClientCredentials, type TokenSet } from './grants.js';
@@ -107,14 +107,7 @@ export async function startCallbackListener(): Promise<CallbackListener> {
     res.writeHead(503, { 'content-type': 'text/plain' }).end('not ready\n');
   };
   const server = createServer((req, res) => onRequest(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   const redirectUri = `http://127.0.0.1:${port}${CALLBACK_PATH}`;
   // Cleared by close() too: a login that fails before the callback must not keep the process alive.
   let timer: NodeJS.Timeout | undefined;
@@ -156,12 +149,10 @@ export async function startCallbackListener(): Promise<CallbackListener> {
           );
         };
       }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearTimeout(timer);
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      clearTimeout(timer);
+      await closeServer(server);
+    },
   };
 }
 

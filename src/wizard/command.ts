@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Io } from '../cli/io.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from '../cli/inputs.js';
-import type { SetupFlags } from '../cli/setup.js';
+import { settingsFromFlags, type SetupFlags } from '../cli/setup.js';
 import { usageError } from '../errors.js';
 import type { SetupDeps } from '../usecases/setup.js';
 import { namespaceFlag, serverUrlFlag } from '../validate.js';
@@ -61,18 +61,7 @@ export async function wizardOptionsFromFlags(flags: SetupFlags, given: ReadonlyS
   };
   return {
     given: answers,
-    settings: {
-      setCurrentContext: flags.setCurrentContext,
-      dryRun: Boolean(flags.dryRun),
-      usernameClaim: flags.usernameClaim,
-      groupsClaim: flags.groupsClaim,
-      // '' = the API server's flag left unset ("<issuer>#"), as in setup --non-interactive and apiserver-config.
-      ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
-      ...(flags.groupsPrefix !== undefined ? { groupsPrefix: flags.groupsPrefix } : {}),
-      ...(flags.execCommand !== undefined ? { execCommand: flags.execCommand } : {}),
-      ...(flags.browserCommand !== undefined ? { browserCommand: flags.browserCommand } : {}),
-      ...(flags.browser === false ? { noBrowser: true } : {}),
-    },
+    settings: settingsFromFlags(flags),
   };
 }
 
