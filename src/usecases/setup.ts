@@ -201,10 +201,11 @@ export function analyze(session: Session, result: VerifiedLogin, input: SetupInp
 }
 
 export async function runSetup(input: SetupInput, deps: SetupDeps): Promise<SetupResult> {
-  await checkTarget(input, deps);
   let result: VerifiedLogin | undefined;
   let report: PreflightResult | undefined;
   if (!(input.mode === 'exec' && input.skipLogin)) {
+    // Only worth it before a login: without one, the write below reads (and refuses) the file anyway.
+    await checkTarget(input, deps);
     const http = deps.makeHttp(input.casdoorCaPem);
     try {
       const session = await connect(http, input, deps.out);
