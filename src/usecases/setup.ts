@@ -181,6 +181,7 @@ export async function login(session: Session, input: SetupInput, deps: Pick<Setu
     : await deps.grantLogin(session, input);
   const { header } = result.verified;
   deps.out.step(`Logged in as ${input.username || usernameOf(result.verified.claims) || String(result.verified.claims.sub ?? '?')}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
+  for (const w of result.verified.warnings) deps.out.warn(w);
   if (!result.tokens.refreshToken) {
     deps.out.warn('Casdoor returned no refresh token: the token cannot be renewed without logging in again; enable the "Refresh Token" grant in the application.');
   }
