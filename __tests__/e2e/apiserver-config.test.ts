@@ -125,7 +125,7 @@ describe('apiserver-config --from-token and rbac against the real provider and A
         expect(gen.stderr()).toContain(`the API server will see username ${userInfo.username}, groups ${casdoorGroups.join(', ')}`);
 
         // 4. The AuthenticationConfiguration's mappings produce the same names.
-        const mappings = config.authenticationConfiguration.jwt[0]?.claimMappings;
+        const mappings = config.authenticationConfiguration?.jwt[0]?.claimMappings;
         expect(`${mappings?.username.prefix}alice`).toBe(userInfo.username);
         expect([`${mappings?.groups.prefix}k8s-org/admins`]).toEqual(casdoorGroups);
 
