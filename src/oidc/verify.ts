@@ -53,6 +53,46 @@ function keyFits(jwk: JWK, alg: string): boolean {
   return false;
 }
 
+export type SignatureVerdict =
+  | { ok: true; alg: string; kid?: string; payload: Uint8Array; key: JWK }
+  | { ok: false; reason: 'malformed' | 'algorithm' | 'no-key' | 'signature'; message: string };
+
+/**
+ * The signature step of go-oidc v2 (pure given the JWKS): verify.go IDTokenVerifier.Verify requires the
+ * header alg in the allowed list (`contains(supportedSigAlgs, sig.Header.Algorithm)`); jwks.go
+ * remoteKeySet.verify tries every key whose kid matches, or all keys when the token has no kid, and
+ * go-jose's JSONWebSignature.Verify uses only the key material (the JWK's own `alg` is not compared).
+ */
+export async function verifySignatureAsGoOidc(token: string, jwks: JSONWebKeySet, allowedAlgs: readonly string[]): Promise<SignatureVerdict> {
+  const jose = await import('jose');
+  let header: ProtectedHeaderParameters;
+  try {
+    if (token.split('.').length !== 3) throw new Error('not a compact JWS');
+    header = jose.decodeProtectedHeader(token);
+  } catch (err) {
+    return { ok: false, reason: 'malformed', message: `oidc: malformed jwt: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !allowedAlgs.includes(alg)) {
+    return { ok: false, reason: 'algorithm', message: `oidc: id token signed with unsupported algorithm, expected ${JSON.stringify(allowedAlgs)} got "${String(alg)}"` };
+  }
+  const kid = typeof header.kid === 'string' && header.kid !== '' ? header.kid : undefined;
+  const candidates = (Array.isArray(jwks.keys) ? jwks.keys : []).filter((k) => kid === undefined || k.kid === kid);
+  if (candidates.length === 0) return { ok: false, reason: 'no-key', message: 'failed to verify signature: failed to verify id token signature' };
+  for (const jwk of candidates.filter((k) => keyFits(k, alg))) {
+    try {
+      // The JWK's alg is dropped so that jose uses the header's, as go-jose does.
+      const { alg: _ignored, ...material } = jwk;
+      const key = await jose.importJWK(material, alg);
+      const { payload } = await jose.compactVerify(token, key, { algorithms: [alg] });
+      return { ok: true, alg, ...(kid ? { kid } : {}), payload, key: jwk };
+    } catch {
+      // go-oidc tries the next key.
+    }
+  }
+  return { ok: false, reason: 'signature', message: 'failed to verify signature: failed to verify id token signature' };
+}
+
 /**
  * Verifies signature, iss, aud and exp/nbf the way kube-apiserver's verifier does (pure given the JWKS):
  * - key by `kid`, every key when the token has none (go-oidc jwks.go remoteKeySet.verify: `if keyID == ""
@@ -69,44 +109,23 @@ export async function verifyIdToken(
   jwks: JSONWebKeySet,
   expected: { issuer: string; clientId: string; resource?: string; now?: Date },
 ): Promise<VerifiedToken> {
-  // jose is loaded here, not at start-up: only commands that verify a token pay for it.
-  const jose = await import('jose');
-  let header: ProtectedHeaderParameters;
-  try {
-    header = jose.decodeProtectedHeader(idToken);
-    if (idToken.split('.').length !== 3) throw new Error('not a compact JWS');
-  } catch (err) {
-    throw failWith('it is not a well-formed signed JWT.', undefined, err);
+  // jose is loaded by verifySignatureAsGoOidc, not at start-up: only commands that verify a token pay for it.
+  const sig = await verifySignatureAsGoOidc(idToken, jwks, ACCEPTED_ALGS);
+  if (!sig.ok) {
+    if (sig.reason === 'malformed') throw failWith('it is not a well-formed signed JWT.');
+    if (sig.reason === 'algorithm') throw failWith('it uses a signing algorithm that is not allowed (only asymmetric algorithms such as RS256 are accepted; "none" never).');
+    if (sig.reason === 'no-key') throw failWith("it is signed with a key that is not in Casdoor's JWKS.", 'The token did not come from this Casdoor, or its certificate was just rotated.');
+    const kidOf = ((): string | undefined => {
+      try {
+        const h = JSON.parse(Buffer.from(idToken.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
+        return typeof h.kid === 'string' && h.kid !== '' ? h.kid : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    throw failWith("its signature does not match Casdoor's keys.", kidOf ? undefined : 'The token carries no "kid", so every key was tried.');
   }
-  const alg = header.alg;
-  if (typeof alg !== 'string' || !ACCEPTED_ALGS.includes(alg)) {
-    throw failWith('it uses a signing algorithm that is not allowed (only asymmetric algorithms such as RS256 are accepted; "none" never).');
-  }
-  const kid = typeof header.kid === 'string' && header.kid !== '' ? header.kid : undefined;
-  const candidates = jwks.keys.filter((k) => kid === undefined || k.kid === kid);
-  if (candidates.length === 0) {
-    throw failWith("it is signed with a key that is not in Casdoor's JWKS.", 'The token did not come from this Casdoor, or its certificate was just rotated.');
-  }
-  let payloadBytes: Uint8Array | undefined;
-  let usedKey: JWK | undefined;
-  for (const jwk of candidates.filter((k) => keyFits(k, alg))) {
-    try {
-      // The JWK's alg is dropped so that jose uses the header's, as go-jose does.
-      const { alg: _ignored, ...material } = jwk;
-      const key = await jose.importJWK(material, alg);
-      payloadBytes = (await jose.compactVerify(idToken, key, { algorithms: [alg] })).payload;
-      usedKey = jwk;
-      break;
-    } catch {
-      // go-oidc tries the next key.
-    }
-  }
-  if (payloadBytes === undefined || usedKey === undefined) {
-    throw failWith(
-      candidates.some((k) => keyFits(k, alg)) ? "its signature does not match Casdoor's keys." : `no key in Casdoor's JWKS${kid ? ` with kid ${kid}` : ''} can verify ${alg}.`,
-      kid ? undefined : 'The token carries no "kid", so every key was tried.',
-    );
-  }
+  const { alg, kid, payload: payloadBytes, key: usedKey } = sig;
   let claims: VerifiedToken['claims'];
   try {
     claims = JSON.parse(new TextDecoder().decode(payloadBytes)) as VerifiedToken['claims'];
