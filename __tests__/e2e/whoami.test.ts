@@ -140,7 +140,7 @@ describe('setup --json and whoami agree on what the API server sees', () => {
     expect(summary).toMatchObject({
       context: `alice@${host}`,
       cluster: host,
-      user: `alice@${new URL(env.provider.issuer).host}`,
+      user: `alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}`,
       server: env.apiserver.url,
       mode: 'auth-provider',
       dryRun: false,

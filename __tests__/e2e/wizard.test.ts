@@ -400,7 +400,7 @@ describe('the wizard, scripted', () => {
     expect(run.asked).toEqual(['action', 'password', 'write']);
     const action = run.prompts.asked[0];
     expect(action?.answer).toBe(`Renew the token for ${contextName()}`);
-    expect(run.stderr).toContain(`Replaced existing entries: user alice@${new URL(env.provider.issuer).host}`);
+    expect(run.stderr).toContain(`Replaced existing entries: user alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}`);
     expect(env.provider.stats.passwordGrants).toBe(1);
 
     const after = await readDoc();

@@ -25,6 +25,7 @@ export interface SetupFlags {
   server?: string;
   certificateAuthority?: string;
   insecureSkipTlsVerify?: boolean;
+  insecureHttp?: boolean;
   cluster?: string;
   user?: string;
   context?: string;
@@ -47,6 +48,7 @@ export interface SetupFlags {
   browser?: boolean;
   /** Print a JSON summary on stdout at the end. */
   json?: boolean;
+  force?: boolean;
 }
 
 export function registerSetup(program: Command, ctx: CommandContext): void {
@@ -64,8 +66,9 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--server <url>', 'Kubernetes API server URL')
     .option('--certificate-authority <file>', "API server's CA (PEM), embedded as certificate-authority-data")
     .option('--insecure-skip-tls-verify', "don't verify the API server's certificate (unsafe)")
+    .option('--insecure-http', 'accept an http:// --server that is not loopback (the id_token then travels unencrypted)')
     .option('--cluster <name>', 'cluster entry name (default: the API server host)')
-    .option('--user <name>', 'user entry name (default: <username>@<casdoor host>)')
+    .option('--user <name>', 'user entry name (default: <username>@<casdoor host>/<client id>)')
     .option('--context <name>', 'context entry name (default: <username>@<cluster>)')
     .option('--namespace <ns>', 'default namespace for the context')
     .option('--kubeconfig <file>', 'kubeconfig file to change (default: as kubectl picks it: KUBECONFIG, else ~/.kube/config)')
@@ -86,6 +89,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')
+    .option('--force', 'replace a cluster or user entry even when other contexts use it (they are re-pointed too)')
     .option('--non-interactive', 'never prompt: a missing value is an error')
     .option('--json', 'print a JSON summary on stdout at the end: context, cluster, user, files written, username/groups as the API server will see them, expiry, warnings (no secrets)')
     .action(async (flags: SetupFlags, cmd: Command) => {
@@ -139,7 +143,7 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
   // The values given are checked before the missing flags are named: "http is not accepted, use
   // https://…" must not hide behind "missing --server".
   const casdoorUrl = flags.casdoorUrl ? parseCasdoorUrl(flags.casdoorUrl) : undefined;
-  const server = flags.server ? serverUrlFlag(flags.server) : undefined;
+  const server = flags.server ? serverUrlFlag(flags.server, '--server', { insecureHttp: Boolean(flags.insecureHttp) }) : undefined;
   if (flags.certificateAuthority && flags.insecureSkipTlsVerify) {
     throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot both be given.');
   }
@@ -206,5 +210,6 @@ export function settingsFromFlags(flags: SetupFlags): WizardSettings {
     ...(flags.execCommand ? { execCommand: flags.execCommand } : {}),
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
+    ...(flags.force ? { force: true } : {}),
   };
 }

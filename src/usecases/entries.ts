@@ -35,10 +35,15 @@ export interface SetupEntries {
   currentContext?: string;
 }
 
-/** Readable default names: cluster = API server host, user = username@casdoor-host, context = username@cluster. */
-export function defaultNames(input: { server: string; casdoorUrl: string; username: string }, given: Partial<EntryNames> = {}): EntryNames {
+/**
+ * Readable default names: cluster = API server host, user = username@casdoor-host/client-id, context =
+ * username@cluster. The client id is part of the user name because two applications on one Casdoor are
+ * two identities (another audience, another API server accepting it): with `alice@door` for both, the
+ * second setup would replace the entry the first one's contexts use.
+ */
+export function defaultNames(input: { server: string; casdoorUrl: string; username: string; clientId?: string }, given: Partial<EntryNames> = {}): EntryNames {
   const cluster = given.cluster ?? hostOf(input.server);
-  const user = given.user ?? `${input.username}@${hostOf(input.casdoorUrl)}`;
+  const user = given.user ?? `${input.username}@${hostOf(input.casdoorUrl)}${input.clientId ? `/${input.clientId}` : ''}`;
   const context = given.context ?? `${input.username}@${cluster}`;
   return { cluster, user, context };
 }

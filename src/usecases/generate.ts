@@ -17,6 +17,7 @@ import { errnoOf, fileError } from '../kubeconfig/io.js';
 import { writeStandalone } from '../kubeconfig/standalone.js';
 import type { RosterEntry } from './roster.js';
 import { buildSetupEntries, clientOf, describeExpiry, type SetupInput, type SetupMode } from './setup.js';
+import { cleartextServerWarning } from '../validate.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 
 export type GenerateFormat = 'text' | 'json';
@@ -196,6 +197,8 @@ export async function runGenerate(input: GenerateInput, deps: GenerateDeps): Pro
   const { out } = deps;
   if (input.roster.length === 0) throw new CliError('usage', 'The roster lists nobody.', { hint: 'Add one teammate per line (CSV) or a list of usernames (YAML).' });
 
+  const cleartext = cleartextServerWarning(input.server);
+  if (cleartext) out.warn(cleartext);
   let http: HttpClient | undefined;
   let session: Session | undefined;
   const rows: GenerateRowResult[] = [];

@@ -13,6 +13,7 @@ import { loadMergedView } from '../kubeconfig/view.js';
 import { clusterEntry, contextEntry, defaultNames, execUserEntry, oidcUserEntry, type EntryNames, type SetupEntries } from './entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 import { usernameOf } from './token.js';
+import { cleartextServerWarning } from '../validate.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -61,6 +62,8 @@ export interface SetupInput {
   browserCommand?: string;
   /** Browser login: only print the URL. */
   noBrowser?: boolean;
+  /** Replace a cluster or user entry even when other contexts use it (re-pointing them). */
+  force?: boolean;
 }
 
 export interface SetupDeps {
@@ -204,6 +207,8 @@ export function analyze(session: Session, result: VerifiedLogin, input: SetupInp
 export async function runSetup(input: SetupInput, deps: SetupDeps): Promise<SetupResult> {
   let result: VerifiedLogin | undefined;
   let report: PreflightResult | undefined;
+  const cleartext = cleartextServerWarning(input.server);
+  if (cleartext) deps.out.warn(cleartext);
   if (!(input.mode === 'exec' && input.skipLogin)) {
     // Only worth it before a login: without one, the write below reads (and refuses) the file anyway.
     await checkTarget(input, deps);
@@ -271,6 +276,7 @@ export async function writeEntries(input: SetupInput, entries: SetupEntries, dep
     homeDir: deps.homeDir,
     entries,
     dryRun: input.dryRun,
+    ...(input.force ? { force: true } : {}),
   });
   const written: WrittenFile[] = [];
   for (const f of result.files) {

@@ -30,7 +30,7 @@ export async function wizardOptionsFromFlags(flags: SetupFlags, given: ReadonlyS
     throw usageError('--output writes a standalone file and --kubeconfig names a file to merge into: give one of them.');
   }
   if (flags.namespace !== undefined) namespaceFlag(flags.namespace);
-  if (flags.server !== undefined) serverUrlFlag(flags.server);
+  if (flags.server !== undefined) serverUrlFlag(flags.server, '--server', { insecureHttp: Boolean(flags.insecureHttp) });
   const password = flags.passwordStdin ? await readPasswordFromStdin(io.stdin) : secretFrom(undefined, env, 'CASDOOR_PASSWORD');
   const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
   const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
