@@ -85,7 +85,7 @@ describe('logout', () => {
 
   it('exec entry: ends the session and deletes the cached tokens; the kubeconfig stays as it is', async () => {
     expect((await setup(['--mode', 'exec'])).code).toBe(0);
-    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });
+    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice', ca: env.caFile });
     expect(existsSync(file)).toBe(true);
     const text = await fs.readFile(home.kubeconfig, 'utf8');
     const run = await logout();

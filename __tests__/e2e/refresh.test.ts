@@ -301,7 +301,7 @@ describe('refresh: concurrent runs on one auth-provider entry', () => {
 describe('refresh on an exec entry', () => {
   it('refreshes its cache entry, even when the token is still fresh', async () => {
     expect((await setup(['--mode', 'exec'])).code).toBe(0);
-    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });
+    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice', ca: env.caFile });
     const before = JSON.parse(await fs.readFile(file, 'utf8'));
     const kubeconfigBefore = await fs.readFile(home.kubeconfig, 'utf8');
     env.provider.resetStats();

@@ -6,7 +6,7 @@ import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { createHttpClient } from '../oidc/http.js';
 import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
-import { GRANTS, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
+import { GRANTS, keyOf, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
 import type { WizardSettings } from '../wizard/options.js';
 import { GRANT_HELP, loginDepsFor } from './token.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
@@ -101,7 +101,9 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
         now: ctx.io.now,
         makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
         storeTokens: async (given, login) => {
-          await storeLogin({ issuer: given.casdoorUrl, clientId: given.clientId, username: given.username }, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
+          // The key the written exec args name (keyOf = cacheKeyFromArgs of the hot path).
+          const key = keyOf({ ...given, grant: given.grant ?? 'password', ...(given.casdoorCaFile ? { casdoorCaFile: path.resolve(given.casdoorCaFile) } : {}) });
+          await storeLogin(key, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
         },
         grantLogin: (session, given) =>
           loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser })),

@@ -3,6 +3,7 @@
  * context; src/bin.ts answers from a fresh cache before this module is even loaded (src/token/fast.ts),
  * so everything here runs only when a refresh or a login is due, or for --help.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
@@ -82,7 +83,8 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
     casdoorUrl,
     clientId: flags.clientId as string,
     ...(clientSecret ? { clientSecret } : {}),
-    ...(casdoorCaPem ? { casdoorCaPem, casdoorCaFile: flags.casdoorCa as string } : {}),
+    // Absolute, as the hot path resolves it for the cache key (cacheKeyFromArgs).
+    ...(casdoorCaPem ? { casdoorCaPem, casdoorCaFile: path.resolve(flags.casdoorCa as string) } : {}),
     grant,
     ...(flags.username ? { username: flags.username } : {}),
     ...(password ? { password } : {}),
@@ -109,8 +111,9 @@ export function registerToken(program: Command, ctx: CommandContext): void {
     .addHelpText(
       'after',
       `
-Tokens are cached per issuer + client id + username in ~/.kube/cache/casdoor-kubeconfig/ (folder 0700,
-files 0600) and refreshed 60 s before they expire; see docs/token-lifecycle.md.
+Tokens are cached per issuer + client id + username + grant + CA file (and scopes/resource) in
+~/.kube/cache/casdoor-kubeconfig/ (folder 0700, files 0600) and refreshed 60 s before they expire, under
+a lock that a killed holder does not keep; see docs/token-lifecycle.md.
 ${ENVIRONMENT_HELP}
 
 Examples:

@@ -205,12 +205,12 @@ export async function runRefresh(input: RefreshInput, deps: RefreshDeps): Promis
 async function refreshExec(entry: ResolvedEntry, auth: ExecAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
   const token: TokenInput = {
     ...auth.token,
-    ...(input.grant ? { grant: input.grant } : {}),
     ...(input.password ? { password: input.password } : {}),
     ...(input.browserCommand ? { browserCommand: input.browserCommand } : {}),
     ...(input.noBrowser ? { noBrowser: true } : {}),
   };
-  const got = await obtainToken(token, deps, { forceRefresh: true });
+  // --grant changes how to log in, not the entry: the tokens go where the exec args' key puts them.
+  const got = await obtainToken(token, deps, { forceRefresh: true, ...(input.grant ? { loginGrant: input.grant } : {}) });
   return { contextName: entry.contextName, userName: entry.userName, kind: 'exec', how: got.source, expiresAt: got.entry.expiresAt, file: got.file };
 }
 

@@ -153,7 +153,12 @@ export interface TokenInput {
   casdoorCaPem?: string;
   /** --casdoor-ca as given: repeated in the "run this" advice. */
   casdoorCaFile?: string;
+  /** The exec entry's grant: part of the cache key, and how to log in (unless `loginGrant` says otherwise). */
   grant: GrantType;
+  /** Scopes asked for beyond the default: part of the cache key. */
+  scopes?: readonly string[];
+  /** RFC 8707 resource: part of the cache key. */
+  resource?: string;
   /** Part of the cache key ('' when not given, as in the fast path). */
   username?: string;
   password?: string;
@@ -173,8 +178,20 @@ export interface ObtainedToken {
   file: string;
 }
 
-export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'username'>): CacheKey {
-  return { issuer: input.casdoorUrl, clientId: input.clientId, username: input.username ?? '' };
+/**
+ * The cache key of an exec entry: the same one the hot path builds from the exec args
+ * (cacheKeyFromArgs in token/fast.ts). `casdoorCaFile` must be absolute, as the exec args carry it.
+ */
+export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'username' | 'grant' | 'casdoorCaFile' | 'scopes' | 'resource'>): CacheKey {
+  return {
+    issuer: input.casdoorUrl,
+    clientId: input.clientId,
+    username: input.username ?? '',
+    grant: input.grant,
+    scopes: [...(input.scopes ?? [])],
+    resource: input.resource ?? '',
+    ca: input.casdoorCaFile ?? '',
+  };
 }
 
 export function clientOfToken(input: Pick<TokenInput, 'clientId' | 'clientSecret'>): ClientCredentials {
@@ -221,8 +238,13 @@ function isStillUsable(entry: CacheEntry, nowMs: number): boolean {
  * A valid id_token for this issuer + client + username. `forceRefresh` (the refresh command) refreshes
  * even a fresh token, unless another process refreshed it while this one waited for the lock.
  */
-export async function obtainToken(input: TokenInput, deps: TokenDeps, options: { forceRefresh?: boolean } = {}): Promise<ObtainedToken> {
+export async function obtainToken(
+  input: TokenInput,
+  deps: TokenDeps,
+  options: { forceRefresh?: boolean; /** Log in this way instead of the entry's grant (refresh --grant); the key stays the entry's. */ loginGrant?: GrantType } = {},
+): Promise<ObtainedToken> {
   const key = keyOf(input);
+  const loginInput: TokenInput = options.loginGrant ? { ...input, grant: options.loginGrant } : input;
   const dir = cacheDir(deps.homeDir, deps.env);
   const file = cacheFile(dir, key);
   const seen = readCacheEntry(file, key);
@@ -271,7 +293,7 @@ export async function obtainToken(input: TokenInput, deps: TokenDeps, options: {
           deps.out.verbose(`token: ${reason}`);
         }
       }
-      const blocker = loginBlocker(input, deps);
+      const blocker = loginBlocker(loginInput, deps);
       if (blocker !== undefined) {
         // Only a refresh token Casdoor refused (or none) gets here: forget the entry, so later runs do not
         // present a dead token again. Outages and misconfigurations were thrown above, the entry kept.
@@ -279,7 +301,7 @@ export async function obtainToken(input: TokenInput, deps: TokenDeps, options: {
         throw notLoggedIn(input, reason, blocker);
       }
       if (entry) deps.out.info(`Logging in to Casdoor again (${reason}).`);
-      const login = await loginWithGrant(await connect(), client, { grant: input.grant, username: input.username, password: input.password }, deps);
+      const login = await loginWithGrant(await connect(), client, { grant: loginInput.grant, username: input.username, password: input.password }, deps);
       const next = cacheEntryOf(key, login);
       await writeCacheEntry(file, next);
       deps.out.step(`Logged in to ${input.casdoorUrl}${input.username ? ` as ${input.username}` : ''}; the token is cached until ${new Date(next.expiresAt * 1000).toISOString()}.`);
@@ -287,7 +309,7 @@ export async function obtainToken(input: TokenInput, deps: TokenDeps, options: {
     } finally {
       await http.close();
     }
-  }, { warn });
+  }, { warn, onTakeover: (reason) => deps.out.verbose(`token: took over the cache lock of a dead holder (${reason})`) });
 }
 
 /** What `token` prints: the ExecCredential in the apiVersion kubectl asked for, or the bare id_token. */
