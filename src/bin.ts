@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-/** Process entry: main(argv) → exit code. The only place that ends the process. */
+/**
+ * Process entry: main(argv) → exit code. The only place that ends the process.
+ * No top-level await: the single executable runs this file bundled as CommonJS (scripts/release.mjs).
+ */
 import { tryCachedToken } from './token/fast.js';
 
 const argv = process.argv.slice(2);
 
 // kubectl runs `token` on every command: answer from the cache before loading anything heavy.
-if (!(argv[0] === 'token' && tryCachedToken(argv.slice(1), process.env, (s) => process.stdout.write(s)))) {
+if (!(argv[0] === 'token' && tryCachedToken(argv.slice(1), process.env, (s) => process.stdout.write(s)))) void run();
+
+async function run(): Promise<void> {
   const [{ runCleanups }, { realIo }, { main }, { redact }] = await Promise.all([
     import('./cleanup.js'),
     import('./cli/io.js'),

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, exitCodeFor } from '../errors.js';
+import { versionDetails } from '../install-info.js';
 import { redact } from '../redact.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
@@ -66,6 +67,7 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
   return program;
 }
 
+/** package.json's version (scripts/release.mjs and __tests__/e2e/release.test.ts check they agree). */
 export const VERSION = '0.1.0';
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -83,6 +85,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   // No command: `setup` (the wizard in a terminal, see docs/walkthrough.md).
   // Flags alone (`casdoor-kubeconfig --casdoor-url X`) are setup's, except the program's own.
   const programOnly = ['-h', '--help', '--version'];
+  // `--version --verbose`: also what runs it (the single executable names the Node.js inside it).
+  if (argv.includes('--version') && argv.every((a) => ['--version', '-v', '--verbose'].includes(a)) && verbose) {
+    io.stdout.write(versionDetails(VERSION));
+    return 0;
+  }
   const commandNames = new Set(program.commands.map((c) => c.name()));
   const hasCommand = argv.some((a) => commandNames.has(a));
   // A first word that is not a flag is meant as a command: let commander say it is unknown (with a suggestion).

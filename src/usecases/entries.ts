@@ -5,6 +5,7 @@
  */
 import type { NamedUser } from '../kubeconfig/model.js';
 import { hostOf } from '../validate.js';
+import { INSTALL_METHODS } from '../install-info.js';
 
 export interface ClusterSpec {
   server: string;
@@ -139,8 +140,8 @@ export function execUserEntry(name: string, spec: ExecUserSpec): SetupEntries['u
         interactiveMode: 'IfAvailable',
         provideClusterInfo: false,
         installHint: [
-          'casdoor-kubeconfig logs you in to Casdoor for this cluster. Install it with:',
-          '  npm install -g casdoor-kubeconfig',
+          'casdoor-kubeconfig logs you in to Casdoor for this cluster. Install it with one of:',
+          ...INSTALL_METHODS.map((m) => `  ${m}`),
           'or change "command" in this user entry to the absolute path of the tool.',
         ].join('\n'),
       },

@@ -14,6 +14,7 @@ import { clusterEntry, contextEntry, defaultNames, execUserEntry, oidcUserEntry,
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 import { usernameOf } from './token.js';
 import { cleartextServerWarning } from '../validate.js';
+import { defaultExecCommand } from '../install-info.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -113,7 +114,8 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
   let user: SetupEntries['user'];
   if (input.mode === 'exec') {
     user = execUserEntry(names.user, {
-      command: input.execCommand ?? 'casdoor-kubeconfig',
+      // Not given: what kubectl can start later from this install (src/install-info.ts; refuses for npx).
+      command: input.execCommand ?? defaultExecCommand(),
       issuer: input.casdoorUrl,
       clientId: input.clientId,
       ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),

@@ -1,0 +1,325 @@
+// `npm run release`: everything a user installs, written into release/ (ignored by git).
+//
+//   release/casdoor-kubeconfig-<version>.tgz    the npm package, bundled: `npm install -g <tgz>` / `npx <tgz>`
+//                                               need no build step, no dependency and no network
+//   release/casdoor-kubeconfig-<os>-<arch>      single executable (Node.js SEA): runs without Node.js
+//   release/kubectl-casdoor-<os>-<arch>.tar.gz  krew archive: kubectl-casdoor (the same executable) + LICENSE
+//   release/casdoor.yaml                        krew manifest, sha256 of every archive present
+//   release/SHA256SUMS                          sha256sum format, every file above
+//
+//   node scripts/release.mjs                     all of it, for the platform it runs on
+//   node scripts/release.mjs --no-sea            npm package only (no executable, archive or manifest)
+//   node scripts/release.mjs manifest <dir>      rewrite <dir>/casdoor.yaml and <dir>/SHA256SUMS from the
+//                                                archives in <dir> (the release workflow, all platforms)
+//
+// Environment: RELEASE_BASE_URL, where the archives will be downloaded from (default: the GitHub release
+// of $GITHUB_REPOSITORY, tag v<version>).
+//
+// How: esbuild bundles src/ twice. (1) ESM with code splitting for the npm package: dist/bin.js holds the
+// `token` fast path (node built-ins only, asserted below) and loads the CLI and each heavy command
+// (@kubernetes/client-node, inquirer, the demo's provider) as separate chunks on first use. (2) One
+// CommonJS file for the single executable: Node's SEA runs exactly one script, as CommonJS, and its
+// require() reaches only the built-in modules (Node 20 docs, "Single executable applications").
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const outDir = path.join(root, 'release');
+const stage = path.join(outDir, '.stage');
+
+const OS = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
+const KREW_ARCH = { x64: 'amd64', arm64: 'arm64' };
+/** Every platform the release workflow builds (.github/workflows/release.yml). */
+const PLATFORMS = [
+  ['linux', 'x64'],
+  ['linux', 'arm64'],
+  ['darwin', 'x64'],
+  ['darwin', 'arm64'],
+  ['windows', 'x64'],
+];
+// The fuse string Node's SEA loader looks for (Node 20 docs, "Injecting the preparation blob").
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+function fail(message) {
+  process.stderr.write(`release: ${message}\n`);
+  process.exit(1);
+}
+
+const say = (s) => process.stdout.write(`${s}\n`);
+const log = (s) => say(`== ${s}`);
+const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const platformName = (os = OS[process.platform], arch = process.arch) => `${os}-${arch}`;
+const exeSuffix = (os) => (os === 'windows' ? '.exe' : '');
+
+function baseUrl() {
+  if (process.env.RELEASE_BASE_URL) return process.env.RELEASE_BASE_URL.replace(/\/$/, '');
+  const repo = process.env.GITHUB_REPOSITORY || 'casdoor/casdoor-kubeconfig';
+  return `https://github.com/${repo}/releases/download/v${pkg.version}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// esbuild
+
+/** src/templates.ts reads templates/ next to the sources; the bundles carry the texts instead. */
+function embedTemplates() {
+  return {
+    name: 'embed-templates',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]templates\.ts$/ }, (args) => {
+        let src = readFileSync(args.path, 'utf8');
+        const texts = {};
+        for (const f of readdirSync(path.join(root, 'templates'))) texts[f] = readFileSync(path.join(root, 'templates', f), 'utf8');
+        const dirLine = /^const TEMPLATE_DIR = new URL\([^)]*\);$/m;
+        const readCall = 'readFileSync(new URL(name, TEMPLATE_DIR), \'utf8\')';
+        if (!dirLine.test(src) || !src.includes(readCall)) {
+          throw new Error('src/templates.ts no longer reads templates the way scripts/release.mjs embeds them: update embedTemplates()');
+        }
+        src = src.replace(dirLine, `const EMBEDDED_TEMPLATES: Record<string, string> = ${JSON.stringify(texts)};`);
+        src = src.replace(readCall, 'EMBEDDED_TEMPLATES[name] as string');
+        return { contents: src, loader: 'ts' };
+      });
+    },
+  };
+}
+
+async function bundle(esbuild, options) {
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { bin: 'src/bin.ts' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    // Whitespace and syntax only: names stay, so error names and stack traces stay readable.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [embedTemplates()],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    ...options,
+  });
+  if (result.warnings.length) fail(`esbuild warnings (see above): ${result.warnings.length}`);
+  return result.metafile;
+}
+
+/** The inputs every static import of `entry` pulls in (what loads before any dynamic import). */
+function staticInputs(metafile, entry) {
+  const seen = new Set();
+  const inputs = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const out = metafile.outputs[file];
+    for (const input of Object.keys(out.inputs)) inputs.add(input);
+    for (const imp of out.imports) if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
+  };
+  visit(entry);
+  return [...inputs];
+}
+
+/** Licence texts of every bundled package (their licences ask that the notice travels with the code). */
+function thirdPartyNotices(metafiles) {
+  const pkgDirs = new Set();
+  for (const m of metafiles) {
+    for (const input of Object.keys(m.inputs)) {
+      const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (match) pkgDirs.add(match[1]);
+    }
+  }
+  const parts = [
+    `# Third-party notices\n\nThe bundled files of ${pkg.name} ${pkg.version} include the following packages.\n`,
+  ];
+  for (const dir of [...pkgDirs].sort()) {
+    const meta = JSON.parse(readFileSync(path.join(root, dir, 'package.json'), 'utf8'));
+    const licenseFile = readdirSync(path.join(root, dir)).find((f) => /^(licen[cs]e|copying)/i.test(f));
+    const text = licenseFile ? readFileSync(path.join(root, dir, licenseFile), 'utf8').trim() : `(no licence file; package.json says ${meta.license})`;
+    parts.push(`## ${meta.name} ${meta.version} (${meta.license ?? 'see below'})\n\n\`\`\`\n${text}\n\`\`\`\n`);
+  }
+  return parts.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// the npm package
+
+/** package.json of the published package: the bundle needs no runtime dependency. */
+function publishedPackageJson() {
+  const keep = ['name', 'version', 'description', 'license', 'type', 'keywords', 'homepage', 'repository', 'bugs', 'author', 'engines'];
+  const out = Object.fromEntries(keep.filter((k) => pkg[k] !== undefined).map((k) => [k, pkg[k]]));
+  out.bin = { 'casdoor-kubeconfig': 'dist/bin.js', 'kubectl-casdoor': 'dist/bin.js' };
+  out.files = ['dist', 'docs', 'README.md', 'LICENSE', 'THIRD_PARTY_NOTICES.md'];
+  return out;
+}
+
+async function buildNpmPackage(esbuild) {
+  log('npm package (esbuild, ESM with lazily loaded chunks)');
+  const pkgDir = path.join(stage, 'package');
+  mkdirSync(pkgDir, { recursive: true });
+  const metafile = await bundle(esbuild, {
+    outdir: path.join(pkgDir, 'dist'),
+    format: 'esm',
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    // Bundled CommonJS packages call require() for node built-ins: give every ESM chunk a real one.
+    banner: { js: "import { createRequire as __ckRequire } from 'node:module'; const require = __ckRequire(import.meta.url);" },
+  });
+  // The token fast path: whatever bin.js loads before its first dynamic import must be ours and small.
+  const binOut = Object.keys(metafile.outputs).find((f) => f.endsWith('dist/bin.js'));
+  const eager = staticInputs(metafile, binOut);
+  const heavy = eager.filter((i) => i.includes('node_modules/'));
+  if (heavy.length) fail(`dist/bin.js loads packages before the token fast path answers: ${heavy.join(', ')}`);
+  const demoChunks = Object.entries(metafile.outputs).filter(([, o]) => Object.keys(o.inputs).some((i) => i.startsWith('src/demo/')));
+  if (demoChunks.some(([f]) => f === binOut)) fail('the demo provider is in dist/bin.js');
+
+  writeFileSync(path.join(pkgDir, 'package.json'), `${JSON.stringify(publishedPackageJson(), null, 2)}\n`);
+  for (const f of ['README.md', 'LICENSE']) copyFileSync(path.join(root, f), path.join(pkgDir, f));
+  writeFileSync(path.join(pkgDir, 'THIRD_PARTY_NOTICES.md'), thirdPartyNotices([metafile]));
+  execFileSync('cp', ['-R', path.join(root, 'docs'), path.join(pkgDir, 'docs')]);
+  // --ignore-scripts: the staged package.json has none, and npm must not run the repo's `prepare`.
+  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', outDir], { cwd: pkgDir, encoding: 'utf8' });
+  const [{ filename, size, unpackedSize }] = JSON.parse(packed);
+  say(`   ${filename}: ${(size / 1e6).toFixed(2)} MB packed, ${(unpackedSize / 1e6).toFixed(2)} MB unpacked`);
+  return { tarball: path.join(outDir, filename), metafile };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// the single executable and the krew archive
+
+async function buildSea(esbuild) {
+  const name = `${pkg.name}-${platformName()}${exeSuffix(OS[process.platform])}`;
+  log(`single executable ${name} (esbuild → one CommonJS file → SEA blob → postject)`);
+  const seaDir = path.join(stage, 'sea');
+  mkdirSync(seaDir, { recursive: true });
+  const main = path.join(seaDir, 'main.cjs');
+  const metafile = await bundle(esbuild, { outfile: main, format: 'cjs' });
+
+  const config = path.join(seaDir, 'sea-config.json');
+  const blob = path.join(seaDir, 'sea-prep.blob');
+  // useCodeCache: V8's compile cache for main.cjs goes into the blob (a faster start, same platform only).
+  writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
+
+  const exe = path.join(outDir, name);
+  copyFileSync(process.execPath, exe);
+  chmodSync(exe, 0o755);
+  if (process.platform === 'darwin') execFileSync('codesign', ['--remove-signature', exe]);
+  const { inject } = require('postject');
+  await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), {
+    sentinelFuse: SEA_FUSE,
+    ...(process.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
+  });
+  if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
+
+  const version = execFileSync(exe, ['--version'], { env: {}, encoding: 'utf8' }).trim();
+  if (version !== pkg.version) fail(`${name} --version printed ${JSON.stringify(version)}, not ${pkg.version}`);
+  say(`   ${name}: ${(statSync(exe).size / 1e6).toFixed(1)} MB`);
+  return { exe, metafile };
+}
+
+function buildKrewArchive(exe, notices) {
+  const os = OS[process.platform];
+  const archive = path.join(outDir, `kubectl-casdoor-${platformName()}.tar.gz`);
+  log(`krew archive ${path.basename(archive)}`);
+  const dir = path.join(stage, 'krew');
+  mkdirSync(dir, { recursive: true });
+  const bin = `kubectl-casdoor${exeSuffix(os)}`;
+  copyFileSync(exe, path.join(dir, bin));
+  chmodSync(path.join(dir, bin), 0o755);
+  copyFileSync(path.join(root, 'LICENSE'), path.join(dir, 'LICENSE'));
+  writeFileSync(path.join(dir, 'THIRD_PARTY_NOTICES.md'), notices);
+  execFileSync('tar', ['-czf', archive, '-C', dir, bin, 'LICENSE', 'THIRD_PARTY_NOTICES.md']);
+  return archive;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// krew manifest and checksums (also run alone by the release workflow, over all platforms' archives)
+
+/**
+ * The krew plugin manifest (krew.googlecontainertools.github.com/v1alpha2 Plugin): one platform entry per
+ * archive present in `dir`, each with the archive's real sha256. krew rejects an entry without one.
+ */
+export function krewManifest(dir, base = baseUrl()) {
+  const platforms = [];
+  for (const [os, arch] of PLATFORMS) {
+    const archive = `kubectl-casdoor-${os}-${arch}.tar.gz`;
+    if (!existsSync(path.join(dir, archive))) continue;
+    platforms.push(
+      [
+        `  - selector:`,
+        `      matchLabels:`,
+        `        os: ${os}`,
+        `        arch: ${KREW_ARCH[arch]}`,
+        `    uri: ${base}/${archive}`,
+        `    sha256: ${sha256(path.join(dir, archive))}`,
+        `    bin: kubectl-casdoor${exeSuffix(os)}`,
+      ].join('\n'),
+    );
+  }
+  if (!platforms.length) fail(`no kubectl-casdoor-<os>-<arch>.tar.gz in ${dir}`);
+  return [
+    'apiVersion: krew.googlecontainertools.github.com/v1alpha2',
+    'kind: Plugin',
+    'metadata:',
+    '  name: casdoor',
+    'spec:',
+    `  version: v${pkg.version}`,
+    `  homepage: ${pkg.homepage ?? 'https://github.com/casdoor/casdoor-kubeconfig'}`,
+    '  shortDescription: Log in to Casdoor (OIDC) and get a working kubectl context',
+    '  description: |',
+    '    Logs you in to Casdoor, verifies the id_token, explains what the API server',
+    '    will see, and writes a cluster, an OIDC user and a context into your kubeconfig,',
+    '    or an exec credential entry that renews tokens itself. Run `kubectl casdoor`',
+    '    for the guided setup, `kubectl casdoor --help` for every command.',
+    '  platforms:',
+    ...platforms,
+    '',
+  ].join('\n');
+}
+
+function writeManifestAndSums(dir) {
+  writeFileSync(path.join(dir, 'casdoor.yaml'), krewManifest(dir));
+  const files = readdirSync(dir)
+    .filter((f) => f !== 'SHA256SUMS' && !f.startsWith('.') && statSync(path.join(dir, f)).isFile())
+    .sort();
+  writeFileSync(path.join(dir, 'SHA256SUMS'), files.map((f) => `${sha256(path.join(dir, f))}  ${f}\n`).join(''));
+  log(`casdoor.yaml and SHA256SUMS over ${files.length} files in ${path.relative(root, dir) || '.'}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function checkVersion() {
+  const main = readFileSync(path.join(root, 'src/cli/main.ts'), 'utf8');
+  const m = /export const VERSION = '([^']+)'/.exec(main);
+  if (!m || m[1] !== pkg.version) fail(`src/cli/main.ts VERSION (${m?.[1]}) differs from package.json (${pkg.version})`);
+}
+
+async function releaseAll({ sea }) {
+  if (!OS[process.platform] || !KREW_ARCH[process.arch]) fail(`unsupported platform ${process.platform}-${process.arch}`);
+  checkVersion();
+  const esbuild = await import('esbuild');
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(stage, { recursive: true });
+  const { metafile } = await buildNpmPackage(esbuild);
+  if (sea) {
+    const { exe, metafile: seaMeta } = await buildSea(esbuild);
+    buildKrewArchive(exe, thirdPartyNotices([metafile, seaMeta]));
+    writeManifestAndSums(outDir);
+  }
+  rmSync(stage, { recursive: true, force: true });
+  for (const f of readdirSync(outDir)) say(`   release/${f}`);
+}
+
+const args = process.argv.slice(2);
+if (args[0] === 'manifest') {
+  if (!args[1]) fail('usage: node scripts/release.mjs manifest <dir>');
+  writeManifestAndSums(path.resolve(args[1]));
+} else {
+  await releaseAll({ sea: !args.includes('--no-sea') });
+}
