@@ -31,10 +31,12 @@ import { INTROSPECT_PATH } from './casdoor/introspect.js';
 import { generateJwtToken, hoursToSeconds } from './casdoor/jwt.js';
 import { LOGOUT_PATH } from './casdoor/logout.js';
 import {
+  addBuiltIns,
   behaviourOf,
   CasdoorModel,
   DEVICE_CODE_GRANT,
   deviceLoginSigninMethod,
+  groupsForUsers,
   makeApplication,
   makeOrganization,
   passwordSigninMethod,
@@ -133,6 +135,8 @@ export interface CasdoorProviderOptions {
   autoLoginAs?: string;
   legacyErrors?: boolean;
   deviceInterval?: number;
+  /** Password of Casdoor's global admin `built-in/admin` (Casdoor's initial one: "123"). */
+  adminPassword?: string;
   /** Adds routes (e.g. admin endpoints) to the emulator's router; they see the same model. */
   routes?: (router: Router, state: EmulatorState) => void;
 }
@@ -265,6 +269,8 @@ export async function startCasdoorProvider(options: CasdoorProviderOptions = {})
   );
   organization.defaultApplication = application.name;
   for (const u of users) model.addUser(toCasdoorUser(u));
+  groupsForUsers(model);
+  addBuiltIns(model, options.adminPassword);
 
   const { router, state } = createCasdoorEmulator(model, {
     autoLoginAs: options.autoLoginAs,
