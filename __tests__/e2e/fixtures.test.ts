@@ -12,7 +12,7 @@ import { fetch, type Agent } from 'undici';
 import { startApiServer } from '../../src/demo/apiserver.js';
 import { visit } from '../../src/demo/browser.js';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
-import { makeApplication, makeUser, type CasdoorApplication } from '../../src/demo/casdoor/model.js';
+import { behaviourOf, makeApplication, makeUser, type CasdoorApplication } from '../../src/demo/casdoor/model.js';
 import { CASDOOR_ROUTES, startCasdoorProvider } from '../../src/demo/provider.js';
 import { getJson, jwtClaims, postForm, postJson, trustingAgent } from '../helpers/http.js';
 import { allKubectlBinaries, kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
@@ -783,6 +783,18 @@ describe('Casdoor behaviours and switches', () => {
       expect((await poll(late['device_code'] ?? '')).body).toEqual({ error: 'expired_token', error_description: 'token is expired' });
     });
 
+    it('without the Device Code grant: pending until approved, unsupported_grant_type only after (it cannot be probed)', async () => {
+      await withApp({ grantTypes: app().grantTypes.filter((g) => g !== 'urn:ietf:params:oauth:grant-type:device_code') }, async () => {
+        const d = (await start()).body as Record<string, string>;
+        expect((await poll(d['device_code'] ?? '')).body).toMatchObject({ error: 'authorization_pending' });
+        await env.provider.approveDevice(d['user_code'] ?? '', 'alice');
+        expect((await poll(d['device_code'] ?? '')).body).toEqual({
+          error: 'unsupported_grant_type',
+          error_description: 'grant_type: urn:ietf:params:oauth:grant-type:device_code is not supported in this application',
+        });
+      });
+    });
+
     it('cancel on the device page (cancelToken) deletes the codes: polling says expired_token', async () => {
       const d = (await start()).body as Record<string, string>;
       const cancelToken = new URL(d['verification_uri'] ?? '').searchParams.get('cancelToken') ?? '';
@@ -868,6 +880,41 @@ describe('Casdoor behaviours and switches', () => {
         expect((await logout({ post_logout_redirect_uri: 'http://127.0.0.1:9/done' })).body).toMatchObject({ status: 'error', msg: 'Missing parameter: id_token_hint' });
       } finally {
         env.provider.behaviour.logoutHintOptional = true;
+      }
+    });
+  });
+
+  describe('versions and extension', () => {
+    it('behaviourOf: each switch flips at the Casdoor release that changed it', () => {
+      const at = (v: string) => behaviourOf(v);
+      expect([at('1.62.4').legacyErrors, at('1.62.5').legacyErrors]).toEqual([true, false]);
+      expect([at('3.26.0').deviceInterval, at('3.27.0').deviceInterval]).toEqual([0, 5]);
+      expect([at('3.26.9').deviceLoginMethodRequired, at('3.27').deviceLoginMethodRequired]).toEqual([false, true]);
+      expect([at('3.26.0').deviceCancelToken, at('3.27.0').deviceCancelToken]).toEqual([false, true]);
+      expect([at('2.330.0').scopeValidation, at('2.331.0').scopeValidation]).toEqual([false, true]);
+      expect([at('2.317.0').resourceIndicator, at('2.318.0').resourceIndicator]).toEqual([false, true]);
+      expect([at('3.98.0').logoutHintOptional, at('3.99.0').logoutHintOptional]).toEqual([false, true]);
+      expect([at('3.155.2').refreshBoundToApplication, at('3.156.0').refreshBoundToApplication]).toEqual([false, true]);
+      expect(at('v3.158.0')).toEqual(behaviourOf());
+    });
+
+    it('routes added by an extension see the same model (for admin endpoints)', async () => {
+      const extended = await startCasdoorProvider({
+        tls: env.tls,
+        routes: (router) => {
+          router.add('GET', '/api/get-organization-count', (ctx) => ctx.responseOk(ctx.model.organizations.size));
+        },
+      });
+      try {
+        const answer = await getJson(agent, `${extended.url}/api/get-organization-count`);
+        expect(answer.body).toEqual({ status: 'ok', msg: '', sub: '', name: '', data: 2, data2: null, data3: null });
+        // Casdoor's built-ins are there from the start (object/init.go).
+        expect(extended.model.getUser('built-in', 'admin')?.isAdmin).toBe(true);
+        expect(extended.model.getApplication('admin/app-built-in')?.grantTypes).toEqual([]);
+        const unknown = await getJson(agent, `${extended.url}/api/no-such-thing`);
+        expect(unknown.status).toBe(404);
+      } finally {
+        await extended.close();
       }
     });
   });
