@@ -38,7 +38,9 @@ export type ErrorReason =
   | 'grant-disabled' // unsupported_grant_type / unauthorized_client / "is not supported in this application"
   | 'account-locked' // Casdoor: "please wait" after too many failed attempts
   | 'account-forbidden' // Casdoor: "forbidden to sign in"
-  | 'external-account'; // Casdoor: "oauth users cannot use password grant"
+  | 'external-account' // Casdoor: "oauth users cannot use password grant"
+  | 'mfa-required' // Casdoor: "the user has MFA enabled and cannot sign in with a password grant"
+  | 'invalid-scope'; // invalid_scope: the application defines Scopes and a requested one is not among them
 
 export class CliError extends Error {
   readonly code: ErrorCode;

@@ -58,14 +58,20 @@ describe('setup --non-interactive, happy path', () => {
     expect(user.user['auth-provider'].name).toBe('oidc');
     expect(user.user['auth-provider'].config).toMatchObject({
       'client-id': env.provider.clientId,
-      'client-secret': CLIENT_SECRET,
       'idp-issuer-url': env.provider.issuer,
       'idp-certificate-authority-data': Buffer.from(env.caPem).toString('base64'),
     });
+    // The client secret is a Casdoor admin credential: checked, never written (nowhere in the file).
+    expect(user.user['auth-provider'].config).not.toHaveProperty('client-secret');
+    expect(await readFile(home.kubeconfig, 'utf8')).not.toContain(CLIENT_SECRET);
     expect(user.user['auth-provider'].config['id-token']).toMatch(/^eyJ/);
     expect(user.user['auth-provider'].config['refresh-token']).toBeTruthy();
     expect((await stat(home.kubeconfig)).mode & 0o777).toBe(0o600);
     expect(env.provider.stats.passwordGrants).toBe(1);
+    // The refresh was proven once before writing (with the secret), and the rotated tokens written.
+    expect(env.provider.stats.refreshGrants).toBe(1);
+    expect(run.stderr).toContain('Casdoor renewed the token once and accepted the client secret: kubectl can renew it without the client secret.');
+    expect(run.stderr).toMatch(/renewal\s+until .*\(refresh token; checked with Casdoor, and the client secret with it\)/);
   });
 
   itKubectl('every installed kubectl version reads the file and authenticates as alice', async () => {
@@ -95,7 +101,9 @@ describe('setup --non-interactive, happy path', () => {
       expect(who.stderr).toBe('');
       expect(who.code).toBe(0);
       expect(JSON.parse(who.stdout).status.userInfo.username).toBe('alice');
-      expect(env.provider.stats.refreshGrants).toBe(1);
+      // One refresh proven by setup, one by kubectl itself, from an entry without any client secret.
+      expect(before).not.toHaveProperty('client-secret');
+      expect(env.provider.stats.refreshGrants).toBe(2);
       const after = (await readDoc()).users[0].user['auth-provider'].config;
       expect(after['id-token']).not.toBe(before['id-token']);
       expect(after['refresh-token']).not.toBe(before['refresh-token']);
@@ -211,6 +219,20 @@ describe('setup --non-interactive, happy path', () => {
     expect(doc.kind).toBe('Config');
     expect(doc.users[0].user['auth-provider'].config['id-token']).toMatch(/^eyJ/);
     expect(run.stderr).not.toContain(PASSWORD);
+    // The standalone output carries the tokens, never the client secret.
+    expect(run.stdout).not.toContain(CLIENT_SECRET);
+    expect(doc.users[0].user['auth-provider'].config).not.toHaveProperty('client-secret');
+  });
+
+  it('--json reports the refresh proof: until when the token can be renewed, the format and the username claim', async () => {
+    const run = await setup(['--json']);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as Record<string, any>;
+    expect(summary.refresh).toEqual({ status: 'proven', expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), clientSecretChecked: true });
+    expect(Date.parse(summary.refresh.expiresAt)).toBeGreaterThan(Date.parse(summary.expiresAt));
+    expect(summary.usernameClaim).toBe('name');
+    expect(typeof summary.tokenFormat).toBe('string');
+    expect(run.stdout).not.toContain(CLIENT_SECRET);
   });
 
   it('reads the password from --password-stdin', async () => {
@@ -258,6 +280,14 @@ describe('setup --non-interactive, bad input: clear error, exit code, file uncha
   it('nothing listening: connection refused (exit 5)', async () => {
     const run = await runCli(baseArgs().map((a) => (a === env.provider.issuer ? 'https://127.0.0.1:9' : a)), { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } });
     await expectFailure(run, 5, /Connection refused/);
+  });
+
+  it('a wrong client secret: exit 3 naming the client secret, after the login and before any write (file byte-identical)', async () => {
+    const run = await runSetup(env, home, [], { clientSecret: 'not-the-secret-0123456789', password: PASSWORD });
+    await expectFailure(run, 3, /^✗ Casdoor refused the client secret \(invalid_client[^)]*\); nothing was written\.\n.*--client-secret/m);
+    expect(run.all).not.toContain('not-the-secret-0123456789');
+    // Casdoor let the password grant through (it never checks the secret there); the refresh caught it.
+    expect(env.provider.stats.passwordGrants).toBe(1);
   });
 
   it("wrong password: Casdoor's words quoted (exit 3)", async () => {

@@ -33,6 +33,8 @@ export interface GenerateFlags {
   execCommand?: string;
   passwords?: string;
   usernameClaim: string;
+  /** Set by the action: --username-claim was given (not its default). */
+  usernameClaimGiven?: boolean;
   groupsClaim: string;
   usernamePrefix: string;
   groupsPrefix: string;
@@ -76,7 +78,7 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     .option('--out-dir <dir>', 'folder for the kubeconfigs, created 0700 if missing (required)')
     .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only) (required)')
     .option('--client-id <id>', "the application's Client ID (not its name) (required)")
-    .option('--client-secret <secret>', 'auth-provider mode: stored in each file for kubectl\'s refresh (or env CASDOOR_CLIENT_SECRET)')
+    .option('--client-secret <secret>', "auth-provider mode: checked once with Casdoor, never written into the files (it is a Casdoor admin credential; kubectl's refresh does not need it) (or env CASDOOR_CLIENT_SECRET)")
     .option('--casdoor-ca <file>', "CA (PEM) of Casdoor's TLS certificate: trusted here; embedded in auth-provider files, referenced by path in exec files")
     .option('--casdoor-ca-path <path>', "exec mode: where Casdoor's CA is on the teammates' machines (default: the absolute --casdoor-ca path)")
     .option('--server <url>', 'Kubernetes API server URL (required)')
@@ -88,16 +90,16 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--mode <mode>', 'exec: kubectl runs `casdoor-kubeconfig token` (no secrets in the files); auth-provider: tokens in the files (needs --passwords)').choices(['exec', 'auth-provider']).default('exec'))
     .option('--exec-command <command>', 'exec mode: the command kubectl runs on the teammates\' machines', 'casdoor-kubeconfig')
     .option('--passwords <file>', 'auth-provider mode: username→password file (YAML or CSV), not readable by group or others')
-    .option('--username-claim <claim>', "the API server's username claim (checked per user in auth-provider mode)", 'name')
+    .option('--username-claim <claim>', "the API server's username claim, checked per user in auth-provider mode (default name; there, preferred_username for tokens in Casdoor's JWT-Standard format)", 'name')
     .option('--groups-claim <claim>', "the API server's groups claim", 'groups')
     .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix ('-' = none, '' = unset)").default('-'))
     .addOption(new Option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix ('' = none)").default(''))
     .option('--offline', "exec mode: don't check Casdoor's discovery document first")
     .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
     .addHelpText('after', EXAMPLES)
-    .action(async (flags: GenerateFlags) => {
+    .action(async (flags: GenerateFlags, cmd: Command) => {
       const out = ctx.output();
-      const input = await generateInputFromFlags(flags, ctx.io);
+      const input = await generateInputFromFlags({ ...flags, usernameClaimGiven: cmd.getOptionValueSource('usernameClaim') !== 'default' }, ctx.io);
       await runGenerate(input, {
         out,
         now: ctx.io.now,
@@ -203,6 +205,8 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
     ...(flags.mode === 'exec' && flags.execCommand ? { execCommand: flags.execCommand } : {}),
     ...(passwords ? { passwords } : {}),
     usernameClaim: flags.usernameClaim,
+    // Left at its default, the username claim follows each token's format (JWT-Standard: preferred_username).
+    ...(flags.usernameClaimGiven === false ? { usernameClaimGiven: false } : {}),
     groupsClaim: flags.groupsClaim,
     ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
     ...(flags.groupsPrefix !== '' ? { groupsPrefix: flags.groupsPrefix } : {}),

@@ -8,7 +8,7 @@ import { createHttpClient } from '../oidc/http.js';
 import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
 import { GRANTS, keyOf, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
 import type { WizardSettings } from '../wizard/options.js';
-import { GRANT_HELP, loginDepsFor } from './token.js';
+import { GRANT_HELP, SCOPE_HELP, loginDepsFor } from './token.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
@@ -35,6 +35,9 @@ export interface SetupFlags {
   setCurrentContext: boolean;
   dryRun?: boolean;
   usernameClaim: string;
+  /** Set by the action: --username-claim was given (else the default follows the token format). */
+  usernameClaimGiven?: boolean;
+  scope?: string;
   groupsClaim: string;
   usernamePrefix: string;
   groupsPrefix?: string;
@@ -59,7 +62,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--organization <name>', 'Casdoor organization of the user (shown in names and group checks; read from the token when absent)')
     .option('--application <name>', 'Casdoor application name (only used to explain a client-id mix-up)')
     .option('--client-id <id>', "the application's Client ID (not its name)")
-    .option('--client-secret <secret>', "the application's Client Secret (or env CASDOOR_CLIENT_SECRET); stored for kubectl's own refresh")
+    .option('--client-secret <secret>', "the application's Client Secret (or env CASDOOR_CLIENT_SECRET): optional, only checked with Casdoor and never written anywhere (it is a Casdoor admin credential; kubectl's refresh does not need it)")
     .option('--username <name>', 'Casdoor username (bare, without the organization); optional with --grant browser/device (then taken from the token)')
     .option('--password-stdin', 'read the password from standard input (or set env CASDOOR_PASSWORD)')
     .option('--casdoor-ca <file>', "extra CA (PEM) to trust for Casdoor's TLS; also stored for kubectl's refresh")
@@ -75,7 +78,8 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--output <file|->', 'write a standalone kubeconfig to FILE (or stdout with -) instead of merging')
     .option('--no-set-current-context', "don't switch current-context to the new context")
     .option('--dry-run', 'print what would change (secrets redacted) and write nothing')
-    .option('--username-claim <claim>', 'token claim the API server uses as username', 'name')
+    .option('--username-claim <claim>', "token claim the API server uses as username (default name, or preferred_username when Casdoor's token format is JWT-Standard)", 'name')
+    .option('--scope <scopes>', SCOPE_HELP)
     .option('--groups-claim <claim>', 'token claim the API server uses as groups', 'groups')
     .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\"), as in apiserver-config").default('-'))
     .option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix")
@@ -106,7 +110,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
           await storeLogin(key, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
         },
         grantLogin: (session, given) =>
-          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser })),
+          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password, scope: given.scope }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser })),
       };
       // A person at a terminal and no --non-interactive: the wizard (loaded only then: it pulls in inquirer).
       if (flags.json && flags.output === '-') throw usageError('--json and --output - both print on standard output: give one of them.');
@@ -117,7 +121,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
         if (flags.json && wizard.result) out.data(JSON.stringify(setupSummary(wizard.input, wizard.result), null, 2));
         return;
       }
-      const input = await setupInputFromFlags(flags, ctx.io.env, ctx.io.stdin);
+      const input = await setupInputFromFlags({ ...flags, usernameClaimGiven: cmd.getOptionValueSource('usernameClaim') !== 'default' }, ctx.io.env, ctx.io.stdin);
       const result = await runSetup(input, deps);
       if (flags.json) out.data(JSON.stringify(setupSummary(input, result), null, 2));
     });
@@ -196,6 +200,9 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     mode: flags.mode,
     ...(skipLogin ? { skipLogin } : {}),
     ...(grant !== 'password' ? { grant } : {}),
+    ...(flags.scope ? { scope: flags.scope } : {}),
+    // Left at its default, the username claim follows the token format found at login.
+    ...(flags.usernameClaimGiven === false ? { usernameClaimGiven: false } : {}),
   };
 }
 
@@ -213,5 +220,6 @@ export function settingsFromFlags(flags: SetupFlags): WizardSettings {
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
     ...(flags.force ? { force: true } : {}),
+    ...(flags.scope ? { scope: flags.scope } : {}),
   };
 }

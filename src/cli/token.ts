@@ -23,6 +23,7 @@ export interface TokenFlags {
   casdoorCa?: string;
   grant?: GrantType;
   username?: string;
+  scope?: string;
   raw?: boolean;
   browserCommand?: string;
   /** commander's --no-browser. */
@@ -32,10 +33,14 @@ export interface TokenFlags {
 export const GRANT_HELP =
   'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device)';
 
+export const SCOPE_HELP =
+  "scopes to ask Casdoor for at a login, space-separated (default: none, which Casdoor always accepts; an application that defines Scopes refuses any it does not list); a refresh keeps the login's scope";
+
 export const ENVIRONMENT_HELP = `
 Environment:
   CASDOOR_PASSWORD              password for --grant password (otherwise asked in a terminal)
-  CASDOOR_CLIENT_SECRET         the application's client secret (not needed by Casdoor for these grants)
+  CASDOOR_CLIENT_SECRET         the application's client secret: Casdoor needs it for none of these grants
+                                (it checks it on a refresh only when one is sent); never written anywhere
   BROWSER                       command that opens the sign-in URL (like --browser-command)
   KUBERNETES_EXEC_INFO          set by kubectl; the ExecCredential apiVersion it asks for (v1 or v1beta1)
   CASDOOR_KUBECONFIG_CACHE_DIR  token cache folder (default ~/.kube/cache/casdoor-kubeconfig)`;
@@ -87,6 +92,7 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
     ...(casdoorCaPem ? { casdoorCaPem, casdoorCaFile: path.resolve(flags.casdoorCa as string) } : {}),
     grant,
     ...(flags.username ? { username: flags.username } : {}),
+    ...(flags.scope ? { scope: flags.scope } : {}),
     ...(password ? { password } : {}),
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
@@ -105,6 +111,7 @@ export function registerToken(program: Command, ctx: CommandContext): void {
     .option('--casdoor-ca <file>', "extra CA (PEM) to trust for Casdoor's TLS")
     .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
     .option('--username <name>', 'Casdoor username; part of the cache key (required for --grant password)')
+    .option('--scope <scopes>', SCOPE_HELP)
     .option('--raw', 'print only the id_token (for kubectl --token=… or curl -H "Authorization: Bearer …")')
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')

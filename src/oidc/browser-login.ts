@@ -14,12 +14,12 @@ import { CliError } from '../errors.js';
 import { closeServer, listenOnLoopback } from '../listen.js';
 import { registerSecret } from '../redact.js';
 import type { ProviderMetadata } from './discovery.js';
+import { scopeHint } from './casdoor-errors.js';
 import { authorizationCodeGrant, type ClientCredentials, type TokenSet } from './grants.js';
 import type { HttpClient } from './http.js';
 import { pkcePair, randomToken, sameSecret } from './pkce.js';
 
 export const CALLBACK_PATH = '/callback';
-export const LOGIN_SCOPE = 'openid profile email';
 /** How long the listener waits for the browser to come back. */
 export const BROWSER_LOGIN_TIMEOUT_MS = 5 * 60_000;
 
@@ -31,7 +31,8 @@ export interface AuthorizationRequest {
   verifier: string;
 }
 
-export function buildAuthorizationRequest(meta: ProviderMetadata, client: ClientCredentials, redirectUri: string): AuthorizationRequest {
+/** `scope` undefined or '': none is sent (Casdoor accepts that always: see grants.ts scopeField). */
+export function buildAuthorizationRequest(meta: ProviderMetadata, client: ClientCredentials, redirectUri: string, scope?: string): AuthorizationRequest {
   if (!meta.authorization_endpoint) {
     throw new CliError('login', `Casdoor's discovery document lists no authorization_endpoint: browser login is not possible.`, {
       hint: 'Use --grant password or --grant device.',
@@ -44,7 +45,8 @@ export function buildAuthorizationRequest(meta: ProviderMetadata, client: Client
   url.searchParams.set('client_id', client.clientId);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('redirect_uri', redirectUri);
-  url.searchParams.set('scope', LOGIN_SCOPE);
+  // Casdoor checks it on its authorize page (object/token_oauth_util.go CheckOAuthLogin → IsScopeValid).
+  if (scope) url.searchParams.set('scope', scope);
   url.searchParams.set('state', state);
   url.searchParams.set('nonce', nonce);
   url.searchParams.set('code_challenge', pkce.challenge);
@@ -169,6 +171,8 @@ export interface BrowserLoginOptions {
   /** A message for the person (stderr). */
   notify(text: string): void;
   timeoutMs?: number;
+  /** The scope to ask for; none by default. */
+  scope?: string;
 }
 
 export interface CodeLogin {
@@ -180,11 +184,14 @@ export interface CodeLogin {
 export async function browserLogin(options: BrowserLoginOptions): Promise<CodeLogin> {
   const listener = await startCallbackListener();
   try {
-    const request = buildAuthorizationRequest(options.meta, options.client, listener.redirectUri);
+    const request = buildAuthorizationRequest(options.meta, options.client, listener.redirectUri, options.scope);
     const code = listener.waitForCode(request.state, options.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS);
     // Attach the handler now: a rejection (timeout, bad callback) must not go unhandled while opening.
     code.catch(() => undefined);
     options.notify(`Sign in to Casdoor in the browser. If no browser opens, open this URL on this machine:\n  ${request.url}`);
+    // Casdoor answers a refused scope with an "Invalid scope" page, not with a redirect back here
+    // (object/token_oauth_util.go CheckOAuthLogin / GetOAuthCode): only the person sees it.
+    if (options.scope) options.notify(`If Casdoor shows "Invalid scope": ${scopeHint(options.scope)}`);
     await options.openUrl(request.url);
     const tokens = await exchangeCode(options.http, options.meta, options.client, await code, request);
     return { tokens, nonce: request.nonce };

@@ -17,6 +17,7 @@ export const TOKEN_OPTIONS = {
   'casdoor-ca': { type: 'string' },
   grant: { type: 'string' },
   username: { type: 'string' },
+  scope: { type: 'string' },
   raw: { type: 'boolean' },
   'browser-command': { type: 'string' },
   'no-browser': { type: 'boolean' },

@@ -40,8 +40,9 @@ export async function passwordLogin(
   username: string,
   password: string,
   now?: Date,
+  scope?: string,
 ): Promise<VerifiedLogin> {
-  const tokens = await passwordGrant(session.http, session.meta, client, username, password);
+  const tokens = await passwordGrant(session.http, session.meta, client, username, password, scope);
   return verifyTokens(session, client, tokens, now);
 }
 

@@ -36,6 +36,8 @@ export interface LoginRequest {
   username?: string | undefined;
   /** Password grant: from CASDOOR_PASSWORD / --password-stdin; asked for when absent and a terminal is there. */
   password?: string | undefined;
+  /** The scope to ask Casdoor for (--scope); none when absent or '' (always valid in Casdoor). */
+  scope?: string | undefined;
 }
 
 export interface LoginDeps {
@@ -83,7 +85,7 @@ export async function loginWithGrant(session: Session, client: ClientCredentials
         password = await deps.promptPassword(`Casdoor password for ${request.username} (${session.meta.issuer})`);
         registerSecret(password);
       }
-      return passwordLogin(session, client, request.username, password, now);
+      return passwordLogin(session, client, request.username, password, now, request.scope);
     }
     case 'browser': {
       const code = await browserLogin({
@@ -93,6 +95,7 @@ export async function loginWithGrant(session: Session, client: ClientCredentials
         openUrl: deps.openUrl,
         notify: (text) => deps.out.info(text),
         ...(deps.browserTimeoutMs !== undefined ? { timeoutMs: deps.browserTimeoutMs } : {}),
+        ...(request.scope ? { scope: request.scope } : {}),
       });
       const verified = await verifyTokens(session, client, code.tokens, deps.now());
       checkNonce(verified.verified.claims, code.nonce);
@@ -106,6 +109,7 @@ export async function loginWithGrant(session: Session, client: ClientCredentials
         client,
         notify: (text) => deps.out.info(text),
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
+        ...(request.scope ? { scope: request.scope } : {}),
       });
       const verified = await verifyTokens(session, client, tokens, deps.now());
       checkSameUser(verified.verified.claims, request.username);
@@ -164,6 +168,8 @@ export interface TokenInput {
   password?: string;
   browserCommand?: string;
   noBrowser?: boolean;
+  /** --scope: asked for at a new login (a refresh keeps the original grant's scope). */
+  scope?: string;
 }
 
 export interface TokenDeps extends LoginDeps, CacheLocation {
@@ -206,6 +212,7 @@ export function loginCommand(input: TokenInput): string {
     ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
     ...(input.grant !== 'password' ? { grant: input.grant } : {}),
     ...(input.username ? { username: input.username } : {}),
+    ...(input.scope ? { scope: input.scope } : {}),
   });
   return ['casdoor-kubeconfig', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
 }
@@ -301,7 +308,7 @@ export async function obtainToken(
         throw notLoggedIn(input, reason, blocker);
       }
       if (entry) deps.out.info(`Logging in to Casdoor again (${reason}).`);
-      const login = await loginWithGrant(await connect(), client, { grant: loginInput.grant, username: input.username, password: input.password }, deps);
+      const login = await loginWithGrant(await connect(), client, { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, deps);
       const next = cacheEntryOf(key, login);
       await writeCacheEntry(file, next);
       deps.out.step(`Logged in to ${input.casdoorUrl}${input.username ? ` as ${input.username}` : ''}; the token is cached until ${new Date(next.expiresAt * 1000).toISOString()}.`);

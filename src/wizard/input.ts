@@ -38,5 +38,6 @@ export function inputOf(run: Run, names: EntryNames): SetupInput {
     ...(s.browserCommand ? { browserCommand: s.browserCommand } : {}),
     ...(s.noBrowser ? { noBrowser: true } : {}),
     ...(s.force ? { force: true } : {}),
+    ...(s.scope ? { scope: s.scope } : {}),
   };
 }

@@ -5,7 +5,7 @@
 import { CliError, type ErrorReason } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { passwordLogin, type Session, type VerifiedLogin } from '../../usecases/login.js';
-import { clientOf } from '../../usecases/setup.js';
+import { prove, clientOf } from '../../usecases/setup.js';
 import { usernameOf } from '../../usecases/token.js';
 import { inputOf } from '../input.js';
 import type { Answers } from '../options.js';
@@ -36,7 +36,7 @@ export async function loginStep(run: Run, session: Session, o: { askMethod: bool
       const username = usernameOf(login.verified.claims) ?? String(login.verified.claims.sub ?? '');
       a.username = username;
       out.step(`Logged in as ${username}; the id_token verified (${login.verified.header.alg}).`);
-      return login;
+      return await proveStep(run, session, login);
     } catch (err) {
       if (!(err instanceof CliError) || err.code !== 'login' || !canChoose) throw err;
       out.error(err.message, err.hint);
@@ -63,10 +63,7 @@ async function passwordLoop(run: Run, session: Session): Promise<VerifiedLogin> 
       );
       const { header } = login.verified;
       out.step(`Logged in as ${user}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
-      if (!login.tokens.refreshToken) {
-        out.warn('Casdoor returned no refresh token: the token cannot be renewed without logging in again; enable the "Refresh Token" grant in the application.');
-      }
-      return login;
+      return await proveStep(run, session, login);
     } catch (err) {
       if (!(err instanceof CliError) || err.code !== 'login') throw err;
       // Set on Casdoor's refusals (reasonFor in src/oidc/casdoor-errors.ts); never read from the message text.
@@ -79,6 +76,7 @@ async function passwordLoop(run: Run, session: Session): Promise<VerifiedLogin> 
         a.clientId = (await ask.input(Q.clientId(a.clientId, a.application, true))).trim();
         continue;
       }
+      // Casdoor does not check the secret on the password grant: this is another server's answer.
       if (reason === 'wrong-client-secret') {
         const secret = await ask.password(Q.clientSecret());
         registerSecret(secret);
@@ -90,6 +88,29 @@ async function passwordLoop(run: Run, session: Session): Promise<VerifiedLogin> 
         retryUser = true;
       }
       password = undefined;
+    }
+  }
+}
+
+/**
+ * Right after the login, before any write: one refresh (and the client secret, when one was given)
+ * proven with Casdoor (usecases/prove-refresh.ts). A refused secret is asked again (Enter drops it: it is
+ * never needed); the refresh token is still good then (Casdoor checks the secret before the token).
+ * The proof's tokens are the ones to use: the refresh rotated them.
+ */
+async function proveStep(run: Run, session: Session, login: VerifiedLogin): Promise<VerifiedLogin> {
+  const { ask, out, deps, a } = run;
+  for (;;) {
+    const client = clientOf({ clientId: a.clientId ?? '', ...(a.clientSecret ? { clientSecret: a.clientSecret } : {}), ...(a.application ? { application: a.application } : {}) });
+    try {
+      run.proof = await deps.spin('Checking that Casdoor renews the token…', () => prove(session, login, { ...inputOf(run, { cluster: '', user: '', context: '' }), clientId: client.clientId, ...(client.clientSecret ? { clientSecret: client.clientSecret } : {}) }, deps));
+      return run.proof.login;
+    } catch (err) {
+      if (!(err instanceof CliError) || err.reason !== 'wrong-client-secret') throw err;
+      out.error(err.message, 'Type the Client Secret shown on the application\'s page in Casdoor, or press Enter to go on without it (nothing needs it).');
+      const secret = await ask.password(Q.clientSecret());
+      registerSecret(secret);
+      a.clientSecret = secret || undefined;
     }
   }
 }
