@@ -185,7 +185,6 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
     return findings;
   }
   const { claims } = decoded;
-  const nowS = input.now.getTime() / 1000;
 
   // The API server's clock decides (go-oidc v2 verify.go IDTokenVerifier.Verify); ours stands in when its Date is unknown.
   const serverS = (input.serverNow ?? input.now).getTime() / 1000;
