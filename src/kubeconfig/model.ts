@@ -6,7 +6,7 @@
 import { DEFAULT_SCHEMA, YAMLException, dump, load, type LoadOptions } from 'js-yaml';
 import { CliError } from '../errors.js';
 import { MAX_YAML_DEPTH, checkAliasing } from './limits.js';
-import { GO_NON_STRING, GO_YAML_READ_SCHEMA } from './yaml11.js';
+import { GO_INT_WRITER, GO_NON_STRING, GO_YAML_READ_SCHEMA } from './yaml11.js';
 import { validateKubeconfig } from './validate.js';
 
 export { validateKubeconfig } from './validate.js';
@@ -133,7 +133,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
  * adds everything go-yaml v2 reads as a bool, null or number (`yes`, `off`, `0644`, `1_000`, `0x_1F`),
  * so a string we write stays a string for kubectl (which then rejects a number where it wants a string).
  */
-const WRITE_SCHEMA = DEFAULT_SCHEMA.extend({ implicit: [GO_NON_STRING] });
+const WRITE_SCHEMA = DEFAULT_SCHEMA.extend({ implicit: [GO_NON_STRING, GO_INT_WRITER] });
 
 /** YAML as kubectl reads it back: no line folding (tokens are long), no anchors, lists not indented. */
 export function dumpYaml(value: unknown): string {

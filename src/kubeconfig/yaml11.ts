@@ -19,6 +19,32 @@ import { FAILSAFE_SCHEMA, Type } from 'js-yaml';
 /** What a plain scalar means to go-yaml v2, or STRING when it stays the text itself. */
 export const STRING: unique symbol = Symbol('string');
 
+/**
+ * An integer beyond 2^53, which a JS number cannot hold exactly (go-yaml v2 keeps int64/uint64): kept as
+ * its decimal text and written back unquoted, so kubectl reads the same number. As a mapping key it
+ * becomes that text (js-yaml calls toString on a key carrying @@toStringTag), which is also what kubectl's
+ * JSON conversion makes of an integer key (sigs.k8s.io/yaml: strconv.FormatInt).
+ */
+export class GoInt {
+  constructor(readonly text: string) {}
+  get [Symbol.toStringTag](): string {
+    return 'GoInt';
+  }
+  toString(): string {
+    return this.text;
+  }
+  toJSON(): string {
+    return this.text;
+  }
+}
+
+/** A deep copy of parsed YAML that keeps GoInt values (structuredClone would turn them into mappings). */
+export function cloneYaml<T>(value: T): T {
+  if (value instanceof GoInt || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => cloneYaml(v)) as T;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cloneYaml(v)])) as T;
+}
+
 const WORDS = new Map<string, boolean | null | number>();
 for (const w of ['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']) WORDS.set(w, true);
 for (const w of ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']) WORDS.set(w, false);
@@ -55,7 +81,7 @@ function looksLikeTimestamp(s: string): boolean {
 }
 
 /** The meaning of a plain (unquoted, untagged) scalar to go-yaml v2. */
-export function resolveGoYaml(s: string): boolean | null | number | typeof STRING {
+export function resolveGoYaml(s: string): boolean | null | number | GoInt | typeof STRING {
   if (WORDS.has(s)) return WORDS.get(s) as boolean | null | number;
   const first = s[0];
   if (first === '.') {
@@ -68,7 +94,7 @@ export function resolveGoYaml(s: string): boolean | null | number | typeof STRIN
   if (looksLikeTimestamp(s)) return STRING;
   const plain = s.replace(/_/g, '');
   const int = parseGoInt(plain, true) ?? parseGoInt(plain, false);
-  if (int !== undefined) return Number(int);
+  if (int !== undefined) return Number.isSafeInteger(Number(int)) ? Number(int) : new GoInt(int.toString());
   if (YAML_STYLE_FLOAT.test(plain)) {
     const f = Number(plain);
     if (Number.isFinite(f)) return f;
@@ -90,7 +116,7 @@ function readType(tag: string, accept: (v: unknown) => boolean, kind: string): T
 
 const NULL_TYPE = readType('null', (v) => v === null, 'object');
 const BOOL_TYPE = readType('bool', (v) => typeof v === 'boolean', 'boolean');
-const INT_TYPE = readType('int', (v) => typeof v === 'number' && Number.isInteger(v), 'number');
+const INT_TYPE = readType('int', (v) => (typeof v === 'number' && Number.isInteger(v)) || v instanceof GoInt, 'number');
 const FLOAT_TYPE = readType('float', (v) => typeof v === 'number', 'number');
 
 // (@types/js-yaml does not declare `types`, which js-yaml 4 exports.)
@@ -104,6 +130,14 @@ export const GO_YAML_READ_SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [NULL_TYPE
  * to read, it only makes the writer quote every string go-yaml v2 would take for a bool, null or number
  * (`'yes'`, `'0644'`, `'1_000'`, also as mapping keys).
  */
+/** Writes a GoInt as its digits, untagged (the writer only uses `represent`; `resolve` never matches). */
+export const GO_INT_WRITER = new Type('tag:casdoor-kubeconfig,2025:go-int', {
+  kind: 'scalar',
+  resolve: () => false,
+  instanceOf: GoInt,
+  represent: (v: object) => (v as GoInt).text,
+});
+
 export const GO_NON_STRING = new Type('tag:casdoor-kubeconfig,2025:go-yaml-non-string', {
   kind: 'scalar',
   resolve: (s: string | null) => s !== null && isNonString(s),
