@@ -9,6 +9,7 @@ import type { Io } from './io.js';
 import { Output } from './output.js';
 // --- command modules (one import + one register call each; keep this block sorted) ---
 import { registerApiserverConfig } from './apiserver-config.js';
+import { registerCasdoorApp } from './casdoor-app.js';
 import { registerCompletion } from './completion.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
@@ -61,6 +62,7 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
   registerRbac(program, ctx);
   registerWhoami(program, ctx);
   registerDoctor(program, ctx);
+  registerCasdoorApp(program, ctx);
   registerGenerate(program, ctx);
   registerCompletion(program, ctx);
   registerDemo(program, ctx);
