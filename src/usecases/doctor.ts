@@ -121,7 +121,7 @@ interface Found {
   clientId?: string;
 }
 
-async function findApplication(api: CasdoorApi, input: DoctorInput): Promise<Found> {
+async function findApplication(api: CasdoorApi, input: Pick<DoctorInput, 'clientId' | 'application'>): Promise<Found> {
   const title = 'Application';
   if (input.clientId) {
     const answer = await api.getAppLogin(input.clientId, PROBE_REDIRECT_URI, PROBE_SCOPE);
@@ -194,7 +194,7 @@ async function jwksAlgOf(http: HttpClient, meta: ProviderMetadata, kid: string |
   }
 }
 
-function clusterCheck(outcome: ReviewOutcome, token: string, input: DoctorInput, session: Session, clientId: string, now: Date, server: string): Check {
+function clusterCheck(outcome: ReviewOutcome, token: string, input: Pick<DoctorInput, 'claims'>, session: Session, clientId: string, now: Date, server: string): Check {
   const title = 'API server';
   if (outcome.ok) {
     return { id: 'cluster', status: 'pass', title, detail: `${server} authenticated the token as ${outcome.userInfo.username}${outcome.userInfo.groups.length ? ` (groups ${outcome.userInfo.groups.join(', ')})` : ''}.` };
@@ -221,8 +221,16 @@ function clusterCheck(outcome: ReviewOutcome, token: string, input: DoctorInput,
   return { id: 'cluster', status: 'warn', title, detail: `${server} answered ${outcome.status}${outcome.message ? `: ${outcome.message}` : ''}.` };
 }
 
-/** Runs every check (network through deps) and returns the report; prints it unless the caller prints. */
+/** Runs every check and prints the checklist (text or JSON on stdout). */
 export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<DoctorReport> {
+  const report = await diagnose(input, deps);
+  if (input.output === 'json') deps.out.data(JSON.stringify(report, null, 2));
+  else deps.out.data(renderChecks(report.checks));
+  return report;
+}
+
+/** Runs every check (network through deps) and returns the report, printing nothing. */
+export async function diagnose(input: Omit<DoctorInput, 'output'>, deps: Omit<DoctorDeps, 'out'>): Promise<DoctorReport> {
   if (!input.clientId && !input.application) throw new CliError('usage', 'doctor needs --client-id or --application (or --context naming an entry made by setup).');
   const checks: Check[] = [];
   let session: Session;
@@ -232,7 +240,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   } catch (err) {
     if (err instanceof CliError && err.reason === 'issuer-mismatch') {
       checks.push({ id: 'discovery', status: 'fail', blocks: true, title: 'Issuer and discovery', detail: err.message, setting: 'Casdoor conf/app.conf → origin (the public https URL, exactly)', why: 'kube-apiserver compares the token\'s iss with --oidc-issuer-url as exact strings.' });
-      return finish(input, deps, { casdoorUrl: input.casdoorUrl, ok: false, checks });
+      return finish({ casdoorUrl: input.casdoorUrl, ok: false, checks });
     }
     throw err;
   }
@@ -246,7 +254,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
     ok: false,
     checks,
   };
-  if (!found.app || !found.clientId) return finish(input, deps, report);
+  if (!found.app || !found.clientId) return finish(report);
   const appName = found.app.name;
   const clientId = found.clientId;
 
@@ -302,13 +310,11 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   } else if (deps.cluster) {
     checks.push({ id: 'cluster', status: 'unknown', title: 'API server', detail: 'not checked: no token (log in with --username/--grant, or name an entry with --context).' });
   }
-  return finish(input, deps, report);
+  return finish(report);
 }
 
-function finish(input: DoctorInput, deps: DoctorDeps, report: DoctorReport): DoctorReport {
+function finish(report: DoctorReport): DoctorReport {
   report.ok = blocking(report.checks).length === 0;
-  if (input.output === 'json') deps.out.data(JSON.stringify(report, null, 2));
-  else deps.out.data(renderChecks(report.checks));
   return report;
 }
 
