@@ -1,10 +1,13 @@
 /** `casdoor-app apply`: flags → ApplyInput → usecases/casdoor-app (a Casdoor admin creates or fixes the application). */
+import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { DEFAULT_EXPIRE_HOURS, DEFAULT_REFRESH_EXPIRE_HOURS, type AppSpec } from '../casdoor/k8s-app.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { createHttpClient } from '../oidc/http.js';
 import { readPemFile, secretFrom } from './inputs.js';
+import type { UsersInput } from '../usecases/casdoor-users.js';
 import type { CommandContext } from './main.js';
 import { loginDepsFor } from './token.js';
 
@@ -25,6 +28,9 @@ export interface ApplyFlags {
   yes?: boolean;
   showClientSecret?: boolean;
   json?: boolean;
+  users?: string;
+  passwords?: string;
+  updateGroups?: boolean;
 }
 
 const HELP = `
@@ -78,7 +84,10 @@ export function registerCasdoorApp(program: Command, ctx: CommandContext): void 
     .option('--dry-run', 'print the change as a diff and write nothing')
     .option('--yes', 'do not ask for confirmation')
     .option('--show-client-secret', 'print the client secret (a Casdoor admin credential: keep it out of kubeconfigs, logs and tickets)')
-    .option('--json', 'print a JSON summary on stdout (action, application, organization, client id, changed fields; never the secret)')
+    .option('--users <roster>', 'also create the roster\'s teammates (CSV or YAML, as for generate, with a "groups" column: "<org>/<group>" separated by spaces or ;) as users of the organization')
+    .option('--passwords <file>', 'with --users: initial passwords (username,password), not readable by group or others; missing ones are generated and added to it (created 0600)')
+    .option('--update-groups', 'with --users: also set the groups of users that already exist (otherwise they are left as they are)')
+    .option('--json', 'print a JSON summary on stdout (action, application, organization, client id, changed fields, users; never a secret or password)')
     .addHelpText('after', HELP)
     .action(async (flags: ApplyFlags) => {
       const out = ctx.output();
@@ -102,6 +111,9 @@ export function registerCasdoorApp(program: Command, ctx: CommandContext): void 
         ...(expireInHours !== undefined ? { expireInHours } : {}),
         ...(refreshExpireInHours !== undefined ? { refreshExpireInHours } : {}),
       };
+      if ((flags.passwords || flags.updateGroups) && !flags.users) throw usageError('--passwords and --update-groups go with --users.');
+      if (flags.users && !flags.passwords) throw usageError('--users needs --passwords FILE: where the initial passwords are read from, or written to (only you can read it).');
+      const users = flags.users ? await usersInput(flags, ctx.io.cwd) : undefined;
       const adminToken = secretFrom(flags.adminToken, ctx.io.env, 'CASDOOR_ADMIN_TOKEN');
       const caPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
       const http = createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) });
@@ -109,10 +121,11 @@ export function registerCasdoorApp(program: Command, ctx: CommandContext): void 
       const { runApply, nextSteps } = await import('../usecases/casdoor-app.js');
       try {
         const result = await runApply(
-          { casdoorUrl, spec, dryRun: Boolean(flags.dryRun), yes: Boolean(flags.yes), showClientSecret: Boolean(flags.showClientSecret), ...(adminToken ? { adminToken } : {}) },
+          { casdoorUrl, spec, dryRun: Boolean(flags.dryRun), yes: Boolean(flags.yes), showClientSecret: Boolean(flags.showClientSecret), ...(adminToken ? { adminToken } : {}), ...(users ? { users } : {}) },
           {
             out,
             http,
+            ...(users ? { savePasswords: (generated: Array<[string, string]>) => savePasswords(users.passwordFile, generated) } : {}),
             adminLogin: async (session, clientId) => {
               const { browserLogin } = await import('../oidc/browser-login.js');
               const deps = loginDepsFor(ctx, out, flags);
@@ -143,4 +156,43 @@ export function registerCasdoorApp(program: Command, ctx: CommandContext): void 
   for (const cmd of group.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
   }
+}
+
+async function usersInput(flags: ApplyFlags, cwd: string): Promise<UsersInput> {
+  const { parseRoster } = await import('../usecases/roster.js');
+  const { readPasswordsFile } = await import('./generate.js');
+  const rosterFile = path.resolve(cwd, flags.users as string);
+  let text: string;
+  try {
+    text = await readFile(rosterFile, 'utf8');
+  } catch (err) {
+    throw usageError(`--users: cannot read ${rosterFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+  const roster = parseRoster(text, rosterFile);
+  const passwordFile = path.resolve(cwd, flags.passwords as string);
+  let passwords = new Map<string, string>();
+  try {
+    passwords = await readPasswordsFile(passwordFile);
+  } catch (err) {
+    // A file that does not exist yet is created for the generated passwords; any other problem stops here.
+    if (!(err instanceof Error && /no such file/.test(err.message))) throw err;
+  }
+  return { roster, passwords, passwordFile, updateGroups: Boolean(flags.updateGroups) };
+}
+
+/** Adds generated passwords to the admin's file: created 0600 when missing, in the file's own format. */
+async function savePasswords(file: string, generated: Array<[string, string]>): Promise<void> {
+  let existing = '';
+  try {
+    existing = await readFile(file, 'utf8');
+  } catch {
+    existing = '';
+  }
+  const { detectFormat } = await import('../usecases/roster.js');
+  const yaml = existing.trim() !== '' && detectFormat(file, existing) === 'yaml';
+  const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
+  const header = existing === '' ? 'username,password\n' : '';
+  // Generated passwords are base64url (no comma, quote or colon), so neither format needs quoting.
+  const lines = generated.map(([u, p]) => (yaml ? `${JSON.stringify(u)}: ${JSON.stringify(p)}` : `${u},${p}`)).join('\n');
+  await appendFile(file, `${sep}${header}${lines}\n`, { mode: 0o600 });
 }

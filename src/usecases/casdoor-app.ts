@@ -20,6 +20,7 @@ import type { Output } from '../cli/output.js';
 import { CliError } from '../errors.js';
 import type { HttpClient } from '../oidc/http.js';
 import { registerSecret } from '../redact.js';
+import { applyUsers, describeUsers, type UsersDeps, type UsersInput, type UsersResult } from './casdoor-users.js';
 import { openSession, type Session } from './login.js';
 
 export interface ApplyInput {
@@ -31,6 +32,8 @@ export interface ApplyInput {
   showClientSecret: boolean;
   /** Given admin token (--admin-token / CASDOOR_ADMIN_TOKEN); else a browser login against app-built-in. */
   adminToken?: string;
+  /** --users: the roster's teammates as users of the organization. */
+  users?: UsersInput;
 }
 
 export interface ApplyDeps {
@@ -40,6 +43,7 @@ export interface ApplyDeps {
   adminLogin: (session: Session, clientId: string) => Promise<string>;
   /** Asks "apply these changes?"; undefined when no person is at a terminal. */
   confirm?: (question: string) => Promise<boolean>;
+  savePasswords?: UsersDeps['savePasswords'];
 }
 
 export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'planned';
@@ -52,6 +56,7 @@ export interface ApplyResult {
   changes: string[];
   /** Only with showClientSecret: for the caller to print on stdout, never part of --json or any file. */
   clientSecret?: string;
+  users?: UsersResult;
 }
 
 async function adminToken(session: Session, input: ApplyInput, deps: ApplyDeps): Promise<string> {
@@ -84,6 +89,26 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   const session = await openSession(deps.http, input.casdoorUrl);
   const token = await adminToken(session, input, deps);
   const api = new CasdoorApi({ http: deps.http, origin: new URL(session.meta.issuer).origin, bearer: token });
+  const result = await applyApplication(api, input, deps);
+  if (!input.users) return result;
+  const usersDeps: UsersDeps = { out: deps.out, savePasswords: deps.savePasswords ?? (async () => undefined) };
+  const plan = await applyUsers(api, input.spec.organization, input.spec.name, input.users, usersDeps, true);
+  const changes = plan.created.length + plan.updated.length + plan.groupsCreated.length;
+  if (input.dryRun || changes === 0) {
+    for (const line of describeUsers(plan, true, input.users.passwordFile)) deps.out.info(line);
+    return { ...result, users: plan };
+  }
+  for (const line of describeUsers(plan, true, input.users.passwordFile)) deps.out.info(line);
+  if (!input.yes) {
+    if (!deps.confirm) throw new CliError('usage', `Changing the users of ${input.spec.organization} needs a confirmation: run in a terminal, or pass --yes (check first with --dry-run).`);
+    if (!(await deps.confirm(`Create / update these users in ${input.spec.organization}?`))) throw new CliError('interrupted', 'No user was changed in Casdoor.');
+  }
+  const users = await applyUsers(api, input.spec.organization, input.spec.name, input.users, usersDeps, false);
+  for (const line of describeUsers(users, false, input.users.passwordFile)) deps.out.step(line);
+  return { ...result, users };
+}
+
+async function applyApplication(api: CasdoorApi, input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
   const { spec } = input;
   const id = `admin/${spec.name}`;
 
