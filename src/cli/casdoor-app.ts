@@ -84,7 +84,7 @@ export function registerCasdoorApp(program: Command, ctx: CommandContext): void 
     .option('--dry-run', 'print the change as a diff and write nothing')
     .option('--yes', 'do not ask for confirmation')
     .option('--show-client-secret', 'print the client secret (a Casdoor admin credential: keep it out of kubeconfigs, logs and tickets)')
-    .option('--users <roster>', 'also create the roster\'s teammates (CSV or YAML, as for generate, with a "groups" column: "<org>/<group>" separated by spaces or ;) as users of the organization')
+    .option('--users <file>', 'also create the roster\'s teammates (CSV or YAML, as for generate, with a "groups" column: "<org>/<group>" separated by spaces or ;) as users of the organization')
     .option('--passwords <file>', 'with --users: initial passwords (username,password), not readable by group or others; missing ones are generated and added to it (created 0600)')
     .option('--update-groups', 'with --users: also set the groups of users that already exist (otherwise they are left as they are)')
     .option('--json', 'print a JSON summary on stdout (action, application, organization, client id, changed fields, users; never a secret or password)')
