@@ -11,25 +11,28 @@ import { hasSigninMethod, isMasked } from './model.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
 
-export type CheckId =
-  | 'discovery'
-  | 'application'
-  | 'password-grant'
-  | 'refresh-grant'
-  | 'device-grant'
-  | 'device-login'
-  | 'password-signin'
-  | 'scopes'
-  | 'shared'
-  | 'login'
-  | 'token-format'
-  | 'username-claim'
-  | 'groups'
-  | 'signing'
-  | 'expiry'
-  | 'refresh-expiry'
-  | 'clock'
-  | 'cluster';
+/** Every check, in the order doctor runs them (stable ids for `-o json`). */
+export const CHECK_IDS = [
+  'discovery',
+  'application',
+  'password-grant',
+  'refresh-grant',
+  'device-grant',
+  'device-login',
+  'password-signin',
+  'shared',
+  'scopes',
+  'login',
+  'token-format',
+  'username-claim',
+  'groups',
+  'signing',
+  'expiry',
+  'refresh-expiry',
+  'clock',
+  'cluster',
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
 
 export interface Check {
   id: CheckId;
