@@ -164,7 +164,8 @@ describe('device login', () => {
 
   it('shows the code and URL, polls through authorization_pending, and gets verified tokens once approved', async () => {
     const { login, shown } = await deviceRun((code) => provider.approveDevice(code, 'alice'));
-    expect(shown).toMatch(new RegExp(`open ${provider.endpoints.code_verification.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and enter the code`));
+    // Casdoor's verification_uri already holds the user code: <origin>/login/oauth/device/<code>?cancelToken=…
+    expect(shown).toMatch(new RegExp(`open ${provider.endpoints.code_verification.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\S+ and enter the code`));
     expect(login.verified.claims.name).toBe('alice');
     expect(login.tokens.refreshToken).toBeTruthy();
     expect(provider.stats.deviceAuthorizations).toBe(1);
@@ -172,8 +173,9 @@ describe('device login', () => {
     expect(provider.stats.failedTokenRequests).toBeGreaterThanOrEqual(1); // the pending polls
   });
 
-  it('stops with a clear error when the person denies it', async () => {
-    await expect(deviceRun((code) => provider.denyDevice(code))).rejects.toMatchObject({ code: 'login', message: expect.stringMatching(/denied/) });
+  it('stops with a clear error when the person cancels it', async () => {
+    // Casdoor's Cancel (controllers/auth.go CancelDeviceAuth) deletes the codes: polling then gets expired_token.
+    await expect(deviceRun((code) => provider.denyDevice(code))).rejects.toMatchObject({ code: 'login', message: expect.stringMatching(/expired/) });
     expect(provider.stats.deviceGrants).toBe(0);
   });
 });

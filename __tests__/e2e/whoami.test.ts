@@ -196,7 +196,8 @@ describe('whoami 401 diagnoses with minted tokens', () => {
   });
 
   it('username claim missing (JWT-Standard-like token without "name")', async () => {
-    await writeOidcKubeconfig(await env.provider.mintIdToken('alice', { claims: { name: undefined } }));
+    // Casdoor's JWT format has no preferred_username: add it as JWT-Standard would, and drop "name".
+    await writeOidcKubeconfig(await env.provider.mintIdToken('alice', { claims: { name: undefined, preferred_username: 'alice' } }));
     const run = await whoami(['--kubeconfig', home.kubeconfig, '-o', 'json']);
     expect(run.code).toBe(7);
     expect(lastReason()).toBe('username-claim');

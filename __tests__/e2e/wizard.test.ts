@@ -322,7 +322,9 @@ describe('the wizard, scripted', () => {
     expect(run.stderr).not.toContain('battery-staple');
   });
 
-  it('a wrong client secret: the secret is asked again, not the client ID', async () => {
+  // Casdoor does not check the client secret on the password grant (object/token_oauth.go GetPasswordToken):
+  // only proving the refresh before writing (issue 8 point 5) can catch it. Fails until that lands.
+  it.failing('a wrong client secret: the secret is asked again, not the client ID', async () => {
     const run = await wizard(fullScript({ clientSecret: ['not-the-secret-value', CLIENT_SECRET] }));
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('client_secret is invalid');

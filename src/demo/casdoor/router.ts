@@ -82,7 +82,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 export async function parseRequest(req: IncomingMessage): Promise<CasdoorRequest> {
   const host = req.headers.host ?? '127.0.0.1';
-  const url = new URL(req.url ?? '/', `https://${host}`);
+  // Repeated slashes collapse, as beego's router splits paths ("//api/x" is not a protocol-relative URL here).
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const url = new URL(`https://${host}`);
+  url.pathname = (q < 0 ? raw : raw.slice(0, q)).replace(/\/{2,}/g, '/');
+  url.search = q < 0 ? '' : raw.slice(q);
   const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req);
   const contentType = (req.headers['content-type'] ?? '').toLowerCase();
   const form = contentType.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body.toString('utf8')) : new URLSearchParams();
