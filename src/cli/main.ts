@@ -10,8 +10,10 @@ import type { Io } from './io.js';
 import { Output } from './output.js';
 // --- command modules (one import + one register call each; keep this block sorted) ---
 import { registerApiserverConfig } from './apiserver-config.js';
+import { registerCasdoorApp } from './casdoor-app.js';
 import { registerCompletion } from './completion.js';
 import { registerDemo } from './demo.js';
+import { registerDoctor } from './doctor.js';
 import { registerGenerate } from './generate.js';
 import { registerLogout } from './logout.js';
 import { registerRbac } from './rbac.js';
@@ -31,6 +33,7 @@ Exit codes:
   5    network, TLS or discovery failure
   6    kubeconfig unreadable, malformed, locked or unwritable
   7    the API server refused the credentials or could not be reached
+  8    doctor: a Casdoor setting keeps Kubernetes from working (the checklist names it)
   130  interrupted (Ctrl-C); 143 when stopped by SIGTERM, 129 by SIGHUP (terminal closed)`;
 
 export interface CommandContext {
@@ -59,6 +62,8 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
   registerApiserverConfig(program, ctx);
   registerRbac(program, ctx);
   registerWhoami(program, ctx);
+  registerDoctor(program, ctx);
+  registerCasdoorApp(program, ctx);
   registerGenerate(program, ctx);
   registerCompletion(program, ctx);
   registerDemo(program, ctx);
