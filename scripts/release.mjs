@@ -13,7 +13,7 @@
 //                                                archives in <dir> (the release workflow, all platforms)
 //
 // Environment: RELEASE_BASE_URL, where the archives will be downloaded from (default: the GitHub release
-// of $GITHUB_REPOSITORY, tag v<version>).
+// of $GITHUB_REPOSITORY, tag v<version>); RELEASE_OUT_DIR, another folder than release/ (the e2e test).
 //
 // How: esbuild bundles src/ twice. (1) ESM with code splitting for the npm package: dist/bin.js holds the
 // `token` fast path (node built-ins only, asserted below) and loads the CLI and each heavy command
@@ -23,14 +23,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-const outDir = path.join(root, 'release');
+const outDir = path.resolve(root, process.env.RELEASE_OUT_DIR || 'release');
 const stage = path.join(outDir, '.stage');
 
 const OS = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
@@ -86,6 +86,74 @@ function embedTemplates() {
       });
     },
   };
+}
+
+/**
+ * With code splitting, esbuild turns `await import('undici')` (a CommonJS package) into a chunk whose only
+ * export is `default`, so `const { request } = await import('undici')` finds nothing, where Node itself
+ * would offer module.exports' names. Dynamic imports of CommonJS packages go through an ESM shim that
+ * names every export the package has (read by loading it here, as Node's cjs-module-lexer would find them).
+ */
+function cjsDynamicImports() {
+  const ident = /^[A-Za-z_$][\w$]*$/;
+  return {
+    name: 'cjs-dynamic-imports',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.path.startsWith('node:')) return undefined;
+        const resolved = await build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir });
+        if (resolved.errors.length || resolved.external || !isCommonJs(resolved.path)) return undefined;
+        return { path: args.path, namespace: 'cjs-shim', pluginData: { resolveDir: args.resolveDir } };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'cjs-shim' }, (args) => {
+        const mod = createRequire(path.join(args.pluginData.resolveDir, 'x.js'))(args.path);
+        const names = Object.keys(mod).filter((n) => ident.test(n) && n !== 'default');
+        const spec = JSON.stringify(args.path);
+        return {
+          contents: `import m from ${spec};\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
+          resolveDir: args.pluginData.resolveDir,
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/**
+ * Single executable only: a require() of a package that is not there (optional peers such as `encoding`,
+ * `bufferutil`, tried inside try/catch) would reach SEA's require(), which loads built-ins only and warns
+ * on stderr. Bundle a module that fails the way a missing package does instead, so the catch runs quietly.
+ */
+function missingOptionalRequires() {
+  return {
+    name: 'missing-optional-requires',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.kind !== 'require-call' || args.namespace === 'missing' || args.pluginData?.probe) return undefined;
+        if (args.path.startsWith('node:') && !/^node:sqlite$/.test(args.path)) return undefined;
+        if (args.path === 'node:sqlite' && isBuiltin('node:sqlite')) return undefined;
+        if (!args.path.startsWith('node:')) {
+          const resolved = await build.resolve(args.path, { kind: 'require-call', resolveDir: args.resolveDir, pluginData: { probe: true } });
+          if (!resolved.errors.length) return undefined;
+        }
+        return { path: args.path, namespace: 'missing' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'missing' }, (args) => ({
+        contents: `const e = new Error(${JSON.stringify(`Cannot find module '${args.path}'`)}); e.code = 'MODULE_NOT_FOUND'; throw e;`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+function isCommonJs(file) {
+  if (file.endsWith('.cjs')) return true;
+  if (file.endsWith('.mjs')) return false;
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')).type !== 'module';
+  }
+  return true;
 }
 
 async function bundle(esbuild, options) {
@@ -166,9 +234,19 @@ async function buildNpmPackage(esbuild) {
     outdir: path.join(pkgDir, 'dist'),
     format: 'esm',
     splitting: true,
+    plugins: [embedTemplates(), cjsDynamicImports()],
     chunkNames: 'chunks/[name]-[hash]',
-    // Bundled CommonJS packages call require() for node built-ins: give every ESM chunk a real one.
-    banner: { js: "import { createRequire as __ckRequire } from 'node:module'; const require = __ckRequire(import.meta.url);" },
+    // Bundled CommonJS packages call require() for node built-ins and read __filename (write-file-atomic
+    // names its temporary files with it): give every ESM chunk real ones.
+    banner: {
+      js: [
+        "import { createRequire as __ckRequire } from 'node:module';",
+        "import { fileURLToPath as __ckPath } from 'node:url';",
+        'const require = __ckRequire(import.meta.url);',
+        'const __filename = __ckPath(import.meta.url);',
+        "const __dirname = __ckPath(new URL('.', import.meta.url));",
+      ].join(' '),
+    },
   });
   // The token fast path: whatever bin.js loads before its first dynamic import must be ours and small.
   const binOut = Object.keys(metafile.outputs).find((f) => f.endsWith('dist/bin.js'));
@@ -198,7 +276,7 @@ async function buildSea(esbuild) {
   const seaDir = path.join(stage, 'sea');
   mkdirSync(seaDir, { recursive: true });
   const main = path.join(seaDir, 'main.cjs');
-  const metafile = await bundle(esbuild, { outfile: main, format: 'cjs' });
+  const metafile = await bundle(esbuild, { outfile: main, format: 'cjs', plugins: [embedTemplates(), missingOptionalRequires()] });
 
   const config = path.join(seaDir, 'sea-config.json');
   const blob = path.join(seaDir, 'sea-prep.blob');
