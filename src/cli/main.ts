@@ -9,6 +9,7 @@ import type { Io } from './io.js';
 import { Output } from './output.js';
 // --- command modules (one import + one register call each; keep this block sorted) ---
 import { registerApiserverConfig } from './apiserver-config.js';
+import { registerClean } from './clean.js';
 import { registerCompletion } from './completion.js';
 import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
@@ -55,6 +56,7 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
   registerToken(program, ctx);
   registerRefresh(program, ctx);
   registerLogout(program, ctx);
+  registerClean(program, ctx);
   registerApiserverConfig(program, ctx);
   registerRbac(program, ctx);
   registerWhoami(program, ctx);
