@@ -194,7 +194,7 @@ secret. The folder is created ${oct(CACHE_DIR_MODE)} (an existing one with any g
 ${oct(CACHE_DIR_MODE)}), files are created ${oct(CACHE_FILE_MODE)} and replaced atomically (temporary file, fsync, rename). A refresh
 or login takes the entry's lock \`<entry>.json.lock\` (same convention as above) and waits up to
 ${need(CACHE_LOCK_WAIT_MS, 'CACHE_LOCK_WAIT_MS') / 1000} s for another process holding it; reading a fresh token takes no lock.
-\`logout\` deletes the entry (deleting the folder by hand is always safe: the next use logs in again).
+\`logout\` deletes the entry, \`clean\` every entry (deleting the folder by hand is always safe: the next use logs in again).
 
 **Read-only commands.** \`whoami\`, \`apiserver-config\`, \`rbac\`, \`completion\` and \`setup --dry-run\` never write a
 kubeconfig. \`whoami\` in particular never refreshes an expired oidc id-token (a refresh rotates Casdoor's refresh

@@ -11,6 +11,7 @@ import { Output } from './output.js';
 // --- command modules (one import + one register call each; keep this block sorted) ---
 import { registerApiserverConfig } from './apiserver-config.js';
 import { registerCasdoorApp } from './casdoor-app.js';
+import { registerClean } from './clean.js';
 import { registerCompletion } from './completion.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
@@ -59,6 +60,7 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
   registerToken(program, ctx);
   registerRefresh(program, ctx);
   registerLogout(program, ctx);
+  registerClean(program, ctx);
   registerApiserverConfig(program, ctx);
   registerRbac(program, ctx);
   registerWhoami(program, ctx);

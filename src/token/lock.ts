@@ -193,7 +193,7 @@ async function tryCreate(lockPath: string, owner: LockOwner): Promise<boolean> {
  * Everything between taking and dropping the takeover lock is synchronous, so only a kill in those few
  * microseconds leaves it behind, and then it counts as dead after TAKEOVER_LOCK_STALE_MS.
  */
-function takeOver(lockPath: string, text: string, now: number): boolean {
+export function takeOver(lockPath: string, text: string, now: number): boolean {
   const guard = `${lockPath}.takeover`;
   let fd: number;
   try {

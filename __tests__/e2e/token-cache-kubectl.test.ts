@@ -1,9 +1,10 @@
 /**
- * A refresh killed with SIGKILL in the middle (kubectl's plugin killed, an OOM kill) leaves its cache lock
+ * The token cache under the real kubectl. A refresh killed with SIGKILL in the middle (kubectl's plugin killed, an OOM kill) leaves its cache lock
  * behind; the next `token` run must see that its holder is dead and take the lock over at once, instead of
  * waiting a minute and failing. The refresh is caught mid-flight by a proxy that accepts its connection and
  * never answers: once the proxy has counted that connection, the process holds the lock and is killed.
  * The next run goes through the real kubectl (a real binary, not the dispatcher) and the real plugin.
+ * And `clean`: after it, kubectl finds no token and presents nothing to Casdoor.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -126,5 +127,36 @@ describe('a refresh killed with SIGKILL while it holds the cache lock', () => {
     expect(run.stderr.match(/took over/g)).toHaveLength(1);
     expect(env.provider.stats.refreshGrants).toBe(1);
     expect(existsSync(lockPath)).toBe(false);
+  }, 120_000);
+});
+
+describe('clean', () => {
+  itKubectl('empties the cache: the next kubectl command must log in again, and nothing is presented to Casdoor', async () => {
+    const setup = await runCli(setupArgs(env, home, ['--mode', 'exec', '--exec-command', wrapper]), { home: home.home, env: { CASDOOR_PASSWORD: 'correct-horse' } });
+    expect(setup.code).toBe(0);
+    const kubectl = kubectlBinary() as string;
+    const whoami = () => runKubectl(kubectl, ['auth', 'whoami', '-o', 'json'], { kubeconfig: home.kubeconfig, env: { HOME: home.home } });
+    env.provider.resetStats();
+    expect((await whoami()).code).toBe(0);
+    expect(env.provider.stats.tokenRequests).toBe(0);
+
+    const dir = cacheDir(home.home, {});
+    const dry = await runCli(['clean', '--dry-run'], { home: home.home });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`^would remove ${dir}/[0-9a-f]{16}\\.json  alice at ${env.provider.issuer.replace(/[.]/g, '\\.')} \\(`));
+    expect((await fs.readdir(dir)).length).toBe(1);
+
+    const run = await runCli(['clean'], { home: home.home });
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n').filter((l) => l.startsWith('removed '))).toHaveLength(1);
+    expect(run.stderr).toContain('Removed 1 cached token entry');
+    expect(await fs.readdir(dir)).toEqual([]);
+    expect(run.all).not.toMatch(/eyJ/);
+
+    const after = await whoami();
+    expect(after.code).not.toBe(0);
+    expect(after.stderr).toContain('not logged in to Casdoor as alice');
+    expect(after.stderr).toContain('(no cached token)');
+    expect(env.provider.stats.tokenRequests).toBe(0);
   }, 120_000);
 });
