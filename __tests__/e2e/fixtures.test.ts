@@ -637,6 +637,18 @@ describe('Casdoor behaviours and switches', () => {
       });
     });
 
+    it('implicit grant at the token endpoint (GetImplicitToken): the password is checked, the secret is not', async () => {
+      await withApp({ grantTypes: [...app().grantTypes, 'token'] }, async () => {
+        const ok = await token({ grant_type: 'token', client_id: env.provider.clientId, client_secret: 'not-the-secret', username: 'alice', password: 'correct-horse' });
+        expect(ok.status).toBe(200);
+        expect(jwtClaims(String(tokensOf(ok.body)['id_token']))['name']).toBe('alice');
+        const wrong = await token({ grant_type: 'token', client_id: env.provider.clientId, username: 'alice', password: '' });
+        expect(wrong.body).toEqual({ error: 'invalid_grant', error_description: 'invalid username or password: Password cannot be empty' });
+      });
+      const get = await getJson(agent, `${env.provider.endpoints.token}?grant_type=password`);
+      expect(get.status).toBe(405);
+    });
+
     it('reads a JSON body for what the form left empty, and Basic only when no client_id/secret came as parameters', async () => {
       const json = await postJson(agent, env.provider.endpoints.token, {
         grant_type: 'password',
