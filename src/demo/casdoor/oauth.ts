@@ -392,8 +392,8 @@ export async function refreshToken(
   if (clientSecret !== '' && app.clientSecret !== clientSecret) return tokenError(INVALID_CLIENT, 'client_secret is invalid');
   const token = env.model.getTokenByRefreshToken(refreshTokenValue);
   if (token === undefined) return tokenError(INVALID_GRANT, 'refresh token is invalid or revoked');
-  // ExpiresIn <= 0: expired by logout (ExpireTokenByAccessToken).
-  if (token.expiresIn <= 0) return tokenError(INVALID_GRANT, 'refresh token is expired');
+  // ExpiresIn <= 0: expired by logout (ExpireTokenByAccessToken); checked since v2.224.
+  if (env.model.behaviour.refreshChecksExpiry && token.expiresIn <= 0) return tokenError(INVALID_GRANT, 'refresh token is expired');
   const { behaviour } = env.model;
   let resource = '';
   if (behaviour.refreshBoundToApplication) {
