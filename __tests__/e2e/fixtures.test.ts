@@ -637,6 +637,18 @@ describe('Casdoor behaviours and switches', () => {
       });
     });
 
+    it('implicit grant at the token endpoint (GetImplicitToken): the password is checked, the secret is not', async () => {
+      await withApp({ grantTypes: [...app().grantTypes, 'token'] }, async () => {
+        const ok = await token({ grant_type: 'token', client_id: env.provider.clientId, client_secret: 'not-the-secret', username: 'alice', password: 'correct-horse' });
+        expect(ok.status).toBe(200);
+        expect(jwtClaims(String(tokensOf(ok.body)['id_token']))['name']).toBe('alice');
+        const wrong = await token({ grant_type: 'token', client_id: env.provider.clientId, username: 'alice', password: '' });
+        expect(wrong.body).toEqual({ error: 'invalid_grant', error_description: 'invalid username or password: Password cannot be empty' });
+      });
+      const get = await getJson(agent, `${env.provider.endpoints.token}?grant_type=password`);
+      expect(get.status).toBe(405);
+    });
+
     it('reads a JSON body for what the form left empty, and Basic only when no client_id/secret came as parameters', async () => {
       const json = await postJson(agent, env.provider.endpoints.token, {
         grant_type: 'password',
@@ -857,6 +869,15 @@ describe('Casdoor behaviours and switches', () => {
       expect(env.provider.stats.logouts - before).toBe(1);
       expect((await introspect({ token: String(tokens['access_token']) })).body).toEqual({ active: false });
       expect((await refreshWith(String(tokens['refresh_token']))).body).toEqual({ error: 'invalid_grant', error_description: 'refresh token is expired' });
+      // Before v2.224 the logged-out token's refresh token still worked.
+      const again = tokensOf((await passwordGrant()).body);
+      await logout({ id_token_hint: String(again['id_token']) });
+      env.provider.behaviour.refreshChecksExpiry = false;
+      try {
+        expect((await refreshWith(String(again['refresh_token']))).status).toBe(200);
+      } finally {
+        env.provider.behaviour.refreshChecksExpiry = true;
+      }
     });
 
     it('an unknown token is HTTP 200 {"status":"error","msg":"Token not found, invalid accessToken"}; GET works too', async () => {
@@ -895,6 +916,8 @@ describe('Casdoor behaviours and switches', () => {
       expect([at('2.317.0').resourceIndicator, at('2.318.0').resourceIndicator]).toEqual([false, true]);
       expect([at('3.98.0').logoutHintOptional, at('3.99.0').logoutHintOptional]).toEqual([false, true]);
       expect([at('3.155.2').refreshBoundToApplication, at('3.156.0').refreshBoundToApplication]).toEqual([false, true]);
+      expect([at('2.223.0').refreshChecksExpiry, at('2.224.0').refreshChecksExpiry]).toEqual([false, true]);
+      expect([at('3.93.0').perAppIssuerIsOrigin, at('3.94.0').perAppIssuerIsOrigin]).toEqual([false, true]);
       expect(at('v3.158.0')).toEqual(behaviourOf());
     });
 
@@ -974,6 +997,10 @@ describe('Casdoor behaviours and switches', () => {
         expect(doc['token_endpoint']).toBe(`http://127.0.0.1:${bare.port}/api/login/oauth/access_token`);
         const perApp = (await getJson(agent, `${bare.url}/.well-known/kubernetes/openid-configuration`)).body as Record<string, unknown>;
         expect(perApp).toMatchObject({ issuer: `http://127.0.0.1:${bare.port}`, jwks_uri: `http://127.0.0.1:${bare.port}/.well-known/kubernetes/jwks` });
+        // Before v3.94 the per-application document named another issuer than the tokens carry.
+        bare.behaviour.perAppIssuerIsOrigin = false;
+        const old = (await getJson(agent, `${bare.url}/.well-known/kubernetes/openid-configuration`)).body as Record<string, unknown>;
+        expect(old['issuer']).toBe(`http://127.0.0.1:${bare.port}/.well-known/kubernetes`);
       } finally {
         await bare.close();
       }

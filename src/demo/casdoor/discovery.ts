@@ -12,7 +12,7 @@ export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 export const JWKS_PATH = '/.well-known/jwks';
 export const USERINFO_PATH = '/api/userinfo';
 
-/** object.GetOidcDiscovery: issuer = originBackend (also for the per-application document since v3.94). */
+/** object.GetOidcDiscovery: issuer = originBackend (for the per-application document only since v3.94). */
 function discovery(ctx: RouteContext, applicationName: string): Record<string, unknown> {
   const { model, req } = ctx;
   const { frontend, backend } = originsOf(model, req.host);
@@ -22,7 +22,7 @@ function discovery(ctx: RouteContext, applicationName: string): Record<string, u
     for (const s of app?.scopes ?? []) if (s.name !== '') scopes.push(s.name);
   }
   return {
-    issuer: backend,
+    issuer: applicationName !== '' && !model.behaviour.perAppIssuerIsOrigin ? `${backend}/.well-known/${applicationName}` : backend,
     authorization_endpoint: `${frontend}/login/oauth/authorize`,
     token_endpoint: `${backend}/api/login/oauth/access_token`,
     userinfo_endpoint: `${backend}/api/userinfo`,

@@ -238,6 +238,10 @@ export interface CasdoorBehaviour {
   resourceIndicator: boolean;
   /** v1.832+: `azp` claim. */
   azp: boolean;
+  /** v2.224+: the refresh grant refuses a token expired by logout ("refresh token is expired"). */
+  refreshChecksExpiry: boolean;
+  /** v3.94+: the per-application discovery's issuer is the origin (before: `<origin>/.well-known/<application>`). */
+  perAppIssuerIsOrigin: boolean;
   /** `aud` as an array (every Casdoor with golang-jwt v4+); false = a plain string, as very old releases sent it. */
   audAsArray: boolean;
 }
@@ -268,6 +272,8 @@ export function behaviourOf(version: string = DEFAULT_CASDOOR_VERSION): CasdoorB
     scopeValidation: atLeast('2.331'),
     resourceIndicator: atLeast('2.318'),
     azp: atLeast('1.832'),
+    refreshChecksExpiry: atLeast('2.224'),
+    perAppIssuerIsOrigin: atLeast('3.94'),
     audAsArray: true,
   };
 }
