@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, promises as fs } from 'node:fs';
 import yaml from 'js-yaml';
 import type { DemoEnvironment } from '../../src/demo/index.js';
-import { CliError } from '../../src/errors.js';
+import type { CliError } from '../../src/errors.js';
 import { discover } from '../../src/oidc/discovery.js';
 import { refreshGrant } from '../../src/oidc/grants.js';
 import { createHttpClient } from '../../src/oidc/http.js';
