@@ -284,7 +284,7 @@ describe('setup --non-interactive, bad input: clear error, exit code, file uncha
 
   it('a wrong client secret: exit 3 naming the client secret, after the login and before any write (file byte-identical)', async () => {
     const run = await runSetup(env, home, [], { clientSecret: 'not-the-secret-0123456789', password: PASSWORD });
-    await expectFailure(run, 3, /^✗ Casdoor refused the client secret \(invalid_client[^)]*\); nothing was written\.\n.*--client-secret/m);
+    await expectFailure(run, 3, /^error: Casdoor refused the client secret \(invalid_client: "client_secret is invalid"\); nothing was written\.\n\s+Check --client-secret/m);
     expect(run.all).not.toContain('not-the-secret-0123456789');
     // Casdoor let the password grant through (it never checks the secret there); the refresh caught it.
     expect(env.provider.stats.passwordGrants).toBe(1);
