@@ -154,7 +154,7 @@ Command-specific notes:
 | a removed entry is deleted from the file that defines it | \`ModifyConfig\` (second loops) | same (\`logout --remove\`) |
 | \`preferences\` are written only when changed | \`writePreferences\` | never changed, kept |
 | a missing file reads as an empty config | \`getConfigFromFile\` | same |
-| \`<file>.lock\` with O_CREATE\|O_EXCL, files locked in sorted order | \`ModifyConfig\` + \`lockFile\` | the files written, sorted; waits up to the lock time above where kubectl fails at once; kubectl also locks (and creates the folders of) chain files it does not write |
+| \`<file>.lock\` with O_CREATE + O_EXCL, files locked in sorted order | \`ModifyConfig\` + \`lockFile\` | the files written, sorted; waits up to the lock time above where kubectl fails at once; kubectl also locks (and creates the folders of) chain files it does not write |
 | a new file 0600, a missing folder 0755; an existing file keeps its mode | \`WriteToFile\` (\`os.MkdirAll(dir, 0755)\`, \`WriteFile(…, 0600)\`) | same, plus the atomic rename and backup above |
 
 **Lock.** Every file is changed under \`<file>.lock\`, created with O_CREAT|O_EXCL like kubectl's lock (mode 0600),
