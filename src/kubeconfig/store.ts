@@ -94,7 +94,15 @@ async function plan(opts: ApplyOptions): Promise<{ plan: WritePlan; preread: Map
     [...preread.values()].filter((l) => l.exists).map((l) => ({ file: l.file, doc: l.doc })),
   );
   const exists = (file: string): boolean => preread.get(file)?.exists ?? false;
-  return { plan: planTargets({ ...input, exists, definedIn: view.definedIn }, opts.entries), preread };
+  const currentContextSetIn = (): string | undefined =>
+    chain.files.find((f) => {
+      const c = preread.get(f);
+      return c?.exists === true && typeof c.doc['current-context'] === 'string' && c.doc['current-context'] !== '';
+    });
+  return {
+    plan: planTargets({ ...input, exists, definedIn: view.definedIn, startingCurrentContext: view.currentContext, currentContextSetIn }, opts.entries),
+    preread,
+  };
 }
 
 interface Merged {
