@@ -6,6 +6,7 @@ import type { JSONWebKeySet, JWTPayload, errors as JoseErrors } from 'jose';
 import { CliError } from '../errors.js';
 import { parseJson, type ProviderMetadata } from './discovery.js';
 import type { HttpClient } from './http.js';
+import { checkClaimsSanity } from './claims-sanity.js';
 
 /** Clock skew tolerated on exp/nbf/iat, stated in the docs. kube-apiserver itself allows none on exp. */
 export const CLOCK_LEEWAY_SECONDS = 30;
@@ -46,6 +47,7 @@ export async function verifyIdToken(
       ...(expected.now ? { currentDate: expected.now } : {}),
     });
     if (typeof payload.exp !== 'number') throw new CliError('verify', 'The id_token has no "exp" claim; Kubernetes requires one.');
+    checkClaimsSanity(payload, expected.now ?? new Date(), CLOCK_LEEWAY_SECONDS);
     return {
       claims: payload as VerifiedToken['claims'],
       header: { alg: protectedHeader.alg, ...(protectedHeader.kid ? { kid: protectedHeader.kid } : {}) },

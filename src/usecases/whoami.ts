@@ -16,6 +16,7 @@ import { credentialKind, describeCommand, expectedTokenOf, isOurExecPlugin, reso
 import { loadMergedView, type MergedView, type ViewOptions } from '../kubeconfig/view.js';
 import { describeIssuerMismatch } from '../oidc/issuer.js';
 import { preflight } from '../oidc/preflight.js';
+import { claimIso } from '../oidc/claims-sanity.js';
 import { registerSecret } from '../redact.js';
 
 export type WhoamiFormat = 'text' | 'json';
@@ -146,7 +147,7 @@ export function summarizeToken(token: string | undefined): TokenSummary | undefi
     ...(typeof c.iss === 'string' ? { issuer: c.iss } : {}),
     ...(c.aud !== undefined ? { audience: audiences(c.aud) } : {}),
     ...(typeof c.sub === 'string' ? { subject: c.sub } : {}),
-    ...(typeof c.exp === 'number' ? { expiresAt: new Date(c.exp * 1000).toISOString() } : {}),
+    ...(claimIso(c.exp) ? { expiresAt: claimIso(c.exp) as string } : {}),
   };
 }
 
@@ -186,7 +187,7 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
   if (typeof claims.exp !== 'number') {
     add('no-exp', true, 'The token has no "exp" claim; kube-apiserver requires one.', "Check the application's token format in Casdoor.");
   } else if (claims.exp <= nowS) {
-    const when = `${new Date(claims.exp * 1000).toISOString()} (${ago(nowS - claims.exp)})`;
+    const when = `${claimIso(claims.exp) ?? `exp ${claims.exp}, not a time`} (${ago(nowS - claims.exp)})`;
     let fix: string;
     if (input.kind === 'oidc') {
       fix = input.hasRefreshToken
@@ -201,7 +202,7 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
     add('expired', true, `The token expired at ${when}. kube-apiserver allows no leeway on "exp".`, fix);
   }
   if (typeof claims.nbf === 'number' && claims.nbf > nowS + 300) {
-    add('not-yet-valid', true, `The token is not valid before ${new Date(claims.nbf * 1000).toISOString()} (${ago(nowS - claims.nbf)}).`, "This machine's or Casdoor's clock is off: fix the time (NTP).");
+    add('not-yet-valid', true, `The token is not valid before ${claimIso(claims.nbf) ?? `nbf ${claims.nbf}, not a time`} (${ago(nowS - claims.nbf)}).`, "This machine's or Casdoor's clock is off: fix the time (NTP).");
   }
 
   const iss = typeof claims.iss === 'string' ? claims.iss : undefined;
