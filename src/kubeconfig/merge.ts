@@ -36,7 +36,8 @@ type Named = NamedCluster | NamedUser | NamedContext;
 
 /** Structural equality of plain YAML data; key order does not matter (YAML mappings are unordered). */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
+  // `.nan` in an extension reads back as NaN, which is not === itself; it is the same value to kubectl.
+  if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a) && Array.isArray(b)) {
