@@ -18,6 +18,7 @@ import { createHttpClient } from '../../src/oidc/http.js';
 import { browserLogin } from '../../src/oidc/browser-login.js';
 import { runApply } from '../../src/usecases/casdoor-app.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
+import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { accessToken, addAdmins, adminRoutes, ADMIN, ADMIN_CLI_CLIENT_ID, ORG_ADMIN, OTHER_ADMIN, OTHER_CLIENT_ID } from '../helpers/casdoor-admin.js';
 import { useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
@@ -215,6 +216,43 @@ describe('casdoor-app apply: the admin logs in with the browser against app-buil
     } finally {
       env.provider.settings.autoLoginAs = undefined;
       await http.close();
+    }
+  });
+});
+
+const itKubectl = requireKubectl() ? it : it.skip;
+
+describe('from no application to a teammate\'s kubectl auth whoami: apply, apiserver-config, rbac, generate', () => {
+  itKubectl('the admin\'s four commands are enough', async () => {
+    // The API server of the demo trusts one client id: the new application takes it (the demo's own is removed meanwhile).
+    const demoApp = env.provider.model.applications.get('admin/kubernetes') as CasdoorApplication;
+    env.provider.model.applications.delete('admin/kubernetes');
+    const pw = path.join(home.home, 'pw.csv');
+    try {
+      const roster = path.join(home.home, 'team.csv');
+      await writeFile(roster, 'username,namespace,groups\nfrank,team-f,k8s-org/platform\n');
+      const applied = await apply(['--name', 'k8s-new', '--client-id', env.provider.clientId, '--yes', '--users', roster, '--passwords', pw], globalToken);
+      expect(applied.code).toBe(0);
+
+      const common = ['--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--casdoor-ca', env.caFile];
+      const config = await runCli(['apiserver-config', ...common, '--format', 'flags'], { home: home.home });
+      expect(config.code).toBe(0);
+      expect(config.stdout).toContain(`--oidc-client-id=${env.provider.clientId}`);
+      const rbac = await runCli(['rbac', '--group', 'k8s-org/platform', '--cluster-role', 'view'], { home: home.home });
+      expect(rbac.code).toBe(0);
+      expect(rbac.stdout).toContain('k8s-org/platform');
+
+      const outDir = path.join(home.home, 'out');
+      const generated = await runCli(['generate', '--roster', roster, '--out-dir', outDir, ...common, '--server', env.apiserver.url, '--certificate-authority', env.caFile, '--mode', 'auth-provider', '--passwords', pw], { home: home.home, env: { KUBECONFIG: undefined } });
+      expect(generated.code).toBe(0);
+      const whoami = await runKubectl(kubectlBinary() as string, ['auth', 'whoami', '-o', 'json'], { kubeconfig: path.join(outDir, 'frank.kubeconfig') });
+      expect(whoami.code).toBe(0);
+      expect(JSON.parse(whoami.stdout).status.userInfo).toMatchObject({ username: 'frank', groups: expect.arrayContaining(['k8s-org/platform']) });
+    } finally {
+      env.provider.model.applications.delete('admin/k8s-new');
+      env.provider.model.applications.set('admin/kubernetes', demoApp);
+      const i = env.provider.model.users.findIndex((u) => u.name === 'frank');
+      if (i >= 0) env.provider.model.users.splice(i, 1);
     }
   });
 });
