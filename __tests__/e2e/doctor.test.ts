@@ -10,7 +10,7 @@ import type { CasdoorApplication } from '../../src/demo/casdoor/model.js';
 import { CHECK_IDS } from '../../src/casdoor/checks.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { addAdmins, adminRoutes } from '../helpers/casdoor-admin.js';
-import { useDemoEnvironment } from '../helpers/setup-args.js';
+import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
 
 const PASSWORD = 'correct-horse';
@@ -87,6 +87,18 @@ describe('doctor: a healthy application', () => {
     expectNoSecrets(run);
   });
 
+  it('--context: the Casdoor URL, client id, tokens and cluster come from an entry made by setup', async () => {
+    expect((await runSetup(env, home, ['--context', 'alice@demo'], { password: PASSWORD })).code).toBe(0);
+    const run = await runCli(['doctor', '--context', 'alice@demo', '--kubeconfig', home.kubeconfig, '-o', 'json'], { home: home.home, env: { KUBECONFIG: undefined } });
+    expect(run.code).toBe(0);
+    const byId = new Map((JSON.parse(run.stdout) as { checks: JsonCheck[] }).checks.map((c) => [c.id, c]));
+    expect(byId.get('login')?.detail).toContain('context alice@demo');
+    expect(byId.get('refresh-expiry')?.status).toBe('pass');
+    expect(byId.get('cluster')).toMatchObject({ status: 'pass' });
+    expect(byId.get('cluster')?.detail).toContain(env.apiserver.url);
+    expectNoSecrets(run);
+  });
+
   it('finds the application by name too (masked get-application for an anonymous caller)', async () => {
     const run = await doctor(['--application', 'kubernetes']);
     expect(run.code).toBe(0);
@@ -154,6 +166,13 @@ describe('doctor: each broken setting is named', () => {
     const { run, byId } = await checks(['--client-id', 'kubernetes']);
     expect(run.code).toBe(8);
     expect(byId.get('application')?.detail).toContain('Invalid client_id');
+  });
+
+  it('a wrong password is the user\'s problem: the Login line fails, exit 3 (not 8), the password never shown', async () => {
+    const { run, byId } = await checks([...clientArgs(), '--username', 'alice'], { password: 'wrong-password-1' });
+    expect(run.code).toBe(3);
+    expect(byId.get('login')).toMatchObject({ status: 'fail', blocks: false });
+    expect(run.all).not.toContain('wrong-password-1');
   });
 
   it('an unreachable Casdoor is exit 5, not a checklist', async () => {

@@ -47,7 +47,8 @@ Checks (each line pass / warn / FAIL / ?, with the Casdoor setting to change, as
   Anonymous probes carry no credentials; the client secret is never asked for.
 
 Exit codes: 0 nothing blocks Kubernetes (warnings may remain); 8 a Casdoor setting blocks it (a disabled
-  Refresh Token grant, a refresh expiry of 0, an unknown client id, …); 5 Casdoor unreachable; 2 usage.
+  Refresh Token grant, a refresh expiry of 0, an unknown client id, …); 3 the login itself failed for the
+  user's reason (wrong password, locked account); 5 Casdoor unreachable; 2 usage.
 
 Examples:
   casdoor-kubeconfig doctor --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe
@@ -82,12 +83,13 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
     .addHelpText('after', HELP)
     .action(async (flags: DoctorFlags) => {
       const out = ctx.output();
-      const { runDoctor, blockedError } = await import('../usecases/doctor.js');
+      const { runDoctor, blockedError, loginFailedError } = await import('../usecases/doctor.js');
       const prepared = await prepareDoctor(flags, ctx);
       const http = createHttpClient({ env: ctx.io.env, ...(prepared.caPem ? { caPem: prepared.caPem } : {}), trace: (l) => out.verbose(l) });
       try {
         const report = await runDoctor(prepared.input, { out, http, now: ctx.io.now, ...prepared.deps });
         if (!report.ok) throw blockedError(report);
+        if (report.loginFailed) throw loginFailedError();
       } finally {
         await http.close();
       }

@@ -85,8 +85,12 @@ export interface DoctorReport {
   application?: string;
   organization?: string;
   ok: boolean;
+  /** The login failed for a reason of the user's (wrong password, locked account): no token was checked. */
+  loginFailed?: boolean;
   checks: Check[];
 }
+
+const USER_SIDE_REASONS: ReadonlySet<string> = new Set(['wrong-password', 'unknown-user', 'account-locked', 'account-forbidden', 'external-account']);
 
 /** POSTs one probe grant and returns Casdoor's OAuth refusal (undefined = it issued a token, which a dummy never gets). */
 async function probeGrant(session: Session, clientId: string, form: Record<string, string>, grant: 'password' | 'refresh_token'): Promise<OAuthErrorBody | undefined> {
@@ -270,7 +274,12 @@ export async function diagnose(input: Omit<DoctorInput, 'output'>, deps: Omit<Do
       tokens = await deps.tokens(session, clientId);
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
-      checks.push({ id: 'login', status: 'fail', blocks: err.code === 'login', title: 'Login', detail: `${err.message}${err.hint ? ` ${err.hint}` : ''}` });
+      if (err.code !== 'login' && err.code !== 'verify') throw err;
+      // A wrong password or a locked account is this user's problem, not a setting (exit 3, not 8); a
+      // disabled grant, an unknown client or a token that fails verification is what every user would meet.
+      const userSide = err.reason !== undefined && USER_SIDE_REASONS.has(err.reason);
+      if (userSide) report.loginFailed = true;
+      checks.push({ id: 'login', status: 'fail', blocks: !userSide, title: 'Login', detail: `${err.message}${err.hint ? ` ${err.hint}` : ''}` });
     }
   }
   if (tokens) {
@@ -316,6 +325,11 @@ export async function diagnose(input: Omit<DoctorInput, 'output'>, deps: Omit<Do
 function finish(report: DoctorReport): DoctorReport {
   report.ok = blocking(report.checks).length === 0;
   return report;
+}
+
+/** The error `doctor` ends with when the login failed for the user's own reason (exit 3): the checklist is incomplete. */
+export function loginFailedError(): CliError {
+  return new CliError('login', 'The login failed (see the Login line), so no token was checked.', { hint: 'Fix the username or password and run doctor again.' });
 }
 
 /** The error `doctor` ends with when a setting blocks Kubernetes (exit 8). */
