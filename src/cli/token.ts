@@ -30,12 +30,13 @@ export interface TokenFlags {
 }
 
 export const GRANT_HELP =
-  'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device)';
+  'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device), client-credentials (the application itself, for CI: CASDOOR_CLIENT_SECRET)';
 
 export const ENVIRONMENT_HELP = `
 Environment:
   CASDOOR_PASSWORD              password for --grant password (otherwise asked in a terminal)
-  CASDOOR_CLIENT_SECRET         the application's client secret (not needed by Casdoor for these grants)
+  CASDOOR_CLIENT_SECRET         the application's client secret: required by --grant client-credentials (never written
+                                to the kubeconfig); not needed by Casdoor for the other grants
   BROWSER                       command that opens the sign-in URL (like --browser-command)
   KUBERNETES_EXEC_INFO          set by kubectl; the ExecCredential apiVersion it asks for (v1 or v1beta1)
   CASDOOR_KUBECONFIG_CACHE_DIR  token cache folder (default ~/.kube/cache/casdoor-kubeconfig)`;
@@ -74,6 +75,9 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
   const grant = flags.grant ?? 'password';
   if (grant === 'password' && !flags.username) {
     throw usageError('token: --grant password needs --username.', 'Add --username NAME, or log in with --grant browser or --grant device.');
+  }
+  if (grant === 'client-credentials' && flags.username) {
+    throw usageError('token: --grant client-credentials signs in as the application itself: leave out --username.');
   }
   const casdoorUrl = parseCasdoorUrl(flags.casdoorUrl as string);
   const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
