@@ -109,7 +109,7 @@ describe('the binding', () => {
 
   it('refuses bad input with usage errors that say what to do', () => {
     const cases: Array<[Partial<RbacInput>, RegExp]> = [
-      [{}, /at least one --user or --group/],
+      [{}, /at least one --user, --group or --application/],
       [{ users: ['alice'], usernamePrefix: undefined }, /give --casdoor-url/],
       [{ users: ['alice'], namespace: 'Team_A' }, /not a valid namespace/],
       [{ users: ['alice'], roleRef: { kind: 'Role', name: 'deployer' } }, /--role names a namespaced Role: give --namespace/],
@@ -179,7 +179,7 @@ describe('rbac command', () => {
   });
 
   const usageCases: Array<[string, string[], RegExp]> = [
-    ['neither --user nor --group', [], /at least one --user or --group/],
+    ['neither --user nor --group', [], /at least one --user, --group or --application/],
     ['--role and --cluster-role', ['--user', 'a', '--role', 'r', '--cluster-role', 'c', '--namespace', 'ns'], /either --cluster-role or --role/],
     ['--role without --namespace', ['--user', 'a', '--role', 'r'], /give --namespace/],
     ['an http issuer', ['--user', 'a', '--username-prefix', '', '--casdoor-url', 'http://door.example.com'], /must use https/],

@@ -162,6 +162,13 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
   }
   const skipLogin = flags.mode === 'exec' && Boolean(flags.skipLogin);
   const grant = flags.grant ?? 'password';
+  if (grant === 'client-credentials') {
+    // No refresh token comes with it (Casdoor GetClientCredentialsToken), so kubectl's own oidc refresh
+    // could never renew an auth-provider entry; and the secret that renews it must not be in the file.
+    if (flags.mode !== 'exec') throw usageError('--grant client-credentials needs --mode exec: kubectl cannot renew such a token itself (there is no refresh token), the plugin can.');
+    if (flags.username) throw usageError('--grant client-credentials signs in as the application itself: leave out --username.');
+    if (!clientSecret && !skipLogin) throw usageError('--grant client-credentials needs the client secret: set CASDOOR_CLIENT_SECRET (or --client-secret); it is not written into the kubeconfig.');
+  }
   // Only the password grant needs a password and a username up front; browser and device logins ask
   // Casdoor's own pages, and the token then says who logged in.
   const have: Record<string, unknown> = {

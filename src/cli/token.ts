@@ -31,7 +31,7 @@ export interface TokenFlags {
 }
 
 export const GRANT_HELP =
-  'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device)';
+  'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device), client-credentials (the application itself, for CI: CASDOOR_CLIENT_SECRET)';
 
 export const SCOPE_HELP =
   "scopes to ask Casdoor for at a login, space-separated (default: none, which Casdoor always accepts; an application that defines Scopes refuses any it does not list); a refresh keeps the login's scope";
@@ -39,8 +39,9 @@ export const SCOPE_HELP =
 export const ENVIRONMENT_HELP = `
 Environment:
   CASDOOR_PASSWORD              password for --grant password (otherwise asked in a terminal)
-  CASDOOR_CLIENT_SECRET         the application's client secret: Casdoor needs it for none of these grants
-                                (it checks it on a refresh only when one is sent); never written anywhere
+  CASDOOR_CLIENT_SECRET         the application's client secret: required by --grant client-credentials; Casdoor needs
+                                it for none of the other grants (it checks it on a refresh only when one is sent);
+                                never written anywhere
   BROWSER                       command that opens the sign-in URL (like --browser-command)
   KUBERNETES_EXEC_INFO          set by kubectl; the ExecCredential apiVersion it asks for (v1 or v1beta1)
   CASDOOR_KUBECONFIG_CACHE_DIR  token cache folder (default ~/.kube/cache/casdoor-kubeconfig)`;
@@ -79,6 +80,9 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
   const grant = flags.grant ?? 'password';
   if (grant === 'password' && !flags.username) {
     throw usageError('token: --grant password needs --username.', 'Add --username NAME, or log in with --grant browser or --grant device.');
+  }
+  if (grant === 'client-credentials' && flags.username) {
+    throw usageError('token: --grant client-credentials signs in as the application itself: leave out --username.');
   }
   const casdoorUrl = parseCasdoorUrl(flags.casdoorUrl as string);
   const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');

@@ -19,6 +19,12 @@ export const RBAC_API_GROUP = 'rbac.authorization.k8s.io';
 export interface RbacInput {
   users: string[];
   groups: string[];
+  /**
+   * Casdoor applications whose client-credentials identity to bind (`--grant client-credentials`): the
+   * token's user is the application (Casdoor object/token_oauth.go GetClientCredentialsToken: name =
+   * application name, owner = its owner, type "application"), so the API server sees a user named after it.
+   */
+  applications?: string[];
   /** Casdoor organization: prepended as "<org>/" to groups given without one. */
   organization?: string;
   roleRef: { kind: 'ClusterRole' | 'Role'; name: string };
@@ -102,14 +108,21 @@ function describePrefix(prefix: string): string {
 export function rbacSubjects(input: RbacInput): { mapped: MappedSubject[]; warnings: string[] } {
   const warnings: string[] = [];
   const mapped: MappedSubject[] = [];
-  for (const user of input.users) {
+  const apps = new Set(input.applications ?? []);
+  for (const user of [...input.users, ...(input.applications ?? []).filter((a) => !input.users.includes(a))]) {
+    const isApp = apps.has(user) && !input.users.includes(user);
+    if (isApp && input.usernameClaim !== 'name' && input.usernameClaim !== 'preferred_username') {
+      // refineUser/getStandardClaims (object/token_jwt.go): the application's name is in "name" (JWT format)
+      // and "preferred_username" (JWT-Standard); an application has no email, display name or groups.
+      warnings.push(`--application ${user}: a client-credentials token names the application only in "name" (JWT format) or "preferred_username" (JWT-Standard); with the username claim "${input.usernameClaim}" the API server finds no username in it.`);
+    }
     if (input.usernamePrefix === undefined && input.usernameClaim !== 'email' && !input.issuer) {
       throw usageError(
         'Without --username-prefix the API server names users "<issuer>#<claim value>": give --casdoor-url (the issuer) so the user subjects can be named.',
         "Or pass the API server's actual --username-prefix (the default '-' means none).",
       );
     }
-    if (user.includes('/')) {
+    if (!isApp && user.includes('/')) {
       warnings.push(`--user ${user}: Casdoor's "${input.usernameClaim}" claim is the bare username, without "<organization>/"; the binding will only match a username that really contains "/".`);
     }
     const name = mapUsername(user, {
@@ -128,7 +141,9 @@ export function rbacSubjects(input: RbacInput): { mapped: MappedSubject[]; warni
       subject: { kind: 'User', apiGroup: RBAC_API_GROUP, name },
       given: user,
       claimValue: user,
-      explanation: `User "${name}" ← Casdoor user "${user}" (claim "${input.usernameClaim}"), ${how}`,
+      explanation: isApp
+        ? `User "${name}" ← Casdoor application "${user}" (its client-credentials identity, claim "${input.usernameClaim}"), ${how}`
+        : `User "${name}" ← Casdoor user "${user}" (claim "${input.usernameClaim}"), ${how}`,
     });
   }
   const groupsPrefix = input.groupsPrefix ?? '';
@@ -162,10 +177,10 @@ export function rbacSubjects(input: RbacInput): { mapped: MappedSubject[]; warni
 }
 
 export function validateRbacInput(input: RbacInput): void {
-  if (input.users.length === 0 && input.groups.length === 0) {
-    throw usageError('give at least one --user or --group to bind.', 'For example: casdoor-kubeconfig rbac --group admins --organization k8s-org');
+  if (input.users.length === 0 && input.groups.length === 0 && (input.applications ?? []).length === 0) {
+    throw usageError('give at least one --user, --group or --application to bind.', 'For example: casdoor-kubeconfig rbac --group admins --organization k8s-org');
   }
-  for (const [flag, values] of [['--user', input.users], ['--group', input.groups]] as const) {
+  for (const [flag, values] of [['--user', input.users], ['--group', input.groups], ['--application', input.applications ?? []]] as const) {
     for (const v of values) {
       if (v.trim() === '' || CONTROL.test(v)) throw usageError(`${flag}: "${v}" is not a valid name (empty or contains control characters).`);
     }

@@ -220,10 +220,14 @@ export async function runRefresh(input: RefreshInput, deps: RefreshDeps): Promis
 }
 
 async function refreshExec(entry: ResolvedEntry, auth: ExecAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
+  // A client-credentials entry is renewed with the secret from the environment, as `token` is (never from the file).
+  const envSecret = auth.token.grant === 'client-credentials' && !auth.token.clientSecret ? deps.env.CASDOOR_CLIENT_SECRET : undefined;
+  registerSecret(envSecret);
   const { clientSecret: _dropped, ...kept } = auth.token;
   const token: TokenInput = {
     ...(input.removeClientSecret ? kept : auth.token),
     ...(input.grant ? { grant: input.grant } : {}),
+    ...(envSecret ? { clientSecret: envSecret } : {}),
     ...(input.password ? { password: input.password } : {}),
     ...(input.browserCommand ? { browserCommand: input.browserCommand } : {}),
     ...(input.noBrowser ? { noBrowser: true } : {}),

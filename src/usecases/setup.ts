@@ -73,7 +73,7 @@ export interface SetupInput {
   /** exec mode: write the entries without logging in (the user logs in on first use). */
   skipLogin?: boolean;
   /** How to log in: password (default), browser (code + PKCE), device. Exec entries pass it on to `token`. */
-  grant?: 'password' | 'browser' | 'device';
+  grant?: 'password' | 'browser' | 'device' | 'client-credentials';
   /** Browser login: the command that opens the URL (else $BROWSER / the platform's opener). */
   browserCommand?: string;
   /** Browser login: only print the URL. */
@@ -228,8 +228,12 @@ export async function login(session: Session, input: SetupInput, deps: Pick<Setu
     ? await passwordLogin(session, clientOf(input), input.username, input.password, deps.now(), input.scope)
     : await deps.grantLogin(session, input);
   const { header } = result.verified;
-  deps.out.step(`Logged in as ${input.username || usernameOf(result.verified.claims) || String(result.verified.claims.sub ?? '?')}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
+  deps.out.step(`Logged in as ${grant === 'client-credentials' ? 'application ' : ''}${input.username || usernameOf(result.verified.claims) || String(result.verified.claims.sub ?? '?')}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
   for (const w of result.verified.warnings) deps.out.warn(w);
+  if (grant === 'client-credentials') {
+    // GetClientCredentialsToken issues no refresh token: `token` asks for a new one on expiry.
+    deps.out.info('This is the application\'s own identity (client credentials): no refresh token; `token` asks Casdoor for a new one when it expires, with CASDOOR_CLIENT_SECRET from its environment.');
+  }
   return result;
 }
 

@@ -21,9 +21,9 @@ import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheEntry, type Cac
 import { execCredential, parseExecInfo } from '../token/exec-credential.js';
 import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
 import { tokenArgs } from './entries.js';
-import { openSession, passwordLogin, refreshLogin, verifyTokens, type Session, type VerifiedLogin } from './login.js';
+import { clientCredentialsLogin, openSession, passwordLogin, refreshLogin, verifyTokens, type Session, type VerifiedLogin } from './login.js';
 
-export const GRANTS = ['password', 'browser', 'device'] as const;
+export const GRANTS = ['password', 'browser', 'device', 'client-credentials'] as const;
 export type GrantType = (typeof GRANTS)[number];
 
 /** A token that expires within this many seconds is not served when a refresh fails for network reasons. */
@@ -101,6 +101,18 @@ export async function loginWithGrant(session: Session, client: ClientCredentials
       checkNonce(verified.verified.claims, code.nonce);
       checkSameUser(verified.verified.claims, request.username);
       return verified;
+    }
+    case 'client-credentials': {
+      // The application itself, not a person: Casdoor object/token_oauth.go GetClientCredentialsToken
+      // makes the token's user {owner: application.Owner, name: application.Name, id: "<owner>/<name>",
+      // type: "application"} and checks the client secret, which therefore must come with the request.
+      if (request.username) throw usageError('--grant client-credentials signs in as the application itself: leave out --username.');
+      if (!client.clientSecret) {
+        throw new CliError('login', "--grant client-credentials needs the application's client secret: set CASDOOR_CLIENT_SECRET in the environment (it is never written into the kubeconfig).", {
+          hint: "The Client Secret is on the application's page in Casdoor. In CI, give it to the job as a secret variable.",
+        });
+      }
+      return clientCredentialsLogin(session, client, now);
     }
     case 'device': {
       const tokens = await deviceLogin({
@@ -228,6 +240,9 @@ function loginBlocker(input: TokenInput, deps: TokenDeps): string | undefined {
       return !input.noBrowser && (input.browserCommand || deps.env.BROWSER) ? undefined : 'or pass --browser-command';
     case 'device':
       return '';
+    case 'client-credentials':
+      // Needs no person: the client secret (or its absence, reported by loginWithGrant) decides.
+      return undefined;
   }
 }
 
@@ -307,11 +322,18 @@ export async function obtainToken(
         if (entry) await deleteCacheEntry(file);
         throw notLoggedIn(input, reason, blocker);
       }
-      if (entry) deps.out.info(`Logging in to Casdoor again (${reason}).`);
+      // A client-credentials token has no refresh token (GetClientCredentialsToken): a new grant on every
+      // expiry is the normal course, not news for the pipeline's log.
+      const routine = loginInput.grant === 'client-credentials';
+      const say = (text: string): void => (routine ? deps.out.verbose(`token: ${text}`) : deps.out.info(text));
+      if (entry) say(`Logging in to Casdoor again (${reason}).`);
       const login = await loginWithGrant(await connect(), client, { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, deps);
       const next = cacheEntryOf(key, login);
       await writeCacheEntry(file, next);
-      deps.out.step(`Logged in to ${input.casdoorUrl}${input.username ? ` as ${input.username}` : ''}; the token is cached until ${new Date(next.expiresAt * 1000).toISOString()}.`);
+      const as = routine ? ` as application ${usernameOf(login.verified.claims) ?? input.clientId}` : input.username ? ` as ${input.username}` : '';
+      const done = `Logged in to ${input.casdoorUrl}${as}; the token is cached until ${new Date(next.expiresAt * 1000).toISOString()}.`;
+      if (routine) deps.out.verbose(`token: ${done}`);
+      else deps.out.step(done);
       return { entry: next, source: 'login' as const, file };
     } finally {
       await http.close();
