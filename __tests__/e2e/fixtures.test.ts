@@ -943,6 +943,21 @@ describe('Casdoor behaviours and switches', () => {
   });
 
   describe('audience, signing and issuer', () => {
+    it('userinfo (GetUserInfo): by scope, preferred_username = username, email_verified true whatever the user', async () => {
+      const tokens = tokensOf((await passwordGrant('bob', 'battery-staple', { scope: 'openid profile email' })).body);
+      const info = await getJson(agent, env.provider.endpoints.userinfo, { authorization: `Bearer ${String(tokens['access_token'])}` });
+      expect(info.body).toEqual({
+        sub: jwtClaims(String(tokens['access_token']))['sub'],
+        iss: env.provider.issuer,
+        aud: env.provider.clientId,
+        preferred_username: 'bob',
+        name: 'Bob Builder',
+        email: 'bob@example.com',
+        email_verified: true,
+      });
+      expect((await getJson(agent, env.provider.endpoints.userinfo)).body).toMatchObject({ status: 'error', msg: 'Please login first' });
+    });
+
     it('a shared application puts aud = <clientId>-org-<organization>', async () => {
       await withApp({ isShared: true }, async () => {
         const claims = jwtClaims(String(tokensOf((await passwordGrant()).body)['id_token']));
