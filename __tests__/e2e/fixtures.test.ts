@@ -992,7 +992,8 @@ describe('Casdoor behaviours and switches', () => {
         expect(header(idToken)).toMatchObject({ alg: 'RS512', kid: 'cert-built-in' });
         const jwks = (await getJson(agent, env.provider.endpoints.jwks)).body as JSONWebKeySet;
         expect(jwks.keys).toHaveLength(1);
-        expect(jwks.keys[0]).toMatchObject({ kid: 'cert-built-in', alg: 'RS256', use: 'sig', kty: 'RSA' });
+        expect(jwks.keys[0]).toMatchObject({ kid: 'cert-built-in', alg: 'RS256', use: 'sig', kty: 'RSA', x5c: [expect.any(String)] });
+        expect(Object.keys(jwks.keys[0] ?? {})).toEqual(['use', 'kty', 'kid', 'alg', 'n', 'e', 'x5c']);
         // kube-apiserver checks the header alg against --oidc-signing-algs (default RS256) before the key.
         expect((await whoami(idToken)).status).toBe(401);
         expect(env.apiserver.requests.at(-1)?.reason).toBe('algorithm');
@@ -1002,6 +1003,20 @@ describe('Casdoor behaviours and switches', () => {
         expect(refused.status).toBe(400);
         expect(refused.body).toEqual({ error: 'endpoint_error', error_description: 'generate jwt token error: key is not a valid ECDSA private key' });
       });
+    });
+
+    it('an ES256 certificate: EC key in the JWKS (crv P-256, alg ES256) and ES256 tokens that verify with it', async () => {
+      const ec = await startCasdoorProvider({ tls: env.tls, alg: 'ES256' });
+      try {
+        const jwks = (await getJson(agent, ec.endpoints.jwks)).body as JSONWebKeySet;
+        expect(Object.keys(jwks.keys[0] ?? {})).toEqual(['use', 'kty', 'kid', 'crv', 'alg', 'x', 'y', 'x5c']);
+        expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
+        const answer = await postForm(agent, ec.endpoints.token, { grant_type: 'password', client_id: ec.clientId, username: 'alice', password: 'correct-horse' });
+        const { protectedHeader } = await jwtVerify(String(tokensOf(answer.body)['id_token']), createLocalJWKSet(jwks), { issuer: ec.issuer });
+        expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: 'cert-built-in' });
+      } finally {
+        await ec.close();
+      }
     });
 
     it('without the origin setting the issuer comes from the Host header: http:// for an IP address', async () => {
