@@ -997,11 +997,28 @@ describe('Casdoor behaviours and switches', () => {
         // kube-apiserver checks the header alg against --oidc-signing-algs (default RS256) before the key.
         expect((await whoami(idToken)).status).toBe(401);
         expect(env.apiserver.requests.at(-1)?.reason).toBe('algorithm');
+
       });
       await withApp({ tokenSigningMethod: 'ES256' }, async () => {
         const refused = await passwordGrant();
         expect(refused.status).toBe(400);
         expect(refused.body).toEqual({ error: 'endpoint_error', error_description: 'generate jwt token error: key is not a valid ECDSA private key' });
+      });
+    });
+
+    // kube-apiserver (go-oidc RemoteKeySet.verify → go-jose DetachedVerify) picks the key by kid and verifies
+    // with the header's alg, never comparing it with the JWKS entry's alg. The API server fixture
+    // (src/demo/apiserver.ts, jose's createLocalJWKSet) skips keys whose alg differs: fails until it matches.
+    it.failing('with --oidc-signing-algs=RS512 the API server accepts RS512 tokens whose JWKS key says RS256', async () => {
+      await withApp({ tokenSigningMethod: 'RS512' }, async () => {
+        const idToken = String(tokensOf((await passwordGrant()).body)['id_token']);
+        const rs512 = await startApiServer({ issuer: env.provider.issuer, clientId: env.provider.clientId, issuerCaPem: env.caPem, tls: env.tls, signingAlgs: ['RS512'] });
+        try {
+          const review = await whoami(idToken, rs512);
+          expect({ status: review.status, reason: rs512.requests.at(-1)?.reason }).toEqual({ status: 201, reason: undefined });
+        } finally {
+          await rs512.close();
+        }
       });
     });
 
