@@ -943,6 +943,21 @@ describe('Casdoor behaviours and switches', () => {
   });
 
   describe('audience, signing and issuer', () => {
+    it('userinfo (GetUserInfo): by scope, preferred_username = username, email_verified true whatever the user', async () => {
+      const tokens = tokensOf((await passwordGrant('bob', 'battery-staple', { scope: 'openid profile email' })).body);
+      const info = await getJson(agent, env.provider.endpoints.userinfo, { authorization: `Bearer ${String(tokens['access_token'])}` });
+      expect(info.body).toEqual({
+        sub: jwtClaims(String(tokens['access_token']))['sub'],
+        iss: env.provider.issuer,
+        aud: env.provider.clientId,
+        preferred_username: 'bob',
+        name: 'Bob Builder',
+        email: 'bob@example.com',
+        email_verified: true,
+      });
+      expect((await getJson(agent, env.provider.endpoints.userinfo)).body).toMatchObject({ status: 'error', msg: 'Please login first' });
+    });
+
     it('a shared application puts aud = <clientId>-org-<organization>', async () => {
       await withApp({ isShared: true }, async () => {
         const claims = jwtClaims(String(tokensOf((await passwordGrant()).body)['id_token']));
@@ -977,16 +992,48 @@ describe('Casdoor behaviours and switches', () => {
         expect(header(idToken)).toMatchObject({ alg: 'RS512', kid: 'cert-built-in' });
         const jwks = (await getJson(agent, env.provider.endpoints.jwks)).body as JSONWebKeySet;
         expect(jwks.keys).toHaveLength(1);
-        expect(jwks.keys[0]).toMatchObject({ kid: 'cert-built-in', alg: 'RS256', use: 'sig', kty: 'RSA' });
+        expect(jwks.keys[0]).toMatchObject({ kid: 'cert-built-in', alg: 'RS256', use: 'sig', kty: 'RSA', x5c: [expect.any(String)] });
+        expect(Object.keys(jwks.keys[0] ?? {})).toEqual(['use', 'kty', 'kid', 'alg', 'n', 'e', 'x5c']);
         // kube-apiserver checks the header alg against --oidc-signing-algs (default RS256) before the key.
         expect((await whoami(idToken)).status).toBe(401);
         expect(env.apiserver.requests.at(-1)?.reason).toBe('algorithm');
+
       });
       await withApp({ tokenSigningMethod: 'ES256' }, async () => {
         const refused = await passwordGrant();
         expect(refused.status).toBe(400);
         expect(refused.body).toEqual({ error: 'endpoint_error', error_description: 'generate jwt token error: key is not a valid ECDSA private key' });
       });
+    });
+
+    // kube-apiserver (go-oidc RemoteKeySet.verify → go-jose DetachedVerify) picks the key by kid and verifies
+    // with the header's alg, never comparing it with the JWKS entry's alg. The API server fixture
+    // (src/demo/apiserver.ts, jose's createLocalJWKSet) skips keys whose alg differs: fails until it matches.
+    it.failing('with --oidc-signing-algs=RS512 the API server accepts RS512 tokens whose JWKS key says RS256', async () => {
+      await withApp({ tokenSigningMethod: 'RS512' }, async () => {
+        const idToken = String(tokensOf((await passwordGrant()).body)['id_token']);
+        const rs512 = await startApiServer({ issuer: env.provider.issuer, clientId: env.provider.clientId, issuerCaPem: env.caPem, tls: env.tls, signingAlgs: ['RS512'] });
+        try {
+          const review = await whoami(idToken, rs512);
+          expect({ status: review.status, reason: rs512.requests.at(-1)?.reason }).toEqual({ status: 201, reason: undefined });
+        } finally {
+          await rs512.close();
+        }
+      });
+    });
+
+    it('an ES256 certificate: EC key in the JWKS (crv P-256, alg ES256) and ES256 tokens that verify with it', async () => {
+      const ec = await startCasdoorProvider({ tls: env.tls, alg: 'ES256' });
+      try {
+        const jwks = (await getJson(agent, ec.endpoints.jwks)).body as JSONWebKeySet;
+        expect(Object.keys(jwks.keys[0] ?? {})).toEqual(['use', 'kty', 'kid', 'crv', 'alg', 'x', 'y', 'x5c']);
+        expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
+        const answer = await postForm(agent, ec.endpoints.token, { grant_type: 'password', client_id: ec.clientId, username: 'alice', password: 'correct-horse' });
+        const { protectedHeader } = await jwtVerify(String(tokensOf(answer.body)['id_token']), createLocalJWKSet(jwks), { issuer: ec.issuer });
+        expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: 'cert-built-in' });
+      } finally {
+        await ec.close();
+      }
     });
 
     it('without the origin setting the issuer comes from the Host header: http:// for an IP address', async () => {

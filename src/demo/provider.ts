@@ -50,7 +50,7 @@ import { getPasswordToken, type TokenWrapper } from './casdoor/oauth.js';
 import type { Router } from './casdoor/router.js';
 import { oauthEnvOf, type EmulatorState, type ProviderStats } from './casdoor/server.js';
 import { TOKEN_PATH } from './casdoor/token.js';
-import { makeTlsMaterial, type TlsMaterial } from './certs.js';
+import { makeTlsMaterial, selfSignedCertificate, type TlsMaterial } from './certs.js';
 import { DEFAULT_ORGANIZATION, DEFAULT_USERS, findUser, toCasdoorUser, type DemoUser } from './users.js';
 
 export { DEVICE_CODE_GRANT };
@@ -201,13 +201,13 @@ export interface CasdoorProvider {
   close(): Promise<void>;
 }
 
-/** A key pair for a cert of `alg` (RSA 2048 for RS*, the matching curve for ES*), as PEM (SPKI / PKCS#8). */
+/** A key for a cert of `alg` (RSA 2048 for RS*, the matching curve for ES*): PKCS#8 key and self-signed X.509 certificate. */
 function makeCertKeys(alg: TokenSigningMethod): Promise<{ certificate: string; privateKey: string }> {
   const encoding = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as const;
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, certificate: string, privateKey: string): void => {
       if (err !== null) reject(err);
-      else resolve({ certificate, privateKey });
+      else selfSignedCertificate(privateKey, 'Casdoor Cert').then((pem) => resolve({ certificate: pem, privateKey }), reject);
     };
     if (alg.startsWith('RS')) {
       generateKeyPair('rsa', { modulusLength: 2048, ...encoding }, done);

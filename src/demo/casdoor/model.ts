@@ -167,7 +167,7 @@ export interface CasdoorCert {
   cryptoAlgorithm: 'RS256' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
   bitSize: number;
   expireInYears: number;
-  /** PEM public key / private key (PKCS#8). */
+  /** PEM X.509 certificate / private key (PKCS#8). */
   certificate: string;
   privateKey: string;
 }
