@@ -323,11 +323,17 @@ describe('the wizard, scripted', () => {
   });
 
   // Casdoor does not check the client secret on the password grant (object/token_oauth.go GetPasswordToken):
-  // only proving the refresh before writing (issue 8 point 5) can catch it. Fails until that lands.
-  it.failing('a wrong client secret: the secret is asked again, not the client ID', async () => {
+  // proving the refresh right after the login (usecases/prove-refresh.ts) catches it, before any write.
+  it('a wrong client secret: the secret is asked again, not the client ID, and never stored', async () => {
     const run = await wizard(fullScript({ clientSecret: ['not-the-secret-value', CLIENT_SECRET] }));
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('client_secret is invalid');
+    expect(run.stderr).toContain('Casdoor refused the client secret (invalid_client: "client_secret is invalid"); nothing was written.');
+    // One login: the refresh token survives a refused secret (Casdoor checks the secret first), so it is proven again.
+    expect(env.provider.stats.passwordGrants).toBe(1);
+    expect(env.provider.stats.tokenRequests).toBe(3);
+    expect(env.provider.stats.failedTokenRequests).toBe(1);
+    expect(env.provider.stats.refreshGrants).toBe(1);
+    expect(await readFile(home.kubeconfig, 'utf8')).not.toContain(CLIENT_SECRET);
     expect(run.asked.filter((id) => id === 'clientSecret')).toHaveLength(2);
     expect(run.asked.filter((id) => id === 'clientId')).toHaveLength(1);
     expect(run.stderr).not.toContain('not-the-secret-value');
