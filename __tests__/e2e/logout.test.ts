@@ -8,7 +8,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import yaml from 'js-yaml';
 import type { DemoEnvironment } from '../../src/demo/index.js';
 import { cacheDir, cacheFile } from '../../src/token/cache.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { DIST_BIN, runCli, type CliRun } from '../helpers/cli.js';
 import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
 
@@ -84,7 +84,7 @@ describe('logout', () => {
   });
 
   it('exec entry: ends the session and deletes the cached tokens; the kubeconfig stays as it is', async () => {
-    expect((await setup(['--mode', 'exec'])).code).toBe(0);
+    expect((await setup(['--mode', 'exec', '--exec-command', DIST_BIN])).code).toBe(0);
     const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });
     expect(existsSync(file)).toBe(true);
     const text = await fs.readFile(home.kubeconfig, 'utf8');
