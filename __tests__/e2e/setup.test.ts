@@ -6,7 +6,7 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { DemoEnvironment } from '../../src/demo/index.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { DIST_BIN, runCli, type CliRun } from '../helpers/cli.js';
 import { allKubectlBinaries, kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { runSetup, setupArgs, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
@@ -394,7 +394,7 @@ describe('setup --non-interactive: flags checked in a useful order, optional use
 
   it('--mode exec --skip-login --grant device without --username: no --username in the exec args, names from "casdoor"', async () => {
     const run = await runCli(
-      ['setup', '--non-interactive', '--mode', 'exec', '--skip-login', '--grant', 'device', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId,
+      ['setup', '--non-interactive', '--mode', 'exec', '--exec-command', DIST_BIN, '--skip-login', '--grant', 'device', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId,
         '--server', env.apiserver.url, '--certificate-authority', env.caFile, '--kubeconfig', home.kubeconfig, '--json'],
       { home: home.home },
     );
