@@ -17,6 +17,7 @@ import type { HttpClient } from '../oidc/http.js';
 import { mapUsername, preflight, type ClaimSettings, type PreflightResult } from '../oidc/preflight.js';
 import { readTemplate, renderText, renderYaml } from '../templates.js';
 import { openSession, passwordLogin, type VerifiedLogin } from './login.js';
+import { summarizeList } from '../list-summary.js';
 
 export type ApiserverFormat = 'flags' | 'minikube' | 'authentication-config' | 'all' | 'json';
 export const APISERVER_FORMATS: readonly ApiserverFormat[] = ['flags', 'minikube', 'authentication-config', 'all', 'json'];
@@ -342,7 +343,7 @@ export async function runApiserverConfig(input: ApiserverConfigInput, deps: Apis
       login = await passwordLogin(session, client, input.fromToken.username, input.fromToken.password, deps.now());
       out.step(`Logged in as ${input.fromToken.username}; the id_token verified (${login.verified.header.alg}).`);
       report = checkTokenAgainstSettings(login, s);
-      out.step(`The token's claims fit: the API server will see username ${report.username ?? '?'}${report.groups.length ? `, groups ${report.groups.join(', ')}` : ', no groups'}.`);
+      out.step(`The token's claims fit: the API server will see username ${report.username ?? '?'}${report.groups.length ? `, groups ${summarizeList(report.groups)}` : ', no groups'}.`);
       for (const w of report.warnings) out.warn(w.message);
     }
     out.data(text);

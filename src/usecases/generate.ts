@@ -18,6 +18,7 @@ import { writeStandalone } from '../kubeconfig/standalone.js';
 import type { RosterEntry } from './roster.js';
 import { buildSetupEntries, clientOf, describeExpiry, type SetupInput, type SetupMode } from './setup.js';
 import { cleartextServerWarning } from '../validate.js';
+import { summarizeList } from '../list-summary.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 
 export type GenerateFormat = 'text' | 'json';
@@ -159,7 +160,7 @@ async function generateOne(entry: RosterEntry, input: GenerateInput, deps: Gener
     if (report.username !== undefined) extra.apiServerUsername = report.username;
     extra.groups = report.groups;
     if (report.expiresAt) extra.expiresAt = report.expiresAt.toISOString();
-    note = `API server sees ${report.username ?? '?'}${report.groups.length ? ` (${report.groups.join(', ')})` : ''}${report.expiresAt ? `; token expires ${describeExpiry(report.expiresAt, deps.now())}` : ''}`;
+    note = `API server sees ${report.username ?? '?'}${report.groups.length ? ` (${summarizeList(report.groups)})` : ''}${report.expiresAt ? `; token expires ${describeExpiry(report.expiresAt, deps.now())}` : ''}`;
     if (!login.tokens.refreshToken) note += '; no refresh token: enable the "Refresh Token" grant';
   }
   try {

@@ -17,6 +17,7 @@ import { loadMergedView, type MergedView, type ViewOptions } from '../kubeconfig
 import { describeIssuerMismatch } from '../oidc/issuer.js';
 import { preflight } from '../oidc/preflight.js';
 import { claimIso } from '../oidc/claims-sanity.js';
+import { summarizeList } from '../list-summary.js';
 import { registerSecret } from '../redact.js';
 
 export type WhoamiFormat = 'text' | 'json';
@@ -392,7 +393,7 @@ export function formatWhoamiText(report: WhoamiReport, now: Date): string {
   const rows: Array<[string, string]> = [
     ['Username', report.username ?? ''],
     ...(report.uid ? ([['UID', report.uid]] as Array<[string, string]>) : []),
-    ['Groups', (report.groups ?? []).join(', ') || '(none)'],
+    ['Groups', summarizeList(report.groups ?? []) || '(none)'],
   ];
   for (const [k, v] of Object.entries(report.extra ?? {})) rows.push([`Extra: ${k}`, v.join(', ')]);
   if (report.token?.expiresAt) {
