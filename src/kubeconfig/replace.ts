@@ -79,9 +79,11 @@ function jwtSubject(token: unknown): string | undefined {
   }
 }
 
-/** The value following `flag` in an exec args list. */
+/** The value of `flag` in an exec args list (`--flag value` or `--flag=value`). */
 function argOf(args: unknown, flag: string): string | undefined {
   if (!Array.isArray(args)) return undefined;
+  const joined = args.find((a): a is string => typeof a === 'string' && a.startsWith(`${flag}=`));
+  if (joined !== undefined) return joined.slice(flag.length + 1);
   const i = args.indexOf(flag);
   const v = i >= 0 ? args[i + 1] : undefined;
   return typeof v === 'string' ? v : undefined;

@@ -153,7 +153,9 @@ export function tokenArgs(spec: Omit<ExecUserSpec, 'command'>): string[] {
     '--client-id', spec.clientId,
     ...(spec.casdoorCaFile ? ['--casdoor-ca', spec.casdoorCaFile] : []),
     ...(spec.grant ? ['--grant', spec.grant] : []),
-    ...(spec.username ? ['--username', spec.username] : []),
+    // `--username=-bob`: as a separate argument, a value starting with '-' would be read as an option
+    // (node:util parseArgs in the token fast path refuses it as ambiguous; commander takes it for a flag).
+    ...(spec.username ? (spec.username.startsWith('-') ? [`--username=${spec.username}`] : ['--username', spec.username]) : []),
     ...(spec.scope ? ['--scope', spec.scope] : []),
   ];
 }

@@ -94,10 +94,21 @@ export function toDnsName(text: string): string {
   return head ? `${head}-${hash}` : hash;
 }
 
-/** `casdoor-<subject>-<role>`, sanitized (pure). */
-export function defaultBindingName(firstSubject: string, roleName: string, extraSubjects = 0): string {
+/**
+ * `casdoor-<subject>-<role>`, sanitized (pure). Two different bindings must never get one name (the
+ * second `kubectl apply` would silently replace the first one's subjects): when the readable name loses
+ * anything (case, characters such as '/' or '_', the other subjects behind "-and-N-more", or length),
+ * a hash of every subject (kind and exact name) and the role is appended.
+ */
+export function defaultBindingName(firstSubject: string, roleName: string, extraSubjects = 0, allSubjects: readonly string[] = [firstSubject]): string {
   const more = extraSubjects > 0 ? `-and-${extraSubjects}-more` : '';
-  return toDnsName(`casdoor-${firstSubject}${more}-${roleName}`);
+  const readable = `casdoor-${firstSubject}${more}-${roleName}`;
+  const clean = toDnsName(readable);
+  if (clean === readable && extraSubjects === 0) return clean;
+  const hash = createHash('sha256').update(JSON.stringify([...allSubjects, roleName])).digest('hex').slice(0, 8);
+  if (clean.endsWith(hash)) return clean;
+  const head = clean.slice(0, 63 - hash.length - 1).replace(/[^a-z0-9]+$/, '');
+  return head ? `${head}-${hash}` : hash;
 }
 
 function describePrefix(prefix: string): string {
@@ -218,7 +229,8 @@ export function buildRbacBinding(input: RbacInput, template = readTemplate('rbac
   const { mapped, warnings } = rbacSubjects(input);
   const kind = input.namespace === undefined ? 'ClusterRoleBinding' : 'RoleBinding';
   const first = mapped[0] as MappedSubject;
-  const name = input.name ?? defaultBindingName(first.claimValue, input.roleRef.name, mapped.length - 1);
+  const identities = mapped.map((m) => `${m.subject.kind}:${m.subject.name}`);
+  const name = input.name ?? defaultBindingName(first.claimValue, input.roleRef.name, mapped.length - 1, identities);
   const where = input.namespace === undefined ? 'in every namespace' : `in namespace "${input.namespace}"`;
   const { object, text } = renderYaml(template, {
     title: `${kind} "${name}": ${input.roleRef.kind} "${input.roleRef.name}" ${where} for ${mapped.length === 1 ? 'one Casdoor subject' : `${mapped.length} Casdoor subjects`}.`,

@@ -17,6 +17,7 @@ import { proveRefresh, type RefreshProof } from './prove-refresh.js';
 import { usernameOf } from './token.js';
 import { cleartextServerWarning } from '../validate.js';
 import { defaultExecCommand } from '../install-info.js';
+import { summarizeList } from '../list-summary.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -187,7 +188,7 @@ export function printPreflight(out: Output, report: PreflightResult, input: Pick
   const claimWhy = format && format.usernameClaimReason !== 'as given' ? ` (${format.usernameClaimReason})` : '';
   out.info(c.bold('The API server will see:'));
   out.info(`  username  ${report.username !== undefined ? c.cyan(report.username) : c.red('(rejected)')}  ${c.dim(`claim "${input.usernameClaim}"${claimWhy}, ${prefixNote}`)}`);
-  out.info(`  groups    ${report.groups.length ? c.cyan(report.groups.join(', ')) : c.dim('(none)')}  ${c.dim(`claim "${input.groupsClaim}"`)}`);
+  out.info(`  groups    ${report.groups.length ? c.cyan(summarizeList(report.groups)) : c.dim('(none)')}  ${c.dim(`claim "${input.groupsClaim}"`)}`);
   if (report.email) out.info(`  email     ${report.email}`);
   if (report.expiresAt) out.info(`  expires   ${describeExpiry(report.expiresAt, now)}`);
   if (proof) out.info(`  renewal   ${describeRenewal(proof, now)}`);
@@ -288,6 +289,7 @@ export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<Setu
       format = formatOf(result, input);
       input = { ...input, usernameClaim: format.usernameClaim };
       report = analyze(session, result, input, deps, { format, proof });
+      refuseFatal(report);
     } finally {
       await http.close();
     }
@@ -301,6 +303,18 @@ export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<Setu
   }
   printNextSteps(deps.out, input, names, written);
   return { ...(result ? { login: result } : {}), ...(report ? { report } : {}), ...(proof ? { proof } : {}), ...(format ? { format } : {}), names, written };
+}
+
+/**
+ * A token the API server will reject (preflight's fatal findings) is not written: the context would
+ * fail on every kubectl command. Exit 4 with what is wrong, as generate does for the same finding.
+ */
+export function refuseFatal(report: PreflightResult): void {
+  const fatal = report.warnings.filter((w) => w.fatal);
+  if (!fatal.length) return;
+  throw new CliError('verify', `The API server would reject this token: ${fatal.map((w) => w.message).join(' ')}`, {
+    hint: 'Nothing was written. Fix the claim settings (--username-claim, --groups-claim) or the user in Casdoor, then run setup again.',
+  });
 }
 
 /** ` --kubeconfig FILE` when the entries went to a file kubectl would not read by default. */

@@ -18,6 +18,7 @@ import { describeIssuerMismatch } from '../oidc/issuer.js';
 import { audienceKind, checkTokenTimes, isRefreshToken, NBF_LEEWAY_SECONDS } from '../oidc/kube-rules.js';
 import { preflight } from '../oidc/preflight.js';
 import { claimIso } from '../oidc/claims-sanity.js';
+import { summarizeList } from '../list-summary.js';
 import { registerSecret } from '../redact.js';
 
 export type WhoamiFormat = 'text' | 'json';
@@ -423,7 +424,7 @@ export function formatWhoamiText(report: WhoamiReport, now: Date): string {
   const rows: Array<[string, string]> = [
     ['Username', report.username ?? ''],
     ...(report.uid ? ([['UID', report.uid]] as Array<[string, string]>) : []),
-    ['Groups', (report.groups ?? []).join(', ') || '(none)'],
+    ['Groups', summarizeList(report.groups ?? []) || '(none)'],
   ];
   for (const [k, v] of Object.entries(report.extra ?? {})) rows.push([`Extra: ${k}`, v.join(', ')]);
   if (report.token?.expiresAt) {
