@@ -113,6 +113,16 @@ describe('casdoor-app apply', () => {
     expect(admin.stats.writes).toBe(0);
   });
 
+  it('the client secret is printed only with --show-client-secret, on stdout, never in --json', async () => {
+    const plain = await apply(['--name', 'kubernetes', '--json'], globalToken);
+    expect(plain.all).not.toContain(env.provider.clientSecret);
+    const shown = await apply(['--name', 'kubernetes', '--json', '--show-client-secret'], globalToken);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`Client secret: ${env.provider.clientSecret}`);
+    expect(shown.stderr).not.toContain(env.provider.clientSecret);
+    expect(JSON.parse(shown.stdout.slice(0, shown.stdout.indexOf('Client secret:')))).not.toHaveProperty('clientSecret');
+  });
+
   it('--dry-run prints the change as a diff and writes nothing', async () => {
     halfConfigured();
     const before = structuredClone(stored('half'));
