@@ -29,7 +29,7 @@ let home: TempHome;
 let ready = false;
 let globalToken = '';
 
-useDemoEnvironment({ provider: { routes: admin.routes } }, (e, h) => {
+useDemoEnvironment({ provider: { routes: admin.routes, adminPassword: admin.adminPassword } }, (e, h) => {
   env = e;
   home = h;
 });
