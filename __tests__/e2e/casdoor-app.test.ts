@@ -29,7 +29,7 @@ let home: TempHome;
 let ready = false;
 let globalToken = '';
 
-useDemoEnvironment({ provider: { routes: admin.routes } }, (e, h) => {
+useDemoEnvironment({ provider: { routes: admin.routes, adminPassword: admin.adminPassword } }, (e, h) => {
   env = e;
   home = h;
 });
@@ -111,6 +111,16 @@ describe('casdoor-app apply', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/already has everything Kubernetes needs; nothing was written/);
     expect(admin.stats.writes).toBe(0);
+  });
+
+  it('the client secret is printed only with --show-client-secret, on stdout, never in --json', async () => {
+    const plain = await apply(['--name', 'kubernetes', '--json'], globalToken);
+    expect(plain.all).not.toContain(env.provider.clientSecret);
+    const shown = await apply(['--name', 'kubernetes', '--json', '--show-client-secret'], globalToken);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`Client secret: ${env.provider.clientSecret}`);
+    expect(shown.stderr).not.toContain(env.provider.clientSecret);
+    expect(JSON.parse(shown.stdout.slice(0, shown.stdout.indexOf('Client secret:')))).not.toHaveProperty('clientSecret');
   });
 
   it('--dry-run prints the change as a diff and writes nothing', async () => {

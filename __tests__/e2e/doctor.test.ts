@@ -19,7 +19,7 @@ let env: DemoEnvironment;
 let home: TempHome;
 let pristine: CasdoorApplication | undefined;
 
-useDemoEnvironment({ provider: { routes: admin.routes } }, (e, h) => {
+useDemoEnvironment({ provider: { routes: admin.routes, adminPassword: admin.adminPassword } }, (e, h) => {
   env = e;
   home = h;
 });

@@ -113,6 +113,8 @@ async function applyApplication(api: CasdoorApi, input: ApplyInput, deps: ApplyD
   const id = `admin/${spec.name}`;
 
   const current = await api.getApplication(spec.name);
+  // An unmasked read carries the client secret: never let it reach a line of output.
+  if (current?.clientSecret && current.clientSecret !== '***') registerSecret(current.clientSecret);
   if (current) refuseMasked(current);
   if (current && current.organization !== spec.organization) {
     throw new CliError('usage', `The application "${spec.name}" exists in organization ${current.organization}, not ${spec.organization}; nothing was changed.`, {

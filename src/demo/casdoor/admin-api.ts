@@ -390,6 +390,7 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
     const group: CasdoorGroup = {
       owner,
       name,
+      createdTime: casdoorTime(),
       displayName: typeof body.displayName === 'string' ? body.displayName : name,
       parentId: typeof body.parentId === 'string' ? body.parentId : owner,
       type: typeof body.type === 'string' ? body.type : 'Virtual',
