@@ -79,7 +79,8 @@ try {
   await run('npm', ['install', '-g', '--prefix', prefix, '--offline', '--omit=dev', '--no-audit', '--no-fund', tarball], {
     env: { ...process.env, npm_config_cache: path.join(work, 'npm-cache') },
   });
-  const installed = path.join(prefix, 'bin', pkg.name);
+  // Run as `node <file>` like dist/bin.js, so that the comparison is of the code, not of the bin link's shebang.
+  const installed = path.join(prefix, 'lib', 'node_modules', pkg.name, 'dist', 'bin.js');
   const bundleKb = duKb(prefix);
   const beforeKb = checkoutInstallKb();
 
@@ -90,7 +91,7 @@ try {
   const help = await race(
     {
       node: [process.execPath, ['-e', '0']],
-      npm: [installed, ['--help']],
+      npm: [process.execPath, [installed, '--help']],
       sea: [exe, ['--help']],
       dist: [process.execPath, [path.join(dist, 'bin.js'), '--help']],
     },
@@ -107,7 +108,7 @@ try {
   const token = await race(
     {
       node: [process.execPath, ['-e', '0']],
-      npm: [installed, args],
+      npm: [process.execPath, [installed, ...args]],
       sea: [exe, args],
       dist: [process.execPath, [path.join(dist, 'bin.js'), ...args]],
     },

@@ -22,7 +22,7 @@
 // require() reaches only the built-in modules (Node 20 docs, "Single executable applications").
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -275,9 +275,13 @@ async function buildNpmPackage(esbuild) {
   writeFileSync(path.join(pkgDir, 'package.json'), `${JSON.stringify(publishedPackageJson(), null, 2)}\n`);
   for (const f of ['README.md', 'LICENSE']) copyFileSync(path.join(root, f), path.join(pkgDir, f));
   writeFileSync(path.join(pkgDir, 'THIRD_PARTY_NOTICES.md'), thirdPartyNotices([metafile]));
-  execFileSync('cp', ['-R', path.join(root, 'docs'), path.join(pkgDir, 'docs')]);
+  cpSync(path.join(root, 'docs'), path.join(pkgDir, 'docs'), { recursive: true });
   // --ignore-scripts: the staged package.json has none, and npm must not run the repo's `prepare`.
-  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', outDir], { cwd: pkgDir, encoding: 'utf8' });
+  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', outDir], {
+    cwd: pkgDir,
+    encoding: 'utf8',
+    shell: process.platform === 'win32', // npm is npm.cmd there
+  });
   const [{ filename, size, unpackedSize }] = JSON.parse(packed);
   say(`   ${filename}: ${(size / 1e6).toFixed(2)} MB packed, ${(unpackedSize / 1e6).toFixed(2)} MB unpacked`);
   return { tarball: path.join(outDir, filename), metafile };
@@ -357,7 +361,9 @@ async function buildSea(esbuild) {
   });
   if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
 
-  const version = execFileSync(exe, ['--version'], { env: {}, encoding: 'utf8' }).trim();
+  // An empty environment: no Node.js on PATH (Windows keeps SystemRoot, which its C runtime needs).
+  const emptyEnv = process.platform === 'win32' ? { SystemRoot: process.env.SystemRoot } : {};
+  const version = execFileSync(exe, ['--version'], { env: emptyEnv, encoding: 'utf8' }).trim();
   if (version !== pkg.version) fail(`${name} --version printed ${JSON.stringify(version)}, not ${pkg.version}`);
   say(`   ${name}: ${(statSync(exe).size / 1e6).toFixed(1)} MB`);
   return { exe, metafile };
