@@ -119,6 +119,7 @@ try {
 
   const ratio = (x, base) => Math.round((x / base) * 100) / 100;
   const helpOk = ratio(help.npm, help.node) <= 2;
+  say(`load average:     ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (wall-clock medians; ratios are the figure to read)`);
   say(`installed size:   npm package ${mb(bundleKb)} MB (target <= 30); before (dist/ + production node_modules) ${mb(beforeKb)} MB`);
   say(`single exec:      ${mb(duKb(exe))} MB (the node binary + the bundle)`);
   say(`--help:           node -e 0 ${round(help.node)} ms; npm ${round(help.npm)} ms (${ratio(help.npm, help.node)}x, target <= 2 ${helpOk ? 'OK' : 'OVER TARGET'}); ` +
