@@ -22,7 +22,7 @@
 // require() reaches only the built-in modules (Node 20 docs, "Single executable applications").
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -227,10 +227,28 @@ function publishedPackageJson() {
 }
 
 async function buildNpmPackage(esbuild) {
-  log('npm package (esbuild, ESM with lazily loaded chunks)');
+  log('npm package (esbuild: dist/bin.js alone for the token fast path, the CLI as ESM with lazily loaded chunks)');
   const pkgDir = path.join(stage, 'package');
   mkdirSync(pkgDir, { recursive: true });
+  // (1) dist/bin.js: the token fast path in one file, node built-ins only; anything else imports ./cli/run.js.
+  const binMeta = await bundle(esbuild, {
+    outfile: path.join(pkgDir, 'dist', 'bin.js'),
+    format: 'esm',
+    plugins: [
+      {
+        name: 'cli-run-external',
+        setup(build) {
+          build.onResolve({ filter: /^\.\/cli\/run\.js$/ }, (args) => ({ path: args.path, external: true }));
+        },
+      },
+    ],
+  });
+  const binInputs = Object.keys(binMeta.inputs);
+  const notOurs = binInputs.filter((i) => !i.startsWith('src/'));
+  if (notOurs.length) fail(`dist/bin.js (the token fast path) bundles more than our sources: ${notOurs.join(', ')}`);
+  // (2) dist/cli/run.js and its chunks: each heavy command's modules load when that command runs.
   const metafile = await bundle(esbuild, {
+    entryPoints: { 'cli/run': 'src/cli/run.ts' },
     outdir: path.join(pkgDir, 'dist'),
     format: 'esm',
     splitting: true,
@@ -248,20 +266,22 @@ async function buildNpmPackage(esbuild) {
       ].join(' '),
     },
   });
-  // The token fast path: whatever bin.js loads before its first dynamic import must be ours and small.
-  const binOut = Object.keys(metafile.outputs).find((f) => f.endsWith('dist/bin.js'));
-  const eager = staticInputs(metafile, binOut);
-  const heavy = eager.filter((i) => i.includes('node_modules/'));
-  if (heavy.length) fail(`dist/bin.js loads packages before the token fast path answers: ${heavy.join(', ')}`);
-  const demoChunks = Object.entries(metafile.outputs).filter(([, o]) => Object.keys(o.inputs).some((i) => i.startsWith('src/demo/')));
-  if (demoChunks.some(([f]) => f === binOut)) fail('the demo provider is in dist/bin.js');
+  // What every command loads before it runs (`--help` included): never the heavy packages.
+  const runOut = Object.keys(metafile.outputs).find((f) => f.endsWith('dist/cli/run.js'));
+  const eager = staticInputs(metafile, runOut);
+  const heavy = eager.filter((i) => /node_modules\/(@kubernetes|@inquirer|oidc-provider|undici|jose)\/|^src\/demo\//.test(i));
+  if (heavy.length) fail(`dist/cli/run.js loads heavy modules before any command runs: ${[...new Set(heavy.map((h) => h.split('/').slice(0, 3).join('/')))].join(', ')}`);
 
   writeFileSync(path.join(pkgDir, 'package.json'), `${JSON.stringify(publishedPackageJson(), null, 2)}\n`);
   for (const f of ['README.md', 'LICENSE']) copyFileSync(path.join(root, f), path.join(pkgDir, f));
   writeFileSync(path.join(pkgDir, 'THIRD_PARTY_NOTICES.md'), thirdPartyNotices([metafile]));
-  execFileSync('cp', ['-R', path.join(root, 'docs'), path.join(pkgDir, 'docs')]);
+  cpSync(path.join(root, 'docs'), path.join(pkgDir, 'docs'), { recursive: true });
   // --ignore-scripts: the staged package.json has none, and npm must not run the repo's `prepare`.
-  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', outDir], { cwd: pkgDir, encoding: 'utf8' });
+  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', outDir], {
+    cwd: pkgDir,
+    encoding: 'utf8',
+    shell: process.platform === 'win32', // npm is npm.cmd there
+  });
   const [{ filename, size, unpackedSize }] = JSON.parse(packed);
   say(`   ${filename}: ${(size / 1e6).toFixed(2)} MB packed, ${(unpackedSize / 1e6).toFixed(2)} MB unpacked`);
   return { tarball: path.join(outDir, filename), metafile };
@@ -270,18 +290,64 @@ async function buildNpmPackage(esbuild) {
 // ---------------------------------------------------------------------------------------------------------
 // the single executable and the krew archive
 
+/**
+ * The single executable's main script: dist/bin.ts's fast path, nothing else. SEA compiles its main script
+ * on every start, so the CLI (several MB) is an SEA asset compiled only when the fast path did not answer,
+ * with a V8 code cache made here by the same node binary (rejected, and simply recompiled, if it differs).
+ */
+const SEA_CLI_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
+const SEA_CLI_LOADER = `
+const sea = require('node:sea');
+const vm = require('node:vm');
+const path = require('node:path');
+const filename = path.join(path.dirname(process.execPath), 'casdoor-kubeconfig-cli.cjs');
+let cachedData;
+try { cachedData = Buffer.from(sea.getAsset('cli.cache')); } catch { cachedData = undefined; }
+const code = ${JSON.stringify(SEA_CLI_WRAPPER[0])} + sea.getAsset('cli.cjs', 'utf8') + ${JSON.stringify(SEA_CLI_WRAPPER[1])};
+const cli = { exports: {} };
+new vm.Script(code, { filename, cachedData }).runInThisContext()(cli.exports, require, cli, filename, path.dirname(filename));
+module.exports = cli.exports;
+`;
+
 async function buildSea(esbuild) {
   const name = `${pkg.name}-${platformName()}${exeSuffix(OS[process.platform])}`;
-  log(`single executable ${name} (esbuild → one CommonJS file → SEA blob → postject)`);
+  log(`single executable ${name} (esbuild → CommonJS fast path + CLI asset → SEA blob → postject)`);
   const seaDir = path.join(stage, 'sea');
   mkdirSync(seaDir, { recursive: true });
   const main = path.join(seaDir, 'main.cjs');
-  const metafile = await bundle(esbuild, { outfile: main, format: 'cjs', plugins: [embedTemplates(), missingOptionalRequires()] });
+  const cli = path.join(seaDir, 'cli.cjs');
+  const cache = path.join(seaDir, 'cli.cache');
+  const mainMeta = await bundle(esbuild, {
+    outfile: main,
+    format: 'cjs',
+    plugins: [
+      {
+        name: 'sea-cli-asset',
+        setup(build) {
+          build.onResolve({ filter: /^\.\/cli\/run\.js$/ }, () => ({ path: 'cli', namespace: 'sea-cli' }));
+          build.onLoad({ filter: /.*/, namespace: 'sea-cli' }, () => ({ contents: SEA_CLI_LOADER, loader: 'js' }));
+        },
+      },
+    ],
+  });
+  if (Object.keys(mainMeta.inputs).some((i) => i.includes('node_modules/'))) fail('the single executable\'s main script bundles packages');
+  const metafile = await bundle(esbuild, {
+    entryPoints: { cli: 'src/cli/run.ts' },
+    outfile: cli,
+    format: 'cjs',
+    plugins: [embedTemplates(), missingOptionalRequires()],
+  });
+  const { Script } = await import('node:vm');
+  const wrapped = SEA_CLI_WRAPPER[0] + readFileSync(cli, 'utf8') + SEA_CLI_WRAPPER[1];
+  writeFileSync(cache, new Script(wrapped, { filename: 'casdoor-kubeconfig-cli.cjs' }).createCachedData());
 
   const config = path.join(seaDir, 'sea-config.json');
   const blob = path.join(seaDir, 'sea-prep.blob');
   // useCodeCache: V8's compile cache for main.cjs goes into the blob (a faster start, same platform only).
-  writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  writeFileSync(
+    config,
+    JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { 'cli.cjs': cli, 'cli.cache': cache } }),
+  );
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
 
   const exe = path.join(outDir, name);
@@ -295,7 +361,9 @@ async function buildSea(esbuild) {
   });
   if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
 
-  const version = execFileSync(exe, ['--version'], { env: {}, encoding: 'utf8' }).trim();
+  // An empty environment: no Node.js on PATH (Windows keeps SystemRoot, which its C runtime needs).
+  const emptyEnv = process.platform === 'win32' ? { SystemRoot: process.env.SystemRoot } : {};
+  const version = execFileSync(exe, ['--version'], { env: emptyEnv, encoding: 'utf8' }).trim();
   if (version !== pkg.version) fail(`${name} --version printed ${JSON.stringify(version)}, not ${pkg.version}`);
   say(`   ${name}: ${(statSync(exe).size / 1e6).toFixed(1)} MB`);
   return { exe, metafile };
