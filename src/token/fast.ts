@@ -20,6 +20,7 @@ export const TOKEN_OPTIONS = {
   raw: { type: 'boolean' },
   'browser-command': { type: 'string' },
   'no-browser': { type: 'boolean' },
+  'listen-address': { type: 'string', multiple: true },
   verbose: { type: 'boolean', short: 'v' },
 } as const;
 
@@ -65,7 +66,7 @@ export function tryCachedToken(
   nowMs = Date.now(),
   home: () => string = homedir,
 ): boolean {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options: TOKEN_OPTIONS, strict: true, allowPositionals: false }));
   } catch {

@@ -102,6 +102,8 @@ export interface ExecUserSpec {
   casdoorCaFile?: string;
   grant?: string;
   username?: string;
+  /** Browser login: --listen-address values, in order (first free wins). */
+  listenAddresses?: readonly string[];
 }
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1';
@@ -115,6 +117,7 @@ export function tokenArgs(spec: Omit<ExecUserSpec, 'command'>): string[] {
     ...(spec.casdoorCaFile ? ['--casdoor-ca', spec.casdoorCaFile] : []),
     ...(spec.grant ? ['--grant', spec.grant] : []),
     ...(spec.username ? ['--username', spec.username] : []),
+    ...(spec.listenAddresses ?? []).flatMap((a) => ['--listen-address', a]),
   ];
 }
 

@@ -59,6 +59,8 @@ export interface SetupInput {
   grant?: 'password' | 'browser' | 'device' | 'client-credentials';
   /** Browser login: the command that opens the URL (else $BROWSER / the platform's opener). */
   browserCommand?: string;
+  /** Browser login: --listen-address values (also written into the exec args). */
+  listenAddresses?: string[];
   /** Browser login: only print the URL. */
   noBrowser?: boolean;
 }
@@ -117,6 +119,7 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
       ...(input.grant && input.grant !== 'password' ? { grant: input.grant } : {}),
       // '' (not given) leaves --username out: `token` then keys its cache on the empty username.
       ...(input.username ? { username: input.username } : {}),
+      ...(input.listenAddresses?.length ? { listenAddresses: input.listenAddresses } : {}),
     });
   } else {
     if (!login) throw new CliError('internal', 'auth-provider mode needs a login');

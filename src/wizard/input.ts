@@ -37,5 +37,6 @@ export function inputOf(run: Run, names: EntryNames): SetupInput {
     ...(a.grant && a.grant !== 'password' ? { grant: a.grant } : {}),
     ...(s.browserCommand ? { browserCommand: s.browserCommand } : {}),
     ...(s.noBrowser ? { noBrowser: true } : {}),
+    ...(s.listenAddresses?.length ? { listenAddresses: s.listenAddresses } : {}),
   };
 }
