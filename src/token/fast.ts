@@ -4,10 +4,10 @@
  * stack or jose. Anything else (no cache, expiring token, --help, a bad flag) goes to the full
  * command in src/cli/token.ts, which re-checks everything under a lock.
  */
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheKey } from './cache.js';
+import { kubeHomeDir } from '../platform.js';
 import { execCredential, parseExecInfo } from './exec-credential.js';
 
 export const TOKEN_OPTIONS = {
@@ -64,7 +64,7 @@ export function tryCachedToken(
   env: NodeJS.ProcessEnv,
   write: (s: string) => void,
   nowMs = Date.now(),
-  home: () => string = homedir,
+  home: () => string = () => kubeHomeDir({ env }),
 ): boolean {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {

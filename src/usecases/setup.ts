@@ -13,6 +13,7 @@ import { loadMergedView } from '../kubeconfig/view.js';
 import { clusterEntry, contextEntry, defaultNames, execUserEntry, oidcUserEntry, type EntryNames, type SetupEntries } from './entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 import { usernameOf } from './token.js';
+import { execCommandFor } from '../platform.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -112,7 +113,7 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
   let user: SetupEntries['user'];
   if (input.mode === 'exec') {
     user = execUserEntry(names.user, {
-      command: input.execCommand ?? 'casdoor-kubeconfig',
+      command: execCommandFor(input.execCommand ?? 'casdoor-kubeconfig'),
       issuer: input.casdoorUrl,
       clientId: input.clientId,
       ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
