@@ -8,7 +8,8 @@ import { createHttpClient } from '../oidc/http.js';
 import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
 import { GRANTS, keyOf, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
 import type { WizardSettings } from '../wizard/options.js';
-import { GRANT_HELP, SCOPE_HELP, loginDepsFor } from './token.js';
+import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, SCOPE_HELP, loginDepsFor } from './token.js';
+import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
@@ -50,6 +51,7 @@ export interface SetupFlags {
   browserCommand?: string;
   /** commander's --no-browser. */
   browser?: boolean;
+  listenAddress?: string[];
   /** Print a JSON summary on stdout at the end. */
   json?: boolean;
   force?: boolean;
@@ -95,6 +97,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')
     .option('--force', 'replace a cluster or user entry even when other contexts use it (they are re-pointed too)')
+    .option('--listen-address <host:port>', `${LISTEN_ADDRESS_HELP}; exec mode: also written into the exec args`, collectValues)
     .option('--non-interactive', 'never prompt: a missing value is an error')
     .option('--json', 'print a JSON summary on stdout at the end: context, cluster, user, files written, username/groups as the API server will see them, expiry, warnings (no secrets)')
     .action(async (flags: SetupFlags, cmd: Command) => {
@@ -111,7 +114,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
           await storeLogin(key, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
         },
         grantLogin: (session, given) =>
-          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password, scope: given.scope }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser })),
+          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password, scope: given.scope }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser, listenAddress: given.listenAddresses })),
       };
       // A person at a terminal and no --non-interactive: the wizard (loaded only then: it pulls in inquirer).
       if (flags.json && flags.output === '-') throw usageError('--json and --output - both print on standard output: give one of them.');
@@ -240,5 +243,7 @@ export function settingsFromFlags(flags: SetupFlags): WizardSettings {
     ...(flags.browser === false ? { noBrowser: true } : {}),
     ...(flags.force ? { force: true } : {}),
     ...(flags.scope ? { scope: flags.scope } : {}),
+    // Checked here (a usage error), and kept in a normal form for the exec args.
+    ...(flags.listenAddress?.length ? { listenAddresses: flags.listenAddress.map((a) => formatListenAddress(parseListenAddress(a))) } : {}),
   };
 }

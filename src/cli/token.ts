@@ -9,6 +9,7 @@ import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { createHttpClient } from '../oidc/http.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
+import { parseListenAddress } from '../oidc/loopback.js';
 import { makeUrlOpener } from '../oidc/open-browser.js';
 import { promptPassword } from '../token/prompt.js';
 import { GRANTS, runToken, type GrantType, type LoginDeps, type TokenDeps, type TokenInput } from '../usecases/token.js';
@@ -28,7 +29,13 @@ export interface TokenFlags {
   browserCommand?: string;
   /** commander's --no-browser. */
   browser?: boolean;
+  listenAddress?: string[];
 }
+
+export const collectValues = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export const LISTEN_ADDRESS_HELP =
+  'browser login: where the sign-in callback listens, HOST:PORT (repeatable: the first free one wins; default 127.0.0.1 on a random port); pin it for SSH or container port forwarding';
 
 export const GRANT_HELP =
   'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device), client-credentials (the application itself, for CI: CASDOOR_CLIENT_SECRET)';
@@ -47,9 +54,15 @@ Environment:
   CASDOOR_KUBECONFIG_CACHE_DIR  token cache folder (default ~/.kube/cache/casdoor-kubeconfig)`;
 
 /** The login-related outside world every token-handling command shares: terminal, prompt, browser. */
-export function loginDepsFor(ctx: CommandContext, out: Output, flags: { browserCommand?: string | undefined; browser?: boolean | undefined }): LoginDeps {
+export function loginDepsFor(
+  ctx: CommandContext,
+  out: Output,
+  flags: { browserCommand?: string | undefined; browser?: boolean | undefined; listenAddress?: readonly string[] | undefined },
+): LoginDeps {
   return {
     out,
+    ...(flags.listenAddress?.length ? { listen: flags.listenAddress.map(parseListenAddress) } : {}),
+    loginEnv: ctx.io.env,
     now: ctx.io.now,
     interactive: ctx.io.stdin.isTTY === true,
     promptPassword: (message) => promptPassword(message, { input: ctx.io.stdin, output: ctx.io.stderr }),
@@ -100,6 +113,7 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
     ...(password ? { password } : {}),
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
+    ...(flags.listenAddress?.length ? { listen: flags.listenAddress.map(parseListenAddress) } : {}),
   };
 }
 
@@ -119,6 +133,7 @@ export function registerToken(program: Command, ctx: CommandContext): void {
     .option('--raw', 'print only the id_token (for kubectl --token=… or curl -H "Authorization: Bearer …")')
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')
+    .option('--listen-address <host:port>', LISTEN_ADDRESS_HELP, collectValues)
     .addHelpText(
       'after',
       `
@@ -130,6 +145,9 @@ ${ENVIRONMENT_HELP}
 Examples:
   # what kubectl runs for a context written by "setup --mode exec":
   casdoor-kubeconfig token --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe --username alice
+
+  # browser login over SSH: pin the callback port, and forward it from your machine (the command is printed):
+  casdoor-kubeconfig token --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe --grant browser --listen-address 127.0.0.1:8000
 
   # a bearer token for kubectl or curl:
   kubectl --token="$(casdoor-kubeconfig token --raw --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe --username alice)" get pods

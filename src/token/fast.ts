@@ -4,10 +4,10 @@
  * stack or jose. Anything else (no cache, expiring token, --help, a bad flag) goes to the full
  * command in src/cli/token.ts, which re-checks everything under a lock.
  */
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheKey } from './cache.js';
+import { kubeHomeDir } from '../platform.js';
 import { execCredential, parseExecInfo } from './exec-credential.js';
 
 export const TOKEN_OPTIONS = {
@@ -21,6 +21,7 @@ export const TOKEN_OPTIONS = {
   raw: { type: 'boolean' },
   'browser-command': { type: 'string' },
   'no-browser': { type: 'boolean' },
+  'listen-address': { type: 'string', multiple: true },
   verbose: { type: 'boolean', short: 'v' },
 } as const;
 
@@ -64,9 +65,9 @@ export function tryCachedToken(
   env: NodeJS.ProcessEnv,
   write: (s: string) => void,
   nowMs = Date.now(),
-  home: () => string = homedir,
+  home: () => string = () => kubeHomeDir({ env }),
 ): boolean {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options: TOKEN_OPTIONS, strict: true, allowPositionals: false }));
   } catch {

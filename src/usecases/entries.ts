@@ -141,6 +141,8 @@ export interface ExecUserSpec {
   username?: string;
   /** --scope for the logins `token` makes (not part of the cache key). */
   scope?: string;
+  /** Browser login: --listen-address values, in order (first free wins). */
+  listenAddresses?: readonly string[];
 }
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1';
@@ -157,6 +159,7 @@ export function tokenArgs(spec: Omit<ExecUserSpec, 'command'>): string[] {
     // (node:util parseArgs in the token fast path refuses it as ambiguous; commander takes it for a flag).
     ...(spec.username ? (spec.username.startsWith('-') ? [`--username=${spec.username}`] : ['--username', spec.username]) : []),
     ...(spec.scope ? ['--scope', spec.scope] : []),
+    ...(spec.listenAddresses ?? []).flatMap((a) => ['--listen-address', a]),
   ];
 }
 

@@ -17,6 +17,7 @@ import type { NamedContext, NamedUser } from '../kubeconfig/model.js';
 import type { Found, MergedView } from '../kubeconfig/view.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
+import { parseListenAddress } from '../oidc/loopback.js';
 import { registerSecret } from '../redact.js';
 import { TOKEN_OPTIONS } from '../token/fast.js';
 import { clientSecretLocation, clientSecretAdvice } from './client-secret.js';
@@ -146,6 +147,8 @@ export async function resolveEntry(view: MergedView, contextFlag: string | undef
           ...(typeof values.scope === 'string' && values.scope ? { scope: values.scope } : {}),
           ...(typeof values['browser-command'] === 'string' ? { browserCommand: values['browser-command'] } : {}),
           ...(values['no-browser'] === true ? { noBrowser: true } : {}),
+          // parseArgs gives the repeatable --listen-address as a list.
+          ...(Array.isArray(values['listen-address']) ? { listen: (values['listen-address'] as unknown as string[]).map(parseListenAddress) } : {}),
         },
       },
     };

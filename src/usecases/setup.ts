@@ -18,6 +18,7 @@ import { usernameOf } from './token.js';
 import { cleartextServerWarning } from '../validate.js';
 import { defaultExecCommand } from '../install-info.js';
 import { summarizeList } from '../list-summary.js';
+import { execCommandFor } from '../platform.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -77,6 +78,8 @@ export interface SetupInput {
   grant?: 'password' | 'browser' | 'device' | 'client-credentials';
   /** Browser login: the command that opens the URL (else $BROWSER / the platform's opener). */
   browserCommand?: string;
+  /** Browser login: --listen-address values (also written into the exec args). */
+  listenAddresses?: string[];
   /** Browser login: only print the URL. */
   noBrowser?: boolean;
   /** Replace a cluster or user entry even when other contexts use it (re-pointing them). */
@@ -134,8 +137,9 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
   let user: SetupEntries['user'];
   if (input.mode === 'exec') {
     user = execUserEntry(names.user, {
-      // Not given: what kubectl can start later from this install (src/install-info.ts; refuses for npx).
-      command: input.execCommand ?? defaultExecCommand(),
+      // Not given: what kubectl can start later from this install (src/install-info.ts; refuses for npx),
+      // as Windows' kubectl can start it (the npm .cmd shim, src/platform.ts).
+      command: execCommandFor(input.execCommand ?? defaultExecCommand()),
       issuer: input.casdoorUrl,
       clientId: input.clientId,
       ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
@@ -143,6 +147,7 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
       // '' (not given) leaves --username out: `token` then keys its cache on the empty username.
       ...(input.username ? { username: input.username } : {}),
       ...(input.scope ? { scope: input.scope } : {}),
+      ...(input.listenAddresses?.length ? { listenAddresses: input.listenAddresses } : {}),
     });
   } else {
     if (!login) throw new CliError('internal', 'auth-provider mode needs a login');

@@ -17,6 +17,7 @@ import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
 import { deviceLogin } from '../oidc/device-login.js';
 import type { ClientCredentials } from '../oidc/grants.js';
 import type { HttpClient } from '../oidc/http.js';
+import { formatListenAddress, type ListenAddress } from '../oidc/loopback.js';
 import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheEntry, type CacheKey } from '../token/cache.js';
 import { execCredential, parseExecInfo } from '../token/exec-credential.js';
 import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
@@ -49,6 +50,10 @@ export interface LoginDeps {
   /** Opens the browser login URL (the URL is printed as well). */
   openUrl: (url: string) => Promise<void>;
   browserTimeoutMs?: number;
+  /** Browser login: --listen-address values (first free wins). */
+  listen?: readonly ListenAddress[];
+  /** Browser login: the environment (SSH_CONNECTION → print the `ssh -L` command). */
+  loginEnv?: NodeJS.ProcessEnv;
   /** Device-flow polling delay (tests). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -96,6 +101,8 @@ export async function loginWithGrant(session: Session, client: ClientCredentials
         notify: (text) => deps.out.info(text),
         ...(deps.browserTimeoutMs !== undefined ? { timeoutMs: deps.browserTimeoutMs } : {}),
         ...(request.scope ? { scope: request.scope } : {}),
+        ...(deps.listen ? { listen: deps.listen } : {}),
+        ...(deps.loginEnv ? { env: deps.loginEnv } : {}),
       });
       const verified = await verifyTokens(session, client, code.tokens, deps.now());
       checkNonce(verified.verified.claims, code.nonce);
@@ -182,6 +189,8 @@ export interface TokenInput {
   noBrowser?: boolean;
   /** --scope: asked for at a new login (a refresh keeps the original grant's scope). */
   scope?: string;
+  /** The exec entry's --listen-address values (browser login). */
+  listen?: readonly ListenAddress[];
 }
 
 export interface TokenDeps extends LoginDeps, CacheLocation {
@@ -225,6 +234,7 @@ export function loginCommand(input: TokenInput): string {
     ...(input.grant !== 'password' ? { grant: input.grant } : {}),
     ...(input.username ? { username: input.username } : {}),
     ...(input.scope ? { scope: input.scope } : {}),
+    ...(input.listen?.length ? { listenAddresses: input.listen.map(formatListenAddress) } : {}),
   });
   return ['casdoor-kubeconfig', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
 }
@@ -327,7 +337,8 @@ export async function obtainToken(
       const routine = loginInput.grant === 'client-credentials';
       const say = (text: string): void => (routine ? deps.out.verbose(`token: ${text}`) : deps.out.info(text));
       if (entry) say(`Logging in to Casdoor again (${reason}).`);
-      const login = await loginWithGrant(await connect(), client, { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, deps);
+      const loginDeps = input.listen?.length && !deps.listen ? { ...deps, listen: input.listen } : deps;
+      const login = await loginWithGrant(await connect(), client, { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, loginDeps);
       const next = cacheEntryOf(key, login);
       await writeCacheEntry(file, next);
       const as = routine ? ` as application ${usernameOf(login.verified.claims) ?? input.clientId}` : input.username ? ` as ${input.username}` : '';

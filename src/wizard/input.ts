@@ -39,5 +39,6 @@ export function inputOf(run: Run, names: EntryNames): SetupInput {
     ...(s.noBrowser ? { noBrowser: true } : {}),
     ...(s.force ? { force: true } : {}),
     ...(s.scope ? { scope: s.scope } : {}),
+    ...(s.listenAddresses?.length ? { listenAddresses: s.listenAddresses } : {}),
   };
 }
