@@ -666,6 +666,24 @@ describe('Casdoor behaviours and switches', () => {
     });
   });
 
+  describe('server option useGroupPathInToken (User.GetUserFullGroupPath)', () => {
+    it('puts <org>/<parent>/<child> in groups, and fails for a member of a top group (its parent is no group)', async () => {
+      const model = env.provider.model;
+      model.groups.push({ owner: 'k8s-org', name: 'sre', createdTime: '', displayName: 'SRE', parentId: 'admins', isTopGroup: false, type: 'Virtual', isEnabled: true });
+      const dave = model.addUser(makeUser({ owner: 'k8s-org', name: 'dave', password: 'dave-pw', groups: ['k8s-org/sre'] }));
+      model.config.useGroupPathInToken = true;
+      try {
+        const tokens = tokensOf((await passwordGrant('dave', 'dave-pw')).body);
+        expect(jwtClaims(String(tokens['id_token']))['groups']).toEqual(['k8s-org/admins/sre']);
+        expect((await passwordGrant()).body).toEqual({ error: 'endpoint_error', error_description: 'generate jwt token error: The group: k8s-org does not exist' });
+      } finally {
+        model.config.useGroupPathInToken = false;
+        model.users.splice(model.users.indexOf(dave), 1);
+        model.groups.pop();
+      }
+    });
+  });
+
   describe('users (GetPasswordToken, CheckPassword)', () => {
     it('counts wrong passwords down and then freezes the account; a forbidden user is refused', async () => {
       const model = env.provider.model;

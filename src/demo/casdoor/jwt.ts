@@ -225,6 +225,8 @@ export interface GenerateInput {
   signinMethod?: string;
   /** Epoch milliseconds (default now). */
   now?: number;
+  /** The server's useGroupPathInToken: `groups` replaced by their full paths (GetUserFullGroupPath). */
+  groupPath?: (user: CasdoorUser) => string[];
 }
 
 export interface GeneratedTokens {
@@ -253,7 +255,15 @@ function privateKeyOf(cert: CasdoorCert): KeyObject {
 
 /** object/token_jwt.go generateJwtToken. */
 export async function generateJwtToken(input: GenerateInput): Promise<GeneratedTokens> {
-  const { application: app, user, behaviour } = input;
+  const { application: app, behaviour } = input;
+  let user = input.user;
+  if (input.groupPath !== undefined) {
+    try {
+      user = { ...user, groups: input.groupPath(user) };
+    } catch (err) {
+      throw new JwtGenerationError(err instanceof Error ? err.message : String(err));
+    }
+  }
   const nowMs = input.now ?? Date.now();
   const nowSec = nowMs / 1000;
   const ttl = hoursToSeconds(app.expireInHours);

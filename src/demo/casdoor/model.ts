@@ -98,7 +98,9 @@ export interface CasdoorGroup {
   name: string;
   createdTime: string;
   displayName: string;
+  /** The parent group's name, or the organization's name for a top group. */
   parentId: string;
+  isTopGroup: boolean;
   type: string;
   isEnabled: boolean;
 }
@@ -429,7 +431,7 @@ export function groupsForUsers(model: CasdoorModel): void {
     for (const id of user.groups) {
       const [owner = '', name = ''] = id.split('/');
       if (name === '' || model.groups.some((g) => g.owner === owner && g.name === name)) continue;
-      model.groups.push({ owner, name, createdTime: casdoorTime(), displayName: name, parentId: owner, type: 'Virtual', isEnabled: true });
+      model.groups.push({ owner, name, createdTime: casdoorTime(), displayName: name, parentId: owner, isTopGroup: true, type: 'Virtual', isEnabled: true });
     }
   }
 }
@@ -444,6 +446,8 @@ export interface CasdoorConfig {
   origin: string;
   /** `originFrontend`: the authorize page and verification_uri origin. */
   originFrontend: string;
+  /** `useGroupPathInToken`: `groups` as full paths (User.GetUserFullGroupPath). */
+  useGroupPathInToken: boolean;
 }
 
 /**
@@ -465,7 +469,7 @@ export class CasdoorModel {
 
   constructor(behaviour: CasdoorBehaviour = behaviourOf(), config: Partial<CasdoorConfig> = {}) {
     this.behaviour = behaviour;
-    this.config = { origin: '', originFrontend: '', ...config };
+    this.config = { origin: '', originFrontend: '', useGroupPathInToken: false, ...config };
   }
 
   addOrganization(org: CasdoorOrganization): CasdoorOrganization {
@@ -562,6 +566,33 @@ export class CasdoorModel {
   /** The organization's groups a user belongs to, as Casdoor puts them in `groups`: `<org>/<group>`. */
   groupsOf(user: CasdoorUser): string[] {
     return [...user.groups];
+  }
+
+  /**
+   * object/user.go GetUserFullGroupPath, quirks included: each group's parent is looked up among the
+   * organization's groups, so a top group (whose parent is the organization) fails with
+   * "The group: <org> does not exist".
+   */
+  userFullGroupPath(user: CasdoorUser): string[] {
+    const byName = new Map(this.groups.filter((g) => g.owner === user.owner).map((g) => [g.name, g]));
+    const paths: string[] = [];
+    for (const id of user.groups) {
+      const name = id.slice(id.indexOf('/') + 1);
+      const group = byName.get(name);
+      if (group === undefined) continue;
+      let path = name;
+      let cur = byName.get(group.parentId);
+      if (cur === undefined) throw new Error(`The group: ${group.parentId} does not exist`);
+      for (;;) {
+        path = `${cur.name}/${path}`;
+        if (cur.isTopGroup) break;
+        const parentId: string = cur.parentId;
+        cur = byName.get(parentId);
+        if (cur === undefined) throw new Error(`The group: ${parentId} does not exist`);
+      }
+      paths.push(`${cur.owner}/${path}`);
+    }
+    return paths;
   }
 
   clear(): void {
