@@ -531,6 +531,22 @@ describe('Casdoor behaviours and switches', () => {
         expect(access['TokenType']).toBeUndefined();
       });
     });
+
+    it('JWT-Custom token attributes: $user.groups templates (none: no claim), String takes the first, Existing Field', async () => {
+      const tokenAttributes = [
+        { name: 'k8s_groups', category: 'Static Value', value: 'oidc:$user.groups', type: 'Array' },
+        { name: 'first_group', category: 'Static Value', value: '$user.groups', type: 'String' },
+        { name: 'role_names', category: 'Existing Field', value: 'Roles', type: 'Array' },
+      ];
+      await withApp({ tokenFormat: 'JWT-Custom', tokenFields: ['Name'], tokenAttributes }, async () => {
+        const alice = jwtClaims(String(tokensOf((await passwordGrant()).body)['id_token']));
+        expect(alice).toMatchObject({ k8s_groups: ['oidc:k8s-org/admins'], first_group: 'k8s-org/admins', role_names: ['cluster-admin'] });
+        const bob = jwtClaims(String(tokensOf((await passwordGrant('bob', 'battery-staple')).body)['id_token']));
+        expect(bob['k8s_groups']).toBeUndefined();
+        expect(bob['first_group']).toBeUndefined();
+        expect(bob['role_names']).toEqual([]);
+      });
+    });
   });
 
   describe('refresh tokens (generateJwtToken, RefreshToken)', () => {

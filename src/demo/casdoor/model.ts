@@ -31,6 +31,16 @@ export interface SigninMethod {
   rule: string;
 }
 
+/** `object.JwtItem` (object/application.go): a JWT-Custom "Token attribute". */
+export interface JwtItem {
+  name: string;
+  /** "Existing Field" (a user field by Go name) or "Static Value"/"" (a template with $user.… variables). */
+  category: string;
+  value: string;
+  /** "String": the first value only; anything else: the list. */
+  type: string;
+}
+
 /** Casdoor's token formats (object/token_jwt.go generateJwtToken; "" means "JWT"). */
 export type TokenFormat = 'JWT' | 'JWT-Standard' | 'JWT-Empty' | 'JWT-Custom';
 /** The application's "Token signing method" (object/token_jwt.go generateJwtToken; "" means RS256). */
@@ -69,6 +79,8 @@ export interface CasdoorApplication {
   tokenSigningMethod: TokenSigningMethod | '';
   /** JWT-Custom: Go field names of `object.User` to copy into the token (getClaimsCustom). */
   tokenFields: string[];
+  /** JWT-Custom: extra claims from templates or fields (getClaimsCustom's tokenAttributes). */
+  tokenAttributes: JwtItem[];
   /** Access token (= id_token) lifetime in hours; may be fractional. */
   expireInHours: number;
   /** Refresh token lifetime in hours; 0 = expires together with the access token (generateJwtToken). */
@@ -324,6 +336,7 @@ export function makeApplication(fields: Partial<CasdoorApplication> & Pick<Casdo
     tokenFormat: 'JWT',
     tokenSigningMethod: 'RS256',
     tokenFields: [],
+    tokenAttributes: [],
     expireInHours: 168,
     refreshExpireInHours: 168,
     codeResendTimeout: 0,
@@ -640,6 +653,7 @@ export function applicationFromJson(body: Record<string, unknown>): CasdoorAppli
     tokenFormat: str('tokenFormat') as TokenFormat | '',
     tokenSigningMethod: str('tokenSigningMethod') as TokenSigningMethod | '',
     tokenFields: list<string>('tokenFields'),
+    tokenAttributes: list<JwtItem>('tokenAttributes'),
     expireInHours: num('expireInHours'),
     refreshExpireInHours: num('refreshExpireInHours'),
     codeResendTimeout: num('codeResendTimeout'),
