@@ -868,6 +868,11 @@ describe('Casdoor behaviours and switches', () => {
         const p = () => postForm(agent, old.endpoints.token, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: old.clientId, device_code: d['device_code'] ?? '' });
         expect((await p()).status).toBe(200);
         expect((await p()).body).toEqual({ error: 'expired_token', error_description: 'token is expired' });
+        // Before v1.914 the polling errors came with HTTP 200.
+        old.behaviour.devicePollErrorsHttp400 = false;
+        const pending = (await postForm(agent, old.endpoints.device_authorization, { client_id: old.clientId })).body as Record<string, string>;
+        const answer = await postForm(agent, old.endpoints.token, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: old.clientId, device_code: pending['device_code'] ?? '' });
+        expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: { error: 'authorization_pending', error_description: 'authorization pending' } });
       } finally {
         await old.close();
       }
@@ -952,6 +957,7 @@ describe('Casdoor behaviours and switches', () => {
       expect([at('3.155.2').refreshBoundToApplication, at('3.156.0').refreshBoundToApplication]).toEqual([false, true]);
       expect([at('2.223.0').refreshChecksExpiry, at('2.224.0').refreshChecksExpiry]).toEqual([false, true]);
       expect([at('3.93.0').perAppIssuerIsOrigin, at('3.94.0').perAppIssuerIsOrigin]).toEqual([false, true]);
+      expect([at('1.913.0').devicePollErrorsHttp400, at('1.914.0').devicePollErrorsHttp400]).toEqual([false, true]);
       expect(at('v3.158.0')).toEqual(behaviourOf());
     });
 

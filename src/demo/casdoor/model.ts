@@ -254,6 +254,8 @@ export interface CasdoorBehaviour {
   azp: boolean;
   /** v2.224+: the refresh grant refuses a token expired by logout ("refresh token is expired"). */
   refreshChecksExpiry: boolean;
+  /** v1.914+: device-code polling errors (pending, expired) as HTTP 400; before, HTTP 200. */
+  devicePollErrorsHttp400: boolean;
   /** v3.94+: the per-application discovery's issuer is the origin (before: `<origin>/.well-known/<application>`). */
   perAppIssuerIsOrigin: boolean;
   /** `aud` as an array (every Casdoor with golang-jwt v4+); false = a plain string, as very old releases sent it. */
@@ -288,6 +290,7 @@ export function behaviourOf(version: string = DEFAULT_CASDOOR_VERSION): CasdoorB
     azp: atLeast('1.832'),
     refreshChecksExpiry: atLeast('2.224'),
     perAppIssuerIsOrigin: atLeast('3.94'),
+    devicePollErrorsHttp400: atLeast('1.914'),
     audAsArray: true,
   };
 }
