@@ -35,14 +35,13 @@ const GRANT_STAT: Record<string, keyof ProviderStats> = {
 
 async function getOAuthTokenController(state: EmulatorState, ctx: RouteContext): Promise<TokenWrapper | TokenError | undefined> {
   const result = await getOAuthTokenInner(state, ctx);
-  if (result !== undefined && 'error' in result && 'devicePoll' in result && !ctx.model.behaviour.devicePollErrorsHttp400) {
-    // Before v1.914 the polling answers were served without SetTokenErrorHttpStatus: HTTP 200.
-    state.stats.failedTokenRequests += 1;
-    ctx.json(200, { error: result.error, error_description: result.error_description });
-    return undefined;
-  }
-  if (result !== undefined && 'devicePoll' in result) return { error: result.error, error_description: result.error_description };
-  return result;
+  if (!('devicePoll' in result)) return result;
+  const plain: TokenError = { error: result.error, error_description: result.error_description ?? '' };
+  if (ctx.model.behaviour.devicePollErrorsHttp400) return plain;
+  // Before v1.914 the polling answers were served without SetTokenErrorHttpStatus: HTTP 200.
+  state.stats.failedTokenRequests += 1;
+  ctx.json(200, plain);
+  return undefined;
 }
 
 type DevicePollError = TokenError & { devicePoll: true };
