@@ -14,6 +14,7 @@ import { loadMergedView } from '../kubeconfig/view.js';
 import { clusterEntry, contextEntry, defaultNames, execUserEntry, oidcUserEntry, type EntryNames, type SetupEntries } from './entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 import { proveRefresh, type RefreshProof } from './prove-refresh.js';
+import { clientSecretAdvice, entriesWithClientSecret } from './client-secret.js';
 import { usernameOf } from './token.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
@@ -288,7 +289,14 @@ export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<Setu
     deps.out.step('Stored the tokens in the plugin cache: the first kubectl command needs no login.');
   }
   printNextSteps(deps.out, input, names, written);
+  if (written.length && input.output === undefined) await adviseOnClientSecrets(input, deps);
   return { ...(result ? { login: result } : {}), ...(report ? { report } : {}), ...(proof ? { proof } : {}), ...(format ? { format } : {}), names, written };
+}
+
+/** Other entries of the kubeconfig that still hold a client secret (hand-written, or by an earlier version): say how to remove it. */
+async function adviseOnClientSecrets(input: Pick<SetupInput, 'kubeconfig'>, deps: Pick<SetupDeps, 'out' | 'env' | 'homeDir'>): Promise<void> {
+  const view = await loadMergedView({ kubeconfigFlag: input.kubeconfig, env: deps.env, homeDir: deps.homeDir }).catch(() => undefined);
+  for (const e of view ? entriesWithClientSecret(view) : []) deps.out.warn(clientSecretAdvice(e.location, e.file, e.context));
 }
 
 /** ` --kubeconfig FILE` when the entries went to a file kubectl would not read by default. */
