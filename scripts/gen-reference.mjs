@@ -42,7 +42,7 @@ const need = (value, name) => {
   return value;
 };
 const { EXIT_CODES_HELP, VERSION } = await mod('cli/main.js');
-const { CLOCK_LEEWAY_SECONDS } = await mod('oidc/verify.js');
+const { NBF_LEEWAY_SECONDS } = await mod('oidc/verify.js');
 const { BACKUP_MARK, MAX_BACKUPS } = await mod('kubeconfig/backup.js');
 const { DEFAULT_LOCK_WAIT_MS } = await mod('kubeconfig/lock.js');
 const { NEW_FILE_MODE, NEW_FOLDER_MODE } = await mod('kubeconfig/commit.js');
@@ -85,14 +85,34 @@ ${commands.map((c) => `- [\`${c}\`](#${slug(c)})`).join('\n')}
 ${top}
 \`\`\`
 `);
+/** The subcommands a command group lists (casdoor-app apply), from its own --help. */
+const subcommandsOf = (text) => {
+  const m = /\nCommands:\n([\s\S]*?)(\n\n|$)/.exec(text);
+  return m ? [...m[1].matchAll(/^ {2}([a-z][\w-]*)/gm)].map((x) => x[1]).filter((n) => n !== 'help') : [];
+};
 for (const c of commands) {
+  const text = help([c]);
   out.push(`## casdoor-kubeconfig ${c}
 
 \`\`\`text
-${help([c])}
+${text}
 \`\`\`
 `);
+  for (const sub of subcommandsOf(text)) {
+    out.push(`### casdoor-kubeconfig ${c} ${sub}
+
+\`\`\`text
+${help([c, sub])}
+\`\`\`
+`);
+  }
 }
+out.push(`## Doctor checks
+
+Each line of \`doctor\` (text, or one entry per check in \`-o json\`): \`pass\`, \`warn\`, \`fail\` or \`unknown\`; a \`fail\`
+with \`blocks: true\` is a setting that keeps Kubernetes from working, and makes \`doctor\` exit 8. Check ids:
+${need((await mod('casdoor/checks.js')).CHECK_IDS, 'CHECK_IDS').map((id) => `\`${id}\``).join(', ')}.
+`);
 out.push(`## Exit codes
 
 One code per kind of failure, the same for every command (errors go to stderr, with one line saying what to do).
@@ -111,6 +131,11 @@ Command-specific notes:
   context, a missing cluster or user, an exec entry with an invalid apiVersion or a missing command); 3 when an
   exec plugin fails to produce a token. With \`-o json\` a refusal still prints its JSON report (with \`findings\`)
   on stdout before exiting 7.
+- \`doctor\`: 0 when nothing blocks Kubernetes (warnings may remain), 8 when a Casdoor setting does, 5 when Casdoor
+  cannot be reached; the checklist is printed (or its JSON) before exiting 8.
+- \`casdoor-app apply\`: 3 when Casdoor refuses a write (HTTP 200 \`status:"error"\`, e.g. "Unauthorized operation",
+  or "Unaffected"), with Casdoor's message; 2 when a change needs a confirmation and there is no terminal (use
+  \`--yes\` or \`--dry-run\`); 130 when the confirmation is declined.
 - \`generate\`: every row is attempted; when any fails, the exit code is the first failure's (2 for a bad roster
   row or a missing password, 3 for a refused login, 4 for a token the API server would reject, 6 for a file that
   cannot be written). A problem that concerns every row (flags, the roster file itself, Casdoor's discovery)
@@ -130,6 +155,8 @@ Command-specific notes:
   defines it; a new entry, and \`current-context\`, go to the first file of the list that exists, or to the
   **last** one when none does (what kubectl does). With neither, \`~/.kube/config\` (folder and file created
   when missing).
+- \`current-context\` is written only when it changes: re-running setup with \`KUBECONFIG=a:b\` while \`b\` sets the
+  same current-context writes nothing into \`a\` (what \`kubectl config use-context\` does).
 - Only the entries named are touched: other entries, unknown keys, \`preferences\` and \`extensions\` are kept.
   Comments are not (kubectl drops them too). A change that leaves every entry as it was writes nothing (no
   backup either).
@@ -137,6 +164,23 @@ Command-specific notes:
   stdout), and \`generate\` writes one standalone file per teammate in \`--out-dir\`.
 - A file that is not valid YAML, or whose \`apiVersion\`/\`kind\` is not \`v1\`/\`Config\`, or whose entries are
   malformed, is refused (exit 6) and left untouched.
+
+**Write rules and the client-go function each comes from** (\`staging/src/k8s.io/client-go/tools/clientcmd/\`;
+\`src/kubeconfig/target.ts\`, \`store.ts\`, \`commit.ts\`, \`lock.ts\`):
+
+| rule | client-go (config.go / loader.go) | here |
+|---|---|---|
+| files read: \`--kubeconfig\`, else \`KUBECONFIG\` split, de-duplicated, else \`~/.kube/config\` | \`PathOptions.GetLoadingPrecedence\`, \`GetEnvVarFiles\` | same |
+| the default file: the explicit file; one \`KUBECONFIG\` entry; several: the first that exists, else the last | \`PathOptions.GetDefaultFilename\` | same |
+| a new or changed entry goes to the file that defines it (\`LocationOfOrigin\`), else to the default file; an unchanged one is not written | \`ModifyConfig\` (\`reflect.DeepEqual\` per cluster, context, user) | same |
+| \`current-context\` is written only when it differs from the one read | \`ModifyConfig\` → \`writeCurrentContext\` | same |
+| a new non-empty \`current-context\` goes to the default file (explicit file: that file) | \`writeCurrentContext\` | same |
+| clearing \`current-context\` clears the first existing file of the chain that sets one | \`writeCurrentContext\` | same (never done by setup) |
+| a removed entry is deleted from the file that defines it | \`ModifyConfig\` (second loops) | same (\`logout --remove\`) |
+| \`preferences\` are written only when changed | \`writePreferences\` | never changed, kept |
+| a missing file reads as an empty config | \`getConfigFromFile\` | same |
+| \`<file>.lock\` with O_CREATE + O_EXCL, files locked in sorted order | \`ModifyConfig\` + \`lockFile\` | the files written, sorted; waits up to the lock time above where kubectl fails at once; kubectl also locks (and creates the folders of) chain files it does not write |
+| a new file 0600, a missing folder 0755; an existing file keeps its mode | \`WriteToFile\` (\`os.MkdirAll(dir, 0755)\`, \`WriteFile(…, 0600)\`) | same, plus the atomic rename and backup above |
 
 **Lock.** Every file is changed under \`<file>.lock\`, created with O_CREAT|O_EXCL like kubectl's lock (mode 0600),
 and removed afterwards (also on Ctrl-C, SIGTERM and errors). A held lock is waited for up to
@@ -169,7 +213,7 @@ secret. The folder is created ${oct(CACHE_DIR_MODE)} (an existing one with any g
 ${oct(CACHE_DIR_MODE)}), files are created ${oct(CACHE_FILE_MODE)} and replaced atomically (temporary file, fsync, rename). A refresh
 or login takes the entry's lock \`<entry>.json.lock\` (same convention as above) and waits up to
 ${need(CACHE_LOCK_WAIT_MS, 'CACHE_LOCK_WAIT_MS') / 1000} s for another process holding it; reading a fresh token takes no lock.
-\`logout\` deletes the entry (deleting the folder by hand is always safe: the next use logs in again).
+\`logout\` deletes the entry, \`clean\` every entry (deleting the folder by hand is always safe: the next use logs in again).
 
 **Read-only commands.** \`whoami\`, \`apiserver-config\`, \`rbac\`, \`completion\` and \`setup --dry-run\` never write a
 kubeconfig. \`whoami\` in particular never refreshes an expired oidc id-token (a refresh rotates Casdoor's refresh
@@ -181,11 +225,13 @@ token, and only the writer of the file could keep the new one): kubectl refreshe
   given (kube-apiserver compares issuers as strings), and every endpoint it names that the tool may use
   (\`token_endpoint\`, \`jwks_uri\`, \`authorization_endpoint\`, \`device_authorization_endpoint\`,
   \`end_session_endpoint\`, \`userinfo_endpoint\`) must be https; otherwise nothing is sent (exit 5).
-- Every id_token is verified before anything is written: signature against Casdoor's JWKS (asymmetric algorithms
-  only; \`none\` and HMAC refused), \`iss\` equal to the Casdoor URL given, \`aud\` containing the client id (a string
-  or Casdoor's array), \`exp\`/\`nbf\`/\`iat\` with a clock leeway of **${need(CLOCK_LEEWAY_SECONDS, 'CLOCK_LEEWAY_SECONDS')} seconds**
-  (\`CLOCK_LEEWAY_SECONDS\`, \`src/oidc/verify.ts\`), and an \`exp\` claim must be present. kube-apiserver allows **no**
-  leeway on \`exp\`.
+- Every id_token is verified before anything is written, the way kube-apiserver's verifier (go-oidc v2
+  \`IDTokenVerifier.Verify\`, \`remoteKeySet.verify\`) does it: the header \`alg\` must be asymmetric (\`none\` and HMAC
+  refused); the key is the JWKS key with the token's \`kid\` (every key when the token has none), and the JWK's own
+  \`alg\` is not compared (a mismatch is reported as a warning for the Casdoor admin); \`iss\` must equal the Casdoor
+  URL given; \`aud\` must contain the client id (a string or Casdoor's array), or exactly a shared application's
+  \`<clientId>-org-<organization>\` (explained in a warning); \`exp\` must be present and is checked with **no**
+  leeway, \`nbf\` with **${need(NBF_LEEWAY_SECONDS, 'NBF_LEEWAY_SECONDS')} seconds** (\`NBF_LEEWAY_SECONDS\`, \`src/oidc/kube-rules.ts\`), \`iat\` not at all.
 - Refresh leeway: the exec plugin (\`token\`) serves a cached token without any network request while it expires
   more than **${need(REFRESH_LEEWAY_SECONDS, 'REFRESH_LEEWAY_SECONDS')} seconds** from now (\`REFRESH_LEEWAY_SECONDS\`, \`src/token/cache.ts\`),
   and refreshes it after that; kubectl's own oidc auth-provider refreshes when \`now + 10 s ≥ exp\`. When Casdoor

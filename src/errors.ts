@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'kubeconfig' // 6: kubeconfig unreadable, malformed, locked or unwritable
   | 'interrupted' // 130: Ctrl-C
   | 'cluster' // 7: the API server refused or could not be reached
+  | 'blocked' // 8: doctor: a Casdoor setting keeps Kubernetes from working
   | 'internal'; // 1: anything unexpected
 
 const EXIT_CODES: Record<ErrorCode, number> = {
@@ -20,6 +21,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   network: 5,
   kubeconfig: 6,
   cluster: 7,
+  blocked: 8,
   interrupted: 130,
 };
 

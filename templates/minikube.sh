@@ -5,6 +5,9 @@
 {{caMkdir}}
 {{caCopy}}
 # {{mappingNote}}
+# {{audienceNote}}
+# {{requiredClaimNote}}
+# {{emailNote}}
 minikube start \
   --extra-config=apiserver.oidc-issuer-url={{issuer}} \
   --extra-config=apiserver.oidc-client-id={{clientId}} \
@@ -13,4 +16,5 @@ minikube start \
   --extra-config=apiserver.oidc-groups-claim={{groupsClaim}} \
   --extra-config=apiserver.oidc-groups-prefix={{groupsPrefix}} \
   --extra-config=apiserver.oidc-ca-file={{caFile}} \
+  --extra-config=apiserver.oidc-required-claim={{requiredClaim}} \
   --extra-config=apiserver.oidc-signing-algs={{signingAlgs}}

@@ -76,6 +76,30 @@ function optionsFromFlags(flags: string[]): Omit<ApiServerOptions, 'issuerCaPem'
     groupsClaim: values.get('oidc-groups-claim') ?? null,
     groupsPrefix: values.get('oidc-groups-prefix') ?? '',
     signingAlgs: (values.get('oidc-signing-algs') as string).split(','),
+    requiredClaims: Object.fromEntries(
+      flags.filter((f) => f.startsWith('--oidc-required-claim=')).map((f) => {
+        const pair = f.slice('--oidc-required-claim='.length);
+        return [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
+      }),
+    ),
+  };
+}
+
+/** What the printed AuthenticationConfiguration configures, as the API server fixture's options. */
+function optionsFromAuthenticationConfig(config: NonNullable<ApiserverConfigJson['authenticationConfiguration']>): Omit<ApiServerOptions, 'issuerCaPem' | 'tls'> {
+  const jwt = config.jwt[0] as NonNullable<ApiserverConfigJson['authenticationConfiguration']>['jwt'][number];
+  return {
+    issuer: jwt.issuer.url,
+    clientId: jwt.issuer.audiences[0] as string,
+    audiences: jwt.issuer.audiences,
+    usernameClaim: jwt.claimMappings.username.claim,
+    // An explicit prefix ("" = none) is what the structured config carries.
+    usernamePrefix: jwt.claimMappings.username.prefix === '' ? '-' : jwt.claimMappings.username.prefix,
+    groupsClaim: jwt.claimMappings.groups.claim,
+    groupsPrefix: jwt.claimMappings.groups.prefix,
+    // No algorithm list in an AuthenticationConfiguration: every asymmetric algorithm.
+    signingAlgs: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+    claimValidationRules: jwt.claimValidationRules ?? [],
   };
 }
 
@@ -125,7 +149,7 @@ describe('apiserver-config --from-token and rbac against the real provider and A
         expect(gen.stderr()).toContain(`the API server will see username ${userInfo.username}, groups ${casdoorGroups.join(', ')}`);
 
         // 4. The AuthenticationConfiguration's mappings produce the same names.
-        const mappings = config.authenticationConfiguration.jwt[0]?.claimMappings;
+        const mappings = config.authenticationConfiguration?.jwt[0]?.claimMappings;
         expect(`${mappings?.username.prefix}alice`).toBe(userInfo.username);
         expect([`${mappings?.groups.prefix}k8s-org/admins`]).toEqual(casdoorGroups);
 
@@ -140,6 +164,64 @@ describe('apiserver-config --from-token and rbac against the real provider and A
       }
     });
   }
+
+  it('refresh tokens: the API server configured by the printed flags or AuthenticationConfiguration refuses them; one without the requirement accepts them', async () => {
+    const gen = cli('correct-horse\n');
+    await gen.run([...base(), ...fromToken(), '--format', 'json']);
+    const config = JSON.parse(gen.stdout()) as ApiserverConfigJson;
+    expect(config.flags).toContain('--oidc-required-claim=tokenType=access-token');
+    // Casdoor's refresh token: same key, iss, aud and user claims; tokenType refresh-token (object/token_jwt.go).
+    const refresh = await env.provider.mintIdToken('alice', { claims: { tokenType: 'refresh-token' } });
+    const custom = await env.provider.mintIdToken('alice', { claims: { tokenType: 'access-token', TokenType: 'refresh-token' } });
+    const access = await aliceToken();
+    const flagsServer = await startApiServer({ ...optionsFromFlags(config.flags), issuerCaPem: env.caPem, tls: env.tls });
+    const structured = await startApiServer({ ...optionsFromAuthenticationConfig(config.authenticationConfiguration as NonNullable<ApiserverConfigJson['authenticationConfiguration']>), issuerCaPem: env.caPem, tls: env.tls });
+    const loose = await startApiServer({ ...optionsFromFlags(config.flags.filter((f) => !f.startsWith('--oidc-required-claim'))), issuerCaPem: env.caPem, tls: env.tls });
+    const status = async (server: typeof loose, token: string): Promise<string> => {
+      const res = await postJson(agent, server.url + REVIEW_PATH, REVIEW, { authorization: `Bearer ${token}` });
+      return res.status === 201 ? 'accepted' : `401 ${server.requests.at(-1)?.reason ?? ''}`;
+    };
+    try {
+      expect(await status(loose, refresh)).toBe('accepted');
+      expect(await status(flagsServer, access)).toBe('accepted');
+      expect(await status(flagsServer, refresh)).toBe('401 required-claim');
+      // JWT-Custom: the flags cannot tell; the AuthenticationConfiguration's TokenType rule can.
+      expect(await status(flagsServer, custom)).toBe('accepted');
+      expect(await status(structured, access)).toBe('accepted');
+      expect(await status(structured, refresh)).toBe('401 required-claim');
+      expect(await status(structured, custom)).toBe('401 claim-validation');
+    } finally {
+      await Promise.all([flagsServer.close(), structured.close(), loose.close()]);
+    }
+  });
+
+  it('--username-claim email: the flags accept a token without email_verified (security warning); the AuthenticationConfiguration refuses it', async () => {
+    const gen = cli('correct-horse\n');
+    await gen.run([...base(), ...fromToken(), '--username-claim', 'email', '--format', 'json']);
+    const config = JSON.parse(gen.stdout()) as ApiserverConfigJson;
+    // JWT-Standard / JWT-Empty leave email_verified out for an unverified email.
+    const unverified = await env.provider.mintIdToken('bob', { claims: { email_verified: undefined } });
+    const flagsServer = await startApiServer({ ...optionsFromFlags(config.flags), issuerCaPem: env.caPem, tls: env.tls });
+    const structured = await startApiServer({ ...optionsFromAuthenticationConfig(config.authenticationConfiguration as NonNullable<ApiserverConfigJson['authenticationConfiguration']>), issuerCaPem: env.caPem, tls: env.tls });
+    try {
+      const viaFlags = await postJson(agent, flagsServer.url + REVIEW_PATH, REVIEW, { authorization: `Bearer ${unverified}` });
+      expect(viaFlags.status).toBe(201);
+      expect((viaFlags.body as { status: { userInfo: { username: string } } }).status.userInfo.username).toBe('bob@example.com');
+      const viaConfig = await postJson(agent, structured.url + REVIEW_PATH, REVIEW, { authorization: `Bearer ${unverified}` });
+      expect(viaConfig.status).toBe(401);
+      expect(structured.requests.at(-1)?.reason).toBe('claim-validation');
+    } finally {
+      await Promise.all([flagsServer.close(), structured.close()]);
+    }
+  });
+
+  it('--kubernetes-version 1.29 --format all prints the flags and says why the AuthenticationConfiguration is left out', async () => {
+    const c = cli();
+    await c.run([...base(), '--kubernetes-version', '1.29']);
+    expect(c.stdout()).toContain(`--oidc-issuer-url=${env.provider.issuer}`);
+    expect(c.stdout()).toMatch(/needs Kubernetes 1.30 or later; 1.29 has only apiserver.config.k8s.io\/v1alpha1/);
+    expect(c.stdout()).not.toMatch(/^kind: AuthenticationConfiguration/m);
+  });
 
   it('refuses a --casdoor-url that differs from the issuer Casdoor reports (trailing slash)', async () => {
     const c = cli();

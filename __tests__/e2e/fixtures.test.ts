@@ -12,7 +12,7 @@ import { fetch, type Agent } from 'undici';
 import { startApiServer } from '../../src/demo/apiserver.js';
 import { visit } from '../../src/demo/browser.js';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
-import { makeApplication, makeUser, type CasdoorApplication } from '../../src/demo/casdoor/model.js';
+import { behaviourOf, makeApplication, makeUser, type CasdoorApplication } from '../../src/demo/casdoor/model.js';
 import { CASDOOR_ROUTES, startCasdoorProvider } from '../../src/demo/provider.js';
 import { getJson, jwtClaims, postForm, postJson, trustingAgent } from '../helpers/http.js';
 import { allKubectlBinaries, kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
@@ -637,6 +637,18 @@ describe('Casdoor behaviours and switches', () => {
       });
     });
 
+    it('implicit grant at the token endpoint (GetImplicitToken): the password is checked, the secret is not', async () => {
+      await withApp({ grantTypes: [...app().grantTypes, 'token'] }, async () => {
+        const ok = await token({ grant_type: 'token', client_id: env.provider.clientId, client_secret: 'not-the-secret', username: 'alice', password: 'correct-horse' });
+        expect(ok.status).toBe(200);
+        expect(jwtClaims(String(tokensOf(ok.body)['id_token']))['name']).toBe('alice');
+        const wrong = await token({ grant_type: 'token', client_id: env.provider.clientId, username: 'alice', password: '' });
+        expect(wrong.body).toEqual({ error: 'invalid_grant', error_description: 'invalid username or password: Password cannot be empty' });
+      });
+      const get = await getJson(agent, `${env.provider.endpoints.token}?grant_type=password`);
+      expect(get.status).toBe(405);
+    });
+
     it('reads a JSON body for what the form left empty, and Basic only when no client_id/secret came as parameters', async () => {
       const json = await postJson(agent, env.provider.endpoints.token, {
         grant_type: 'password',
@@ -783,6 +795,18 @@ describe('Casdoor behaviours and switches', () => {
       expect((await poll(late['device_code'] ?? '')).body).toEqual({ error: 'expired_token', error_description: 'token is expired' });
     });
 
+    it('without the Device Code grant: pending until approved, unsupported_grant_type only after (it cannot be probed)', async () => {
+      await withApp({ grantTypes: app().grantTypes.filter((g) => g !== 'urn:ietf:params:oauth:grant-type:device_code') }, async () => {
+        const d = (await start()).body as Record<string, string>;
+        expect((await poll(d['device_code'] ?? '')).body).toMatchObject({ error: 'authorization_pending' });
+        await env.provider.approveDevice(d['user_code'] ?? '', 'alice');
+        expect((await poll(d['device_code'] ?? '')).body).toEqual({
+          error: 'unsupported_grant_type',
+          error_description: 'grant_type: urn:ietf:params:oauth:grant-type:device_code is not supported in this application',
+        });
+      });
+    });
+
     it('cancel on the device page (cancelToken) deletes the codes: polling says expired_token', async () => {
       const d = (await start()).body as Record<string, string>;
       const cancelToken = new URL(d['verification_uri'] ?? '').searchParams.get('cancelToken') ?? '';
@@ -845,6 +869,15 @@ describe('Casdoor behaviours and switches', () => {
       expect(env.provider.stats.logouts - before).toBe(1);
       expect((await introspect({ token: String(tokens['access_token']) })).body).toEqual({ active: false });
       expect((await refreshWith(String(tokens['refresh_token']))).body).toEqual({ error: 'invalid_grant', error_description: 'refresh token is expired' });
+      // Before v2.224 the logged-out token's refresh token still worked.
+      const again = tokensOf((await passwordGrant()).body);
+      await logout({ id_token_hint: String(again['id_token']) });
+      env.provider.behaviour.refreshChecksExpiry = false;
+      try {
+        expect((await refreshWith(String(again['refresh_token']))).status).toBe(200);
+      } finally {
+        env.provider.behaviour.refreshChecksExpiry = true;
+      }
     });
 
     it('an unknown token is HTTP 200 {"status":"error","msg":"Token not found, invalid accessToken"}; GET works too', async () => {
@@ -872,7 +905,59 @@ describe('Casdoor behaviours and switches', () => {
     });
   });
 
+  describe('versions and extension', () => {
+    it('behaviourOf: each switch flips at the Casdoor release that changed it', () => {
+      const at = (v: string) => behaviourOf(v);
+      expect([at('1.62.4').legacyErrors, at('1.62.5').legacyErrors]).toEqual([true, false]);
+      expect([at('3.26.0').deviceInterval, at('3.27.0').deviceInterval]).toEqual([0, 5]);
+      expect([at('3.26.9').deviceLoginMethodRequired, at('3.27').deviceLoginMethodRequired]).toEqual([false, true]);
+      expect([at('3.26.0').deviceCancelToken, at('3.27.0').deviceCancelToken]).toEqual([false, true]);
+      expect([at('2.330.0').scopeValidation, at('2.331.0').scopeValidation]).toEqual([false, true]);
+      expect([at('2.317.0').resourceIndicator, at('2.318.0').resourceIndicator]).toEqual([false, true]);
+      expect([at('3.98.0').logoutHintOptional, at('3.99.0').logoutHintOptional]).toEqual([false, true]);
+      expect([at('3.155.2').refreshBoundToApplication, at('3.156.0').refreshBoundToApplication]).toEqual([false, true]);
+      expect([at('2.223.0').refreshChecksExpiry, at('2.224.0').refreshChecksExpiry]).toEqual([false, true]);
+      expect([at('3.93.0').perAppIssuerIsOrigin, at('3.94.0').perAppIssuerIsOrigin]).toEqual([false, true]);
+      expect(at('v3.158.0')).toEqual(behaviourOf());
+    });
+
+    it('routes added by an extension see the same model (for admin endpoints)', async () => {
+      const extended = await startCasdoorProvider({
+        tls: env.tls,
+        routes: (router) => {
+          router.add('GET', '/api/get-organization-count', (ctx) => ctx.responseOk(ctx.model.organizations.size));
+        },
+      });
+      try {
+        const answer = await getJson(agent, `${extended.url}/api/get-organization-count`);
+        expect(answer.body).toEqual({ status: 'ok', msg: '', sub: '', name: '', data: 2, data2: null, data3: null });
+        // Casdoor's built-ins are there from the start (object/init.go).
+        expect(extended.model.getUser('built-in', 'admin')?.isAdmin).toBe(true);
+        expect(extended.model.getApplication('admin/app-built-in')?.grantTypes).toEqual([]);
+        const unknown = await getJson(agent, `${extended.url}/api/no-such-thing`);
+        expect(unknown.status).toBe(404);
+      } finally {
+        await extended.close();
+      }
+    });
+  });
+
   describe('audience, signing and issuer', () => {
+    it('userinfo (GetUserInfo): by scope, preferred_username = username, email_verified true whatever the user', async () => {
+      const tokens = tokensOf((await passwordGrant('bob', 'battery-staple', { scope: 'openid profile email' })).body);
+      const info = await getJson(agent, env.provider.endpoints.userinfo, { authorization: `Bearer ${String(tokens['access_token'])}` });
+      expect(info.body).toEqual({
+        sub: jwtClaims(String(tokens['access_token']))['sub'],
+        iss: env.provider.issuer,
+        aud: env.provider.clientId,
+        preferred_username: 'bob',
+        name: 'Bob Builder',
+        email: 'bob@example.com',
+        email_verified: true,
+      });
+      expect((await getJson(agent, env.provider.endpoints.userinfo)).body).toMatchObject({ status: 'error', msg: 'Please login first' });
+    });
+
     it('a shared application puts aud = <clientId>-org-<organization>', async () => {
       await withApp({ isShared: true }, async () => {
         const claims = jwtClaims(String(tokensOf((await passwordGrant()).body)['id_token']));
@@ -907,16 +992,48 @@ describe('Casdoor behaviours and switches', () => {
         expect(header(idToken)).toMatchObject({ alg: 'RS512', kid: 'cert-built-in' });
         const jwks = (await getJson(agent, env.provider.endpoints.jwks)).body as JSONWebKeySet;
         expect(jwks.keys).toHaveLength(1);
-        expect(jwks.keys[0]).toMatchObject({ kid: 'cert-built-in', alg: 'RS256', use: 'sig', kty: 'RSA' });
+        expect(jwks.keys[0]).toMatchObject({ kid: 'cert-built-in', alg: 'RS256', use: 'sig', kty: 'RSA', x5c: [expect.any(String)] });
+        expect(Object.keys(jwks.keys[0] ?? {})).toEqual(['use', 'kty', 'kid', 'alg', 'n', 'e', 'x5c']);
         // kube-apiserver checks the header alg against --oidc-signing-algs (default RS256) before the key.
         expect((await whoami(idToken)).status).toBe(401);
         expect(env.apiserver.requests.at(-1)?.reason).toBe('algorithm');
+
       });
       await withApp({ tokenSigningMethod: 'ES256' }, async () => {
         const refused = await passwordGrant();
         expect(refused.status).toBe(400);
         expect(refused.body).toEqual({ error: 'endpoint_error', error_description: 'generate jwt token error: key is not a valid ECDSA private key' });
       });
+    });
+
+    // kube-apiserver (go-oidc RemoteKeySet.verify → go-jose DetachedVerify) picks the key by kid and verifies
+    // with the header's alg, never comparing it with the JWKS entry's alg. The API server fixture
+    // (src/demo/apiserver.ts, jose's createLocalJWKSet) skips keys whose alg differs: fails until it matches.
+    it.failing('with --oidc-signing-algs=RS512 the API server accepts RS512 tokens whose JWKS key says RS256', async () => {
+      await withApp({ tokenSigningMethod: 'RS512' }, async () => {
+        const idToken = String(tokensOf((await passwordGrant()).body)['id_token']);
+        const rs512 = await startApiServer({ issuer: env.provider.issuer, clientId: env.provider.clientId, issuerCaPem: env.caPem, tls: env.tls, signingAlgs: ['RS512'] });
+        try {
+          const review = await whoami(idToken, rs512);
+          expect({ status: review.status, reason: rs512.requests.at(-1)?.reason }).toEqual({ status: 201, reason: undefined });
+        } finally {
+          await rs512.close();
+        }
+      });
+    });
+
+    it('an ES256 certificate: EC key in the JWKS (crv P-256, alg ES256) and ES256 tokens that verify with it', async () => {
+      const ec = await startCasdoorProvider({ tls: env.tls, alg: 'ES256' });
+      try {
+        const jwks = (await getJson(agent, ec.endpoints.jwks)).body as JSONWebKeySet;
+        expect(Object.keys(jwks.keys[0] ?? {})).toEqual(['use', 'kty', 'kid', 'crv', 'alg', 'x', 'y', 'x5c']);
+        expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
+        const answer = await postForm(agent, ec.endpoints.token, { grant_type: 'password', client_id: ec.clientId, username: 'alice', password: 'correct-horse' });
+        const { protectedHeader } = await jwtVerify(String(tokensOf(answer.body)['id_token']), createLocalJWKSet(jwks), { issuer: ec.issuer });
+        expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: 'cert-built-in' });
+      } finally {
+        await ec.close();
+      }
     });
 
     it('without the origin setting the issuer comes from the Host header: http:// for an IP address', async () => {
@@ -927,6 +1044,10 @@ describe('Casdoor behaviours and switches', () => {
         expect(doc['token_endpoint']).toBe(`http://127.0.0.1:${bare.port}/api/login/oauth/access_token`);
         const perApp = (await getJson(agent, `${bare.url}/.well-known/kubernetes/openid-configuration`)).body as Record<string, unknown>;
         expect(perApp).toMatchObject({ issuer: `http://127.0.0.1:${bare.port}`, jwks_uri: `http://127.0.0.1:${bare.port}/.well-known/kubernetes/jwks` });
+        // Before v3.94 the per-application document named another issuer than the tokens carry.
+        bare.behaviour.perAppIssuerIsOrigin = false;
+        const old = (await getJson(agent, `${bare.url}/.well-known/kubernetes/openid-configuration`)).body as Record<string, unknown>;
+        expect(old['issuer']).toBe(`http://127.0.0.1:${bare.port}/.well-known/kubernetes`);
       } finally {
         await bare.close();
       }

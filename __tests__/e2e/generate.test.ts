@@ -68,7 +68,7 @@ describe('generate, exec mode (default): no secrets, no login', () => {
 
     const bob = await load(`${outDir}/bob.kubeconfig`);
     expect(bob['current-context']).toBe('bob@prod');
-    expect(bob.contexts).toEqual([{ name: 'bob@prod', context: { cluster: new URL(env.apiserver.url).host, user: `bob@${new URL(env.provider.issuer).host}`, namespace: 'team-b' } }]);
+    expect(bob.contexts).toEqual([{ name: 'bob@prod', context: { cluster: new URL(env.apiserver.url).host, user: `bob@${new URL(env.provider.issuer).host}/${env.provider.clientId}`, namespace: 'team-b' } }]);
     const exec = bob.users[0].user.exec;
     expect(exec).toMatchObject({ apiVersion: 'client.authentication.k8s.io/v1', command: 'casdoor-kubeconfig', interactiveMode: 'IfAvailable' });
     expect(exec.args).toEqual(['token', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--casdoor-ca', env.caFile, '--username', 'bob']);

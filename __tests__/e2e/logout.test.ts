@@ -12,7 +12,7 @@ import { discover } from '../../src/oidc/discovery.js';
 import { refreshGrant } from '../../src/oidc/grants.js';
 import { createHttpClient } from '../../src/oidc/http.js';
 import { cacheDir, cacheFile } from '../../src/token/cache.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { DIST_BIN, runCli, type CliRun } from '../helpers/cli.js';
 import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
 
@@ -122,8 +122,8 @@ describe('logout', () => {
   });
 
   it('exec entry: ends the session and deletes the cached tokens; the kubeconfig stays as it is', async () => {
-    expect((await setup(['--mode', 'exec'])).code).toBe(0);
-    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });
+    expect((await setup(['--mode', 'exec', '--exec-command', DIST_BIN])).code).toBe(0);
+    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice', ca: env.caFile });
     expect(existsSync(file)).toBe(true);
     const text = await fs.readFile(home.kubeconfig, 'utf8');
     const run = await logout();

@@ -15,7 +15,7 @@ import { createHttpClient } from '../../src/oidc/http.js';
 import { discover } from '../../src/oidc/discovery.js';
 import { cacheDir, cacheFile } from '../../src/token/cache.js';
 import { runRefresh } from '../../src/usecases/refresh.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { DIST_BIN, runCli, type CliRun } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
@@ -301,8 +301,8 @@ describe('refresh: concurrent runs on one auth-provider entry', () => {
 
 describe('refresh on an exec entry', () => {
   it('refreshes its cache entry, even when the token is still fresh', async () => {
-    expect((await setup(['--mode', 'exec'])).code).toBe(0);
-    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });
+    expect((await setup(['--mode', 'exec', '--exec-command', DIST_BIN])).code).toBe(0);
+    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice', ca: env.caFile });
     const before = JSON.parse(await fs.readFile(file, 'utf8'));
     const kubeconfigBefore = await fs.readFile(home.kubeconfig, 'utf8');
     env.provider.resetStats();

@@ -6,7 +6,7 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { DemoEnvironment } from '../../src/demo/index.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { DIST_BIN, runCli, type CliRun } from '../helpers/cli.js';
 import { allKubectlBinaries, kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { runSetup, setupArgs, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
@@ -54,7 +54,7 @@ describe('setup --non-interactive, happy path', () => {
 
     const doc = await readDoc();
     expect(doc['current-context']).toBe(contextName());
-    const user = doc.users.find((u: { name: string }) => u.name === `alice@${new URL(env.provider.issuer).host}`);
+    const user = doc.users.find((u: { name: string }) => u.name === `alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}`);
     expect(user.user['auth-provider'].name).toBe('oidc');
     expect(user.user['auth-provider'].config).toMatchObject({
       'client-id': env.provider.clientId,
@@ -394,14 +394,14 @@ describe('setup --non-interactive: flags checked in a useful order, optional use
 
   it('--mode exec --skip-login --grant device without --username: no --username in the exec args, names from "casdoor"', async () => {
     const run = await runCli(
-      ['setup', '--non-interactive', '--mode', 'exec', '--skip-login', '--grant', 'device', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId,
+      ['setup', '--non-interactive', '--mode', 'exec', '--exec-command', DIST_BIN, '--skip-login', '--grant', 'device', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId,
         '--server', env.apiserver.url, '--certificate-authority', env.caFile, '--kubeconfig', home.kubeconfig, '--json'],
       { home: home.home },
     );
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
     const doc = await readDoc();
     const casdoorHost = new URL(env.provider.issuer).host;
-    expect(doc.users[0].name).toBe(`casdoor@${casdoorHost}`);
+    expect(doc.users[0].name).toBe(`casdoor@${casdoorHost}/${env.provider.clientId}`);
     expect(doc.contexts[0].name).toBe(`casdoor@${new URL(env.apiserver.url).host}`);
     // What `token` then runs with: its cache key has the empty username, as setup's would.
     expect(doc.users[0].user.exec.args).toEqual(['token', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--grant', 'device']);
@@ -416,7 +416,7 @@ describe('setup --non-interactive: flags checked in a useful order, optional use
       names: {}, setCurrentContext: true, dryRun: false, usernameClaim: 'name', groupsClaim: 'groups', mode: 'exec' as const, grant: 'browser' as const,
     };
     const { names, entries } = buildSetupEntries(input, login);
-    expect(names).toEqual({ cluster: 'api.example:6443', user: 'bob@door.example.com', context: 'bob@api.example:6443' });
+    expect(names).toEqual({ cluster: 'api.example:6443', user: 'bob@door.example.com/cid', context: 'bob@api.example:6443' });
     expect((entries.user.user.exec as { args: string[] }).args).not.toContain('--username');
   });
 

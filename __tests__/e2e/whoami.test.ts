@@ -120,7 +120,7 @@ describe('whoami with a kubeconfig written by setup', () => {
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ authenticated: false, status: 401 });
     expect(report.findings.map((f: { code: string }) => f.code)).toEqual(['expired']);
-    expect(run.stderr).toMatch(/401 Unauthorized[\s\S]*The token expired at .* \(\d+ s ago\)/);
+    expect(run.stderr).toMatch(/401 Unauthorized[\s\S]*The token expired at .* \(\d+ s ago by the API server's clock\)/);
     expect(run.stderr).toMatch(/kubectl refreshes it by itself/);
     expect(run.stderr).not.toMatch(/\n\s+at .*\(/);
     expectNoSecrets(run);
@@ -140,7 +140,7 @@ describe('setup --json and whoami agree on what the API server sees', () => {
     expect(summary).toMatchObject({
       context: `alice@${host}`,
       cluster: host,
-      user: `alice@${new URL(env.provider.issuer).host}`,
+      user: `alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}`,
       server: env.apiserver.url,
       mode: 'auth-provider',
       dryRun: false,
@@ -165,6 +165,31 @@ describe('setup --json and whoami agree on what the API server sees', () => {
 });
 
 describe('whoami 401 diagnoses with minted tokens', () => {
+  it("Casdoor's clock ahead: nbf beyond go-oidc's 60 s is named a clock problem with the offset measured against the API server's Date", async () => {
+    const ahead = Math.floor(Date.now() / 1000) + 300;
+    await writeOidcKubeconfig(await env.provider.mintIdToken('alice', { iat: ahead }));
+    const run = await whoami(['--kubeconfig', home.kubeconfig, '-o', 'json']);
+    expect(run.code).toBe(7);
+    expect(lastReason()).toBe('not-yet-valid');
+    const report = JSON.parse(run.stdout);
+    expect(report.findings.map((f: { code: string }) => f.code)).toEqual(['not-yet-valid']);
+    const offset = Number(/Casdoor issued it (\d+) s ahead of the API server's clock/.exec(run.stderr)?.[1]);
+    // The Date header has whole seconds: 300 s give or take the second boundaries crossed.
+    expect(offset).toBeGreaterThanOrEqual(298);
+    expect(offset).toBeLessThanOrEqual(301);
+    expect(run.stderr).toMatch(/clock problem: Casdoor's clock is about \d+ s ahead/);
+  });
+
+  itKubectl('a Casdoor refresh token used as the credential: an API server without tokenType=access-token accepts it (kubectl too); whoami warns', async () => {
+    await writeOidcKubeconfig(await env.provider.mintIdToken('alice', { claims: { tokenType: 'refresh-token' } }));
+    const theirs = await runKubectl(kubectlBinary() as string, ['auth', 'whoami', '-o', 'json'], { kubeconfig: home.kubeconfig });
+    expect(theirs.code).toBe(0);
+    const run = await whoami(['--kubeconfig', home.kubeconfig]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/Security: the credential is a Casdoor refresh token, and the API server accepted it/);
+    expect(run.stderr).toContain('--oidc-required-claim=tokenType=access-token');
+  });
+
   it('wrong audience: aud vs client-id', async () => {
     await writeOidcKubeconfig(await env.provider.mintIdToken('alice', { audience: ['some-other-app'] }));
     const before = await snapshot(home.kubeconfig);

@@ -21,7 +21,7 @@ import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index
 import { createHttpClient } from '../../src/oidc/http.js';
 import type { SetupDeps } from '../../src/usecases/setup.js';
 import { tryCachedToken } from '../../src/token/fast.js';
-import { storeLogin } from '../../src/usecases/token.js';
+import { keyOf, storeLogin } from '../../src/usecases/token.js';
 import { runWizardCommand } from '../../src/wizard/command.js';
 import { DEFAULT, INTERRUPT, scriptedPrompts, type Script, type ScriptedPrompts } from '../../src/wizard/scripted.js';
 import type { Prompts } from '../../src/wizard/types.js';
@@ -408,7 +408,7 @@ describe('the wizard, scripted', () => {
     expect(run.asked).toEqual(['action', 'password', 'write']);
     const action = run.prompts.asked[0];
     expect(action?.answer).toBe(`Renew the token for ${contextName()}`);
-    expect(run.stderr).toContain(`Replaced existing entries: user alice@${new URL(env.provider.issuer).host}`);
+    expect(run.stderr).toContain(`Replaced existing entries: user alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}`);
     expect(env.provider.stats.passwordGrants).toBe(1);
 
     const after = await readDoc();
@@ -515,7 +515,7 @@ describe('the wizard, scripted', () => {
     // The real cache, as `setup` stores it.
     const storeTokens: SetupDeps['storeTokens'] = async (input, login) => {
       stored = login.tokens.idToken;
-      await storeLogin({ issuer: input.casdoorUrl, clientId: input.clientId, username: input.username }, login, where);
+      await storeLogin(keyOf({ ...input, grant: input.grant ?? 'password' }), login, where);
     };
     // Stands in for the browser flow (tested on its own): Casdoor's page signs bob in.
     const grantLogin: SetupDeps['grantLogin'] = async (session, input) => passwordLogin(session, { clientId: input.clientId }, 'bob', 'battery-staple');

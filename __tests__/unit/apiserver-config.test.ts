@@ -177,6 +177,7 @@ describe('kube-apiserver flags', () => {
       '--oidc-groups-claim=groups',
       '--oidc-groups-prefix=casdoor:',
       '--oidc-signing-algs=RS256,ES256',
+      '--oidc-required-claim=tokenType=access-token',
       '--oidc-ca-file=/etc/kubernetes/pki/casdoor-ca.crt',
     ]);
     const text = renderFlags(s);
@@ -254,7 +255,6 @@ describe('all and json formats', () => {
     expect(sections[1]).toMatch(/^# ── minikube/);
     expect(sections[2]).toMatch(/^# ── AuthenticationConfiguration/);
     expectValidAuthenticationConfig(yaml.load(sections[2] as string), { issuer: ISSUER, clientId: CLIENT_ID, apiVersion: 'apiserver.config.k8s.io/v1beta1', pem: PEM });
-    expect(caught(() => renderApiserverConfig(settings({ kubernetesVersion: parseKubernetesVersion('1.29') }), 'all')).code).toBe('usage');
     // flags alone work for any version.
     expect(renderApiserverConfig(settings({ kubernetesVersion: parseKubernetesVersion('1.29') }), 'flags')).toContain('--oidc-issuer-url=');
   });
@@ -262,7 +262,7 @@ describe('all and json formats', () => {
   it('json: one object for scripts', () => {
     const s = settings();
     const doc = JSON.parse(renderApiserverConfig(s, 'json')) as Record<string, unknown>;
-    expect(Object.keys(doc)).toEqual(['issuer', 'clientId', 'flags', 'minikube', 'authenticationConfiguration']);
+    expect(Object.keys(doc)).toEqual(['issuer', 'clientId', 'audience', 'flags', 'minikube', 'authenticationConfiguration']);
     expect(doc).toEqual(JSON.parse(JSON.stringify(apiserverConfigJson(s))));
     expect(doc.flags).toEqual(apiserverFlags(s));
     expect(doc.minikube).toContain(`apiserver.oidc-issuer-url=${ISSUER}`);
@@ -355,7 +355,7 @@ describe('runApiserverConfig', () => {
     const cap = captureIo();
     const res = await runApiserverConfig({ settings: settings(), format: 'flags', offline: false }, { out: new Output(cap.io), now: () => new Date(), makeHttp: () => fake.http });
     expect(fake.requests).toEqual([`GET ${ISSUER}/.well-known/openid-configuration`]);
-    expect(res.text.endsWith('--oidc-signing-algs=RS256\n')).toBe(true);
+    expect(res.text.endsWith('--oidc-signing-algs=RS256\n--oidc-required-claim=tokenType=access-token\n')).toBe(true);
     expect(cap.stdout()).toBe(res.text);
     expect(cap.stdout()).toContain(`--oidc-issuer-url=${ISSUER}`);
     expect(cap.stderr()).toMatch(/reports the issuer https:\/\/door.example.com/);
@@ -410,7 +410,7 @@ describe('runApiserverConfig', () => {
       [{ usernameClaim: 'preferred_username' }, /no "preferred_username" claim.*Claims that could serve: name/],
       [{ groupsClaim: 'roles' }, /"roles" claim is not a string or a list of strings/],
       [{ usernameClaim: 'groups' }, /"groups" claim is a list, not a string/],
-      [{ signingAlgs: ['ES256'] }, /signs this token with RS256, but the configuration allows only ES256/],
+      [{ signingAlgs: ['ES256'] }, /signs this token with RS256, but --signing-algs allows only ES256/],
     ];
     for (const [over, message] of cases) {
       const cap = captureIo();
@@ -487,7 +487,6 @@ describe('apiserver-config command', () => {
     ['no --client-id', ['--casdoor-url', ISSUER, '--offline'], /missing --client-id/],
     ['no --casdoor-url and no --client-id', ['--offline'], /missing --casdoor-url, --client-id/],
     ['1.29 with the AuthenticationConfiguration', [...base, '--kubernetes-version', '1.29', '--format', 'authentication-config'], /needs Kubernetes 1.30 or later/],
-    ['1.29 with all', [...base, '--kubernetes-version', '1.29'], /needs Kubernetes 1.30 or later/],
     ['an unknown signing algorithm', [...base, '--signing-algs', 'none'], /none is not accepted/],
     ['--from-token with --offline', [...base, '--from-token'], /cannot be combined with --offline/],
     ['--username without --from-token', [...base, '--username', 'alice'], /--username only applies with --from-token/],
@@ -508,7 +507,7 @@ describe('apiserver-config command', () => {
   }
 
   it('the 1.29 error suggests --format flags, which then works', async () => {
-    const err = await rejected(program().run([...base, '--kubernetes-version', '1.29']));
+    const err = await rejected(program().run([...base, '--kubernetes-version', '1.29', '--format', 'authentication-config']));
     expect(err.hint).toMatch(/--format flags/);
     const p = program();
     await p.run([...base, '--kubernetes-version', '1.29', '--format', 'flags']);
@@ -530,5 +529,96 @@ describe('apiserver-config command', () => {
     }
     expect(help).toMatch(/Examples:\n\s+# Everything/);
     expect(help).toContain('default: "all"');
+  });
+});
+
+// --- kube-apiserver's own rules (issue 9 points 1-3, 5; issue 8 point 4) ------------------------
+
+describe("what kube-apiserver decides, in each output", () => {
+  it('refresh tokens: tokenType=access-token in the flags and minikube, claimValidationRules (claim + TokenType CEL) in the AuthenticationConfiguration', () => {
+    const s = settings();
+    expect(renderFlags(s)).toMatch(/^--oidc-required-claim=tokenType=access-token$/m);
+    expect(renderFlags(s)).toMatch(/^# tokenType=access-token: Casdoor's refresh token is a JWT .*JWT-Custom.*only the AuthenticationConfiguration/m);
+    expect(renderMinikube(s)).toContain('--extra-config=apiserver.oidc-required-claim=tokenType=access-token \\');
+    const jwt = buildAuthenticationConfig(s).object.jwt[0];
+    // validation.go validateClaimValidationRules: claim rules carry no message, expression rules no requiredValue.
+    expect(jwt?.claimValidationRules).toEqual([
+      { claim: 'tokenType', requiredValue: 'access-token' },
+      { expression: '!has(claims.TokenType)', message: expect.any(String) },
+    ]);
+    const off = settings({ requireAccessToken: false });
+    expect(apiserverFlags(off).some((f) => f.startsWith('--oidc-required-claim'))).toBe(false);
+    expect(buildAuthenticationConfig(off).object.jwt[0]?.claimValidationRules).toEqual([{ expression: '!has(claims.TokenType)', message: expect.any(String) }]);
+  });
+
+  it('email as the username claim: the flags say they cannot require email_verified; the AuthenticationConfiguration requires it', () => {
+    const s = settings({ usernameClaim: 'email' });
+    expect(renderFlags(s)).toMatch(/^# Username claim email: kube-apiserver refuses email_verified=false but accepts a token WITHOUT email_verified/m);
+    expect(buildAuthenticationConfig(s).object.jwt[0]?.claimValidationRules).toContainEqual({ expression: 'has(claims.email_verified) && claims.email_verified == true', message: expect.any(String) });
+    expect(renderFlags(settings())).not.toMatch(/email_verified/);
+  });
+
+  it('--kubernetes-version 1.29: all prints the flags and minikube and says why the AuthenticationConfiguration is left out; json too', () => {
+    const s = settings({ kubernetesVersion: parseKubernetesVersion('1.29') });
+    const text = renderApiserverConfig(s, 'all');
+    expect(text).toContain('--oidc-issuer-url=');
+    expect(text).toContain('minikube start');
+    expect(text).not.toMatch(/^kind: AuthenticationConfiguration/m);
+    expect(text).toMatch(/needs Kubernetes 1.30 or later; 1.29 has only apiserver.config.k8s.io\/v1alpha1 behind the StructuredAuthenticationConfiguration feature gate/);
+    const doc = JSON.parse(renderApiserverConfig(s, 'json')) as Record<string, unknown>;
+    expect(doc).not.toHaveProperty('authenticationConfiguration');
+    expect(doc.authenticationConfigurationNote).toMatch(/1.30 or later/);
+  });
+
+  const run = async (token: string, over: Partial<ApiserverSettings>, format: 'flags' | 'authentication-config' | 'all' | 'json' = 'all') => {
+    const cap = captureIo();
+    const res = await runApiserverConfig(
+      { settings: settings(over), format, offline: false, fromToken: { username: 'alice', password: 'pw-1234' } },
+      { out: new Output(cap.io), now: () => new Date(), makeHttp: () => fakeCasdoor({ token }).http },
+    );
+    return { res, cap };
+  };
+
+  it('algorithms: the AuthenticationConfiguration is never refused over --signing-algs; all warns about the flags', async () => {
+    const token = await casdoorToken({});
+    const auth = await run(token, { signingAlgs: ['ES256'] }, 'authentication-config');
+    expect(auth.cap.stdout()).toMatch(/kind: AuthenticationConfiguration/);
+    expect(auth.cap.stderr()).not.toMatch(/signs this token/);
+    const all = await run(token, { signingAlgs: ['ES256'] }, 'all');
+    expect(all.cap.stderr()).toMatch(/signs this token with RS256, but --signing-algs allows only ES256.*AuthenticationConfiguration accepts it/);
+  });
+
+  it('--from-token: an email without email_verified is accepted by the flags (with a security warning) and refused by the AuthenticationConfiguration printed', async () => {
+    // JSON leaves out undefined: the claim is absent, as in Casdoor's JWT-Standard format for an unverified email.
+    const token = await casdoorToken({ email_verified: undefined });
+    const flags = await run(token, { usernameClaim: 'email' }, 'flags');
+    expect(flags.res.report?.username).toBe('alice@example.com');
+    expect(flags.cap.stderr()).toMatch(/Security: the token has no email_verified claim/);
+    const err = await rejected(run(token, { usernameClaim: 'email' }, 'authentication-config'));
+    expect(err.code).toBe('verify');
+    expect(err.message).toMatch(/claimValidationRules printed by apiserver-config refuse it/);
+  });
+
+  it("--from-token: a shared application's audience <clientId>-org-<org> becomes the printed audience, explained", async () => {
+    const token = await new SignJWT({ name: 'alice', groups: ['k8s-org/admins'], tokenType: 'access-token' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'cert-built-in' })
+      .setIssuer(ISSUER)
+      .setAudience([`${CLIENT_ID}-org-k8s-org`])
+      .setExpirationTime('1h')
+      .sign(signingKey);
+    const { res, cap } = await run(token, {}, 'json');
+    const doc = JSON.parse(res.text) as { audience: string; flags: string[]; authenticationConfiguration: AuthenticationConfiguration };
+    expect(doc.audience).toBe(`${CLIENT_ID}-org-k8s-org`);
+    expect(doc.flags).toContain(`--oidc-client-id=${CLIENT_ID}-org-k8s-org`);
+    expect(doc.authenticationConfiguration.jwt[0]?.issuer.audiences).toEqual([`${CLIENT_ID}-org-k8s-org`]);
+    expect(cap.stderr()).toMatch(/shared Casdoor application/);
+  });
+
+  it('--from-token: the tokenType requirement is dropped only when the token lacks the claim', async () => {
+    const without = await run(await casdoorToken({ tokenType: undefined }), {}, 'flags');
+    expect(without.res.text).not.toMatch(/--oidc-required-claim/);
+    expect(without.cap.stderr()).toMatch(/no tokenType claim: the tokenType=access-token requirement is left out/);
+    const withIt = await run(await casdoorToken({}), {}, 'flags');
+    expect(withIt.res.text).toMatch(/^--oidc-required-claim=tokenType=access-token$/m);
   });
 });

@@ -80,6 +80,26 @@ describe('planTargets (pure)', () => {
   it('several: current-context goes to the default file even when another file sets it', () => {
     const plan = planTargets({ ...base, envValue: '/a:/b', ...files(['/b'], { 'context:x': '/b' }) }, { currentContext: 'x' });
     expect(targets(plan)).toEqual({ '/b': ['currentContext'] });
+    const other = planTargets({ ...base, envValue: '/a:/b', ...files(['/a', '/b'], { 'context:x': '/b' }), startingCurrentContext: 'y' }, { currentContext: 'x' });
+    expect(targets(other)).toEqual({ '/a': ['currentContext'] });
+  });
+
+  // client-go clientcmd/config.go ModifyConfig: writeCurrentContext only when the value changes.
+  it('several: an unchanged current-context is written nowhere (a re-run does not copy it into the first file)', () => {
+    const plan = planTargets(
+      { ...base, envValue: '/a:/b', ...files(['/a', '/b'], { 'context:x': '/b' }), startingCurrentContext: 'x' },
+      { context: context('x'), currentContext: 'x' },
+    );
+    expect(targets(plan)).toEqual({ '/b': ['context'] });
+  });
+
+  // writeCurrentContext: an empty value clears the first file of the chain that sets one.
+  it('several: clearing current-context clears the first file that sets it', () => {
+    const plan = planTargets(
+      { ...base, envValue: '/a:/b:/c', ...files(['/a', '/b', '/c']), startingCurrentContext: 'x', currentContextSetIn: () => '/b' },
+      { currentContext: '' },
+    );
+    expect(targets(plan)).toEqual({ '/b': ['currentContext'] });
   });
 });
 
@@ -180,7 +200,11 @@ describe('file choice agrees with the real kubectl', () => {
     chain: string[];
     flag?: string;
     kubectlArgs: string[];
+    /** Further kubectl commands run after the first (ours is one change). */
+    thenKubectl?: string[][];
     entries: KubeconfigEntries;
+    /** Neither may change any file. */
+    unchanged?: true;
   };
   const U = 'users:\n- name: u\n  user: {token: old}\n';
   const X = 'contexts:\n- name: x\n  context: {cluster: c, user: u}\n';
@@ -227,6 +251,26 @@ describe('file choice agrees with the real kubectl', () => {
       kubectlArgs: ['config', 'use-context', 'x'],
       entries: { currentContext: 'x' },
     },
+    'current-context unchanged, set in a later file: nothing written (ModifyConfig)': {
+      files: { a: 'users: []\n', b: `${X}current-context: x\n` },
+      chain: ['a', 'b'],
+      kubectlArgs: ['config', 'use-context', 'x'],
+      entries: { currentContext: 'x' },
+      unchanged: true,
+    },
+    'current-context changed while a later file sets another: the first existing file gets it': {
+      files: { a: 'users: []\n', b: `${X}current-context: other\n` },
+      chain: ['a', 'b'],
+      kubectlArgs: ['config', 'use-context', 'x'],
+      entries: { currentContext: 'x' },
+    },
+    're-run: the context modified where it lives, the unchanged current-context not copied into the first file': {
+      files: { a: 'users: []\n', b: `${X}current-context: x\n` },
+      chain: ['a', 'b'],
+      kubectlArgs: ['config', 'set-context', 'x', '--cluster=c', '--user=u', '--namespace=n'],
+      thenKubectl: [['config', 'use-context', 'x']],
+      entries: { context: { name: 'x', context: { cluster: 'c', user: 'u', namespace: 'n' } }, currentContext: 'x' },
+    },
     '--kubeconfig overrides KUBECONFIG': {
       files: { b: U },
       chain: ['a', 'b'],
@@ -257,16 +301,19 @@ describe('file choice agrees with the real kubectl', () => {
     const s = scenarios[label] as Scenario;
     const [theirs, ours] = [await tempDir(), await tempDir()];
     try {
-      const byKubectl = await changedFiles(theirs, s, (chain, flag) =>
-        run(kubectl as string, [...s.kubectlArgs, ...(flag ? ['--kubeconfig', flag] : [])], {
-          env: { PATH: process.env.PATH ?? '', HOME: theirs, KUBECONFIG: chain },
-        }),
-      );
+      const byKubectl = await changedFiles(theirs, s, async (chain, flag) => {
+        for (const args of [s.kubectlArgs, ...(s.thenKubectl ?? [])]) {
+          await run(kubectl as string, [...args, ...(flag ? ['--kubeconfig', flag] : [])], {
+            env: { PATH: process.env.PATH ?? '', HOME: theirs, KUBECONFIG: chain },
+          });
+        }
+      });
       const byUs = await changedFiles(ours, s, (chain, flag) =>
         applyKubeconfigChange({ env: { KUBECONFIG: chain }, homeDir: ours, kubeconfigFlag: flag, entries: s.entries }),
       );
       expect(byUs).toEqual(byKubectl);
-      expect(byUs.length).toBeGreaterThan(0);
+      if (s.unchanged) expect(byUs).toEqual([]);
+      else expect(byUs.length).toBeGreaterThan(0);
     } finally {
       await fs.rm(theirs, { recursive: true, force: true });
       await fs.rm(ours, { recursive: true, force: true });

@@ -95,7 +95,7 @@ describe('diagnoseUnauthorized', () => {
   it('expired: says when, and that kubectl (not whoami) refreshes', async () => {
     const f = diagnoseUnauthorized(base(await token({ iss: ISSUER, aud: [CLIENT], exp: nowS - 90 })));
     expect(codes(f)).toEqual(['expired', 'algorithm']);
-    expect(f[0]?.message).toBe('The token expired at 2025-06-01T11:58:30.000Z (90 s ago). kube-apiserver allows no leeway on "exp".');
+    expect(f[0]?.message).toBe('The token expired at 2025-06-01T11:58:30.000Z (90 s ago by this machine\'s clock). kube-apiserver allows no leeway on "exp".');
     expect(f[0]?.fix).toMatch(/kubectl refreshes it by itself[\s\S]*never writes your kubeconfig/);
     const noRefresh = diagnoseUnauthorized(base(await token({ iss: ISSUER, aud: CLIENT, exp: nowS - 90 }), { hasRefreshToken: false }));
     expect(noRefresh[0]?.fix).toMatch(/no refresh-token/);
@@ -128,5 +128,38 @@ describe('diagnoseUnauthorized', () => {
     expect(codes(diagnoseUnauthorized(base('not-a-jwt')))).toEqual(['not-a-jwt']);
     const f = diagnoseUnauthorized(base(await token({ iss: ISSUER, aud: [CLIENT], exp: nowS + 600 }), { expected: undefined, kind: 'exec' }));
     expect(codes(f)).toEqual(['unverifiable', 'algorithm', 'server-config']);
+  });
+
+  // go-oidc v2 verify.go IDTokenVerifier.Verify: `t.Expiry.Before(now)`, `now.Add(1 * time.Minute).Before(nbf)`, no iat check.
+  it('clock rules as go-oidc: exp = now is still valid, nbf 60 s ahead is fine, 61 s is a clock problem with the measured offset', async () => {
+    expect(codes(diagnoseUnauthorized(base(await token({ iss: ISSUER, aud: [CLIENT], exp: nowS }))))).not.toContain('expired');
+    expect(codes(diagnoseUnauthorized(base(await token({ iss: ISSUER, aud: [CLIENT], exp: nowS + 600, nbf: nowS + 60, iat: nowS + 900 }))))).not.toContain('not-yet-valid');
+    // The API server's Date header is the clock that counts.
+    const serverNow = new Date(NOW.getTime() + 5_000);
+    const f = diagnoseUnauthorized(base(await token({ iss: ISSUER, aud: [CLIENT], exp: nowS + 600, nbf: nowS + 125 }), { serverNow }));
+    const nbf = f.find((x) => x.code === 'not-yet-valid');
+    expect(nbf?.certain).toBe(true);
+    expect(nbf?.message).toMatch(/Casdoor issued it 120 s ahead of the API server's clock \(its Date header said 2025-06-01T12:00:05.000Z\).*clock problem: Casdoor's clock is about 120 s ahead/);
+    expect(nbf?.fix).toMatch(/NTP/);
+  });
+
+  it('email without email_verified is not a reason for a 401 (kube-apiserver accepts it)', async () => {
+    const f = diagnoseUnauthorized(base(await token({ iss: ISSUER, aud: [CLIENT], exp: nowS + 600, email: 'a@x' }), { claims: { usernameClaim: 'email', groupsClaim: 'groups' } }));
+    expect(codes(f)).not.toContain('email-unverified');
+    expect(codes(f)).toContain('server-config');
+  });
+
+  it('a Casdoor refresh token presented as the credential is named (both the JWT and the JWT-Custom form)', async () => {
+    for (const claims of [{ tokenType: 'refresh-token' }, { tokenType: 'access-token', TokenType: 'refresh-token' }]) {
+      const f = diagnoseUnauthorized(base(await token({ iss: ISSUER, aud: [CLIENT], exp: nowS + 600, ...claims })));
+      expect(f[0]).toMatchObject({ code: 'refresh-token', certain: true });
+    }
+  });
+
+  it("a shared application's audience is explained, not called another application's", async () => {
+    const f = diagnoseUnauthorized(base(await token({ iss: ISSUER, aud: [`${CLIENT}-org-k8s-org`], exp: nowS + 600 })));
+    const aud = f.find((x) => x.code === 'audience');
+    expect(aud).toMatchObject({ certain: false });
+    expect(aud?.fix).toContain(`--oidc-client-id=${CLIENT}-org-k8s-org`);
   });
 });

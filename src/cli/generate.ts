@@ -26,6 +26,7 @@ export interface GenerateFlags {
   server?: string;
   certificateAuthority?: string;
   insecureSkipTlsVerify?: boolean;
+  insecureHttp?: boolean;
   cluster?: string;
   namespace?: string;
   mode: SetupMode;
@@ -83,6 +84,7 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     .option('--server <url>', 'Kubernetes API server URL (required)')
     .option('--certificate-authority <file>', "API server's CA (PEM), embedded as certificate-authority-data")
     .option('--insecure-skip-tls-verify', "don't verify the API server's certificate (unsafe)")
+    .option('--insecure-http', 'accept an http:// --server that is not loopback (the id_token then travels unencrypted)')
     .option('--cluster <name>', 'cluster entry name for rows that give none (default: the API server host)')
     .option('--namespace <ns>', 'default namespace for rows that give none')
     .addOption(new Option('--mode <mode>', 'exec: kubectl runs `casdoor-kubeconfig token` (no secrets in the files); auth-provider: tokens in the files (needs --passwords)').choices(['exec', 'auth-provider']).default('exec'))
@@ -150,7 +152,7 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
   // The values given are checked before the missing flags are named: an http --casdoor-url deserves
   // its explanation even when --server is missing too.
   const casdoorUrl = flags.casdoorUrl ? parseCasdoorUrl(flags.casdoorUrl) : undefined;
-  const server = flags.server ? serverUrlFlag(flags.server) : undefined;
+  const server = flags.server ? serverUrlFlag(flags.server, '--server', { insecureHttp: Boolean(flags.insecureHttp) }) : undefined;
   if (flags.namespace !== undefined) namespaceFlag(flags.namespace);
   if (flags.cluster !== undefined && flags.cluster.trim() === '') throw usageError('--cluster must not be empty.');
   if (flags.execCommand !== undefined && flags.execCommand.trim() === '') throw usageError('--exec-command must not be empty.');

@@ -6,12 +6,14 @@ import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { createHttpClient } from '../oidc/http.js';
 import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
-import { GRANTS, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
+import { GRANTS, keyOf, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
 import type { WizardSettings } from '../wizard/options.js';
-import { GRANT_HELP, SCOPE_HELP, loginDepsFor } from './token.js';
+import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, SCOPE_HELP, loginDepsFor } from './token.js';
+import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
+import { absoluteCommand, checkExecCommand, execCommandError } from '../usecases/exec-command.js';
 
 export interface SetupFlags {
   casdoorUrl?: string;
@@ -25,6 +27,7 @@ export interface SetupFlags {
   server?: string;
   certificateAuthority?: string;
   insecureSkipTlsVerify?: boolean;
+  insecureHttp?: boolean;
   cluster?: string;
   user?: string;
   context?: string;
@@ -48,8 +51,10 @@ export interface SetupFlags {
   browserCommand?: string;
   /** commander's --no-browser. */
   browser?: boolean;
+  listenAddress?: string[];
   /** Print a JSON summary on stdout at the end. */
   json?: boolean;
+  force?: boolean;
 }
 
 export function registerSetup(program: Command, ctx: CommandContext): void {
@@ -67,8 +72,9 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--server <url>', 'Kubernetes API server URL')
     .option('--certificate-authority <file>', "API server's CA (PEM), embedded as certificate-authority-data")
     .option('--insecure-skip-tls-verify', "don't verify the API server's certificate (unsafe)")
+    .option('--insecure-http', 'accept an http:// --server that is not loopback (the id_token then travels unencrypted)')
     .option('--cluster <name>', 'cluster entry name (default: the API server host)')
-    .option('--user <name>', 'user entry name (default: <username>@<casdoor host>)')
+    .option('--user <name>', 'user entry name (default: <username>@<casdoor host>/<client id>)')
     .option('--context <name>', 'context entry name (default: <username>@<cluster>)')
     .option('--namespace <ns>', 'default namespace for the context')
     .option('--kubeconfig <file>', 'kubeconfig file to change (default: as kubectl picks it: KUBECONFIG, else ~/.kube/config)')
@@ -90,6 +96,8 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')
+    .option('--force', 'replace a cluster or user entry even when other contexts use it (they are re-pointed too)')
+    .option('--listen-address <host:port>', `${LISTEN_ADDRESS_HELP}; exec mode: also written into the exec args`, collectValues)
     .option('--non-interactive', 'never prompt: a missing value is an error')
     .option('--json', 'print a JSON summary on stdout at the end: context, cluster, user, files written, username/groups as the API server will see them, the username claim used, expiry, refresh proof and refresh-token expiry, token format, warnings (no secrets)')
     .addHelpText(
@@ -115,10 +123,12 @@ scope, and an application that defines Scopes refuses any scope it does not list
         now: ctx.io.now,
         makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
         storeTokens: async (given, login) => {
-          await storeLogin({ issuer: given.casdoorUrl, clientId: given.clientId, username: given.username }, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
+          // The key the written exec args name (keyOf = cacheKeyFromArgs of the hot path).
+          const key = keyOf({ ...given, grant: given.grant ?? 'password', ...(given.casdoorCaFile ? { casdoorCaFile: path.resolve(given.casdoorCaFile) } : {}) });
+          await storeLogin(key, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
         },
         grantLogin: (session, given) =>
-          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password, scope: given.scope }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser })),
+          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password, scope: given.scope }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser, listenAddress: given.listenAddresses })),
       };
       // A person at a terminal and no --non-interactive: the wizard (loaded only then: it pulls in inquirer).
       if (flags.json && flags.output === '-') throw usageError('--json and --output - both print on standard output: give one of them.');
@@ -157,7 +167,7 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
   // The values given are checked before the missing flags are named: "http is not accepted, use
   // https://…" must not hide behind "missing --server".
   const casdoorUrl = flags.casdoorUrl ? parseCasdoorUrl(flags.casdoorUrl) : undefined;
-  const server = flags.server ? serverUrlFlag(flags.server) : undefined;
+  const server = flags.server ? serverUrlFlag(flags.server, '--server', { insecureHttp: Boolean(flags.insecureHttp) }) : undefined;
   if (flags.certificateAuthority && flags.insecureSkipTlsVerify) {
     throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot both be given.');
   }
@@ -170,6 +180,13 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
   }
   const skipLogin = flags.mode === 'exec' && Boolean(flags.skipLogin);
   const grant = flags.grant ?? 'password';
+  if (grant === 'client-credentials') {
+    // No refresh token comes with it (Casdoor GetClientCredentialsToken), so kubectl's own oidc refresh
+    // could never renew an auth-provider entry; and the secret that renews it must not be in the file.
+    if (flags.mode !== 'exec') throw usageError('--grant client-credentials needs --mode exec: kubectl cannot renew such a token itself (there is no refresh token), the plugin can.');
+    if (flags.username) throw usageError('--grant client-credentials signs in as the application itself: leave out --username.');
+    if (!clientSecret && !skipLogin) throw usageError('--grant client-credentials needs the client secret: set CASDOOR_CLIENT_SECRET (or --client-secret); it is not written into the kubeconfig.');
+  }
   // Only the password grant needs a password and a username up front; browser and device logins ask
   // Casdoor's own pages, and the token then says who logged in.
   const have: Record<string, unknown> = {
@@ -181,6 +198,8 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
   if (missing.length || casdoorUrl === undefined || server === undefined) {
     throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig setup --help for every flag, or run it in a terminal without --non-interactive to be asked.');
   }
+  // Before any login: kubectl must be able to run the exec entry's command (usecases/exec-command.ts).
+  const execCommand = flags.mode === 'exec' ? checkedExecCommand(flags.execCommand, env) : undefined;
   const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
   const apiCaPem = flags.certificateAuthority ? await readPemFile('--certificate-authority', flags.certificateAuthority) : undefined;
   return {
@@ -205,6 +224,7 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
     ...(flags.output ? { output: flags.output } : {}),
     ...settingsFromFlags(flags),
+    ...(execCommand !== undefined && execCommand !== 'casdoor-kubeconfig' ? { execCommand } : {}),
     mode: flags.mode,
     ...(skipLogin ? { skipLogin } : {}),
     ...(grant !== 'password' ? { grant } : {}),
@@ -212,6 +232,14 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     // Left at its default, the username claim follows the token format found at login.
     ...(flags.usernameClaimGiven === false ? { usernameClaimGiven: false } : {}),
   };
+}
+
+/** --exec-command (or the default name), as kubectl will find it with this PATH; a usage error (exit 2) when it cannot. */
+function checkedExecCommand(given: string | undefined, env: NodeJS.ProcessEnv): string {
+  const command = absoluteCommand(given ?? 'casdoor-kubeconfig', process.cwd());
+  const check = checkExecCommand(command, env, process.cwd());
+  if (!check.ok) throw execCommandError(command, check, given === undefined ? '--exec-command (default)' : '--exec-command');
+  return command;
 }
 
 /** The settings that have no wizard question, from the flags: shared by setup --non-interactive and the wizard. */
@@ -227,6 +255,9 @@ export function settingsFromFlags(flags: SetupFlags): WizardSettings {
     ...(flags.execCommand ? { execCommand: flags.execCommand } : {}),
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
+    ...(flags.force ? { force: true } : {}),
     ...(flags.scope ? { scope: flags.scope } : {}),
+    // Checked here (a usage error), and kept in a normal form for the exec args.
+    ...(flags.listenAddress?.length ? { listenAddresses: flags.listenAddress.map((a) => formatListenAddress(parseListenAddress(a))) } : {}),
   };
 }

@@ -47,7 +47,7 @@ export interface ReviewedUser {
 
 export type ReviewOutcome =
   | { ok: true; apiVersion: string; userInfo: ReviewedUser }
-  | { ok: false; status: number; apiVersion: string; message: string };
+  | { ok: false; status: number; apiVersion: string; message: string; /** The API server's clock (its Date header), for clock diagnoses. */ serverDate?: string };
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -181,7 +181,8 @@ export async function selfSubjectReview(target: ReviewTarget, opts: { timeoutMs?
     } catch (err) {
       if (err instanceof k8s.ApiException) {
         const e = err as InstanceType<typeof k8s.ApiException<unknown>>;
-        return { ok: false, status: e.code, apiVersion: fullVersion, message: statusMessage(e.body) };
+        const date = e.headers?.['date'];
+        return { ok: false, status: e.code, apiVersion: fullVersion, message: statusMessage(e.body), ...(date ? { serverDate: date } : {}) };
       }
       throw clusterNetworkError(err, target, timeoutMs);
     }

@@ -3,35 +3,37 @@
  * with the legacy `--oidc-*` flags (k8s.io/apiserver plugin/pkg/authenticator/token/oidc), and serves
  * just enough of the API for `kubectl version`, `kubectl get --raw` and `kubectl auth whoami`.
  *
- * Rules reproduced, each recorded as a `reason` when a request is refused:
- * - the token's `iss` must equal the issuer URL exactly (trailing slash and scheme included);
- * - signature by a key from the issuer's JWKS, found through its discovery document over HTTPS
- *   trusting only `issuerCaPem` (`--oidc-ca-file`), with an allowed algorithm (default RS256);
- * - `aud` (string or array) must contain the client id;
- * - `exp` is checked with no leeway; `nbf` with go-oidc's five minutes;
- * - the username claim must be a string; with `email`, `email_verified: false` is refused;
- * - username prefix: unset (null) and claim != email -> `<issuer>#<value>`, '-' -> none, else prefix;
- * - the groups claim may be a string or an array of strings, each prefixed with `groupsPrefix`.
+ * Rules reproduced in kube-apiserver's order, each recorded as a `reason` when a request is refused
+ * (kubernetes/kubernetes staging/src/k8s.io/apiserver/plugin/pkg/authenticator/token/oidc/oidc.go and
+ * the vendored github.com/coreos/go-oidc v2 verify.go / jwks.go):
+ * - oidc.go AuthenticateToken hasCorrectIssuer: the unverified `iss` must equal the issuer URL exactly
+ *   (trailing slash and scheme included), else the token is not this authenticator's;
+ * - go-oidc IDTokenVerifier.Verify: `iss` again, `aud` (string or array) contains the client id (one of
+ *   `audiences` for an AuthenticationConfiguration, oidc.go verifyAudience), `exp` with no leeway (absent =
+ *   expired), `nbf` with 60 s, `iat` unchecked, the header alg in `signingAlgs` (default RS256), then the
+ *   signature by a JWKS key with the token's `kid` (all keys without one; the JWK's `alg` is not compared),
+ *   found through discovery over HTTPS trusting only `issuerCaPem` (`--oidc-ca-file`). With
+ *   `goOidcVerifier` this whole step is the real go-oidc library's verdict;
+ * - oidc.go getUsername: the claim must be a JSON string; with `email`, `email_verified` is checked only
+ *   when present (then it must be true); prefix: unset (null) and claim != email -> `<issuer>#<value>`,
+ *   '-' -> none, else prefix;
+ * - oidc.go getGroups: string, array of strings, or null (no groups), each prefixed with `groupsPrefix`;
+ * - oidc.go AuthenticateToken: `requiredClaims` (string values), then `claimValidationRules` (the CEL
+ *   expressions apiserver-config emits; see src/oidc/kube-rules.ts evaluateRule).
  * Requests without any credentials are anonymous: only /version, /healthz, /livez and /readyz answer
  * them (system:public-info-viewer); a bad token is a 401 even where anonymous would be allowed.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import {
-  compactVerify,
-  createLocalJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  errors as joseErrors,
-  type JSONWebKeySet,
-  type JWTPayload,
-  type ProtectedHeaderParameters,
-} from 'jose';
+import { decodeJwt, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { Agent, fetch } from 'undici';
 
 import { closeServer, listenOnLoopback } from '../listen.js';
+import { audiencesOf, checkTokenTimes, emailVerdict, evaluateRule, parseGroupsClaim, type ValidationRule } from '../oidc/kube-rules.js';
+import { verifySignatureAsGoOidc } from '../oidc/verify.js';
 import { makeTlsMaterial, type TlsMaterial } from './certs.js';
+import { startGoOidcVerifier, type GoOidcVerifier } from './go-oidc.js';
 
 export type RejectReason =
   | 'no-token'
@@ -46,7 +48,8 @@ export type RejectReason =
   | 'username-claim'
   | 'email-not-verified'
   | 'groups-claim'
-  | 'required-claim';
+  | 'required-claim'
+  | 'claim-validation';
 
 export interface ApiRequestRecord {
   method: string;
@@ -60,6 +63,8 @@ export interface ApiRequestRecord {
   /** The verifier's message behind `reason`. */
   detail?: string;
   userAgent?: string;
+  /** Who took the signature/iss/aud/exp/nbf verdict: the real go-oidc library or this file's port of it. */
+  verifiedBy?: 'go-oidc' | 'port';
 }
 
 export interface ApiServerOptions {
@@ -67,6 +72,17 @@ export interface ApiServerOptions {
   issuer: string;
   /** `--oidc-client-id`: must be in `aud`. */
   clientId: string;
+  /** An AuthenticationConfiguration's `issuer.audiences` (MatchAny); replaces clientId when given. */
+  audiences?: string[];
+  /** An AuthenticationConfiguration's `claimValidationRules`. */
+  claimValidationRules?: ValidationRule[];
+  /**
+   * Path of the built go-oidc verifier (__tests__/helpers/go-oidc.ts): the signature, iss, aud, exp and
+   * nbf verdicts then come from the real library. Only with one audience, as go-oidc's ClientID check.
+   */
+  goOidcVerifier?: string;
+  /** The clock, in seconds (tests move it); default Date.now. */
+  now?: () => number;
   /** `--oidc-ca-file` contents: the CA trusted for discovery and JWKS. */
   issuerCaPem: string;
   /**
@@ -150,8 +166,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const issuerAgent = new Agent({ connect: { ca: options.issuerCaPem } });
 
   // kube-apiserver loads discovery and keys lazily and retries until the issuer answers; so does this.
-  let keys: Promise<ReturnType<typeof createLocalJWKSet>> | undefined;
-  const loadKeys = async (): Promise<ReturnType<typeof createLocalJWKSet>> => {
+  const nowS = options.now ?? ((): number => Date.now() / 1000);
+  const audiences = options.audiences ?? [options.clientId];
+  let goOidc: GoOidcVerifier | undefined;
+  let keys: Promise<JSONWebKeySet> | undefined;
+  const loadKeys = async (): Promise<JSONWebKeySet> => {
     const base = (options.discoveryUrl ?? options.issuer).replace(/\/$/, '');
     const discovery = await fetch(`${base}/.well-known/openid-configuration`, { dispatcher: issuerAgent });
     if (!discovery.ok) throw new Error(`discovery answered HTTP ${discovery.status}`);
@@ -161,11 +180,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       throw new Error(`oidc: issuer did not match the issuer returned by provider, expected "${options.issuer}" got "${String(doc.issuer)}"`);
     }
     if (typeof doc.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
+    if (options.goOidcVerifier && !goOidc) {
+      if (audiences.length !== 1) throw new Error('the go-oidc verifier checks one audience (ClientID)');
+      goOidc = startGoOidcVerifier({
+        binary: options.goOidcVerifier,
+        issuer: options.issuer,
+        clientId: audiences[0] as string,
+        signingAlgs,
+        jwksUri: doc.jwks_uri,
+        caPem: options.issuerCaPem,
+      });
+    }
     const jwks = await fetch(doc.jwks_uri, { dispatcher: issuerAgent });
     if (!jwks.ok) throw new Error(`jwks answered HTTP ${jwks.status}`);
-    return createLocalJWKSet((await jwks.json()) as JSONWebKeySet);
+    return (await jwks.json()) as JSONWebKeySet;
   };
-  const getKeys = (): Promise<ReturnType<typeof createLocalJWKSet>> => {
+  const getKeys = (): Promise<JSONWebKeySet> => {
     keys ??= loadKeys().catch((err: unknown) => {
       keys = undefined;
       throw new AuthError('discovery', err instanceof Error ? err.message : String(err));
@@ -173,67 +203,76 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return keys;
   };
 
-  const authenticate = async (token: string): Promise<UserInfo> => {
-    let unverified: JWTPayload;
+  /** go-oidc v2 IDTokenVerifier.Verify, as a port (used without the real library). */
+  const verifyAsGoOidc = async (token: string, claims: JWTPayload): Promise<void> => {
+    if (claims.iss !== options.issuer) {
+      throw new AuthError('issuer', `oidc: id token issued by a different provider, expected "${options.issuer}" got "${String(claims.iss)}"`);
+    }
+    const aud = audiencesOf(claims.aud);
+    if (!aud.some((a) => audiences.includes(a))) {
+      throw new AuthError('audience', `oidc: expected audience ${JSON.stringify(audiences.length === 1 ? audiences[0] : audiences)} got ${JSON.stringify(aud)}`);
+    }
+    const times = checkTokenTimes(claims, nowS());
+    if (!times.ok && times.code === 'expired') throw new AuthError('expired', `oidc: token is expired (Token Expiry: ${String(times.exp)})`);
+    if (!times.ok) throw new AuthError('not-yet-valid', `oidc: current time before the nbf (not before) time: ${times.nbf}`);
+    const check = async (): Promise<Awaited<ReturnType<typeof verifySignatureAsGoOidc>>> => verifySignatureAsGoOidc(token, await getKeys(), signingAlgs);
+    let verdict = await check();
+    if (!verdict.ok && (verdict.reason === 'no-key' || verdict.reason === 'signature')) {
+      // jwks.go remoteKeySet.verify: no key verified -> fetch the keys again once (the provider rotated them).
+      keys = undefined;
+      verdict = await check();
+    }
+    if (!verdict.ok) throw new AuthError(verdict.reason === 'algorithm' ? 'algorithm' : verdict.reason === 'malformed' ? 'malformed' : 'signature', verdict.message);
+  };
+
+  /** The real go-oidc's verdict, its message mapped to a reason. */
+  const verifyWithGoOidc = async (token: string): Promise<void> => {
+    await getKeys();
+    const verdict = await (goOidc as GoOidcVerifier).verify(token, nowS());
+    if (verdict.ok) return;
+    const e = verdict.error ?? '';
+    const reason: RejectReason = /issued by a different provider/.test(e)
+      ? 'issuer'
+      : /expected audience/.test(e)
+        ? 'audience'
+        : /token is expired/.test(e)
+          ? 'expired'
+          : /before the nbf/.test(e)
+            ? 'not-yet-valid'
+            : /unsupported algorithm/.test(e)
+              ? 'algorithm'
+              : /malformed|unmarshal/.test(e)
+                ? 'malformed'
+                : 'signature';
+    throw new AuthError(reason, e);
+  };
+
+  const authenticate = async (token: string, record: ApiRequestRecord): Promise<UserInfo> => {
+    let payload: JWTPayload;
     try {
-      unverified = decodeJwt(token);
+      payload = decodeJwt(token);
     } catch (err) {
       throw new AuthError('malformed', err instanceof Error ? err.message : 'not a JWT');
     }
-    // The authenticator only looks at tokens from its own issuer; others are "not mine" -> 401.
-    if (unverified.iss !== options.issuer) {
-      throw new AuthError('issuer', `iss ${JSON.stringify(unverified.iss)} is not ${JSON.stringify(options.issuer)}`);
+    // oidc.go AuthenticateToken: hasCorrectIssuer, else the token is "not mine" -> 401.
+    if (payload.iss !== options.issuer) {
+      throw new AuthError('issuer', `iss ${JSON.stringify(payload.iss)} is not ${JSON.stringify(options.issuer)}`);
     }
-    // go-oidc's order: audience, expiry, not-before, algorithm, then the signature.
-    const audiences = typeof unverified.aud === 'string' ? [unverified.aud] : (unverified.aud ?? []);
-    if (!audiences.includes(options.clientId)) {
-      throw new AuthError('audience', `oidc: expected audience "${options.clientId}" got ${JSON.stringify(unverified.aud ?? [])}`);
+    if (options.goOidcVerifier) {
+      record.verifiedBy = 'go-oidc';
+      await verifyWithGoOidc(token);
+    } else {
+      record.verifiedBy = 'port';
+      await verifyAsGoOidc(token, payload);
     }
-    const now = Date.now() / 1000;
-    // No leeway on exp: expired the second after it.
-    if (typeof unverified.exp !== 'number' || unverified.exp < now) {
-      throw new AuthError('expired', `oidc: token is expired (Token Expiry: ${String(unverified.exp)})`);
-    }
-    // go-oidc allows five minutes of clock skew on nbf.
-    if (typeof unverified.nbf === 'number' && unverified.nbf > now + 300) {
-      throw new AuthError('not-yet-valid', `oidc: current time before the nbf (not before) time: ${unverified.nbf}`);
-    }
-    let header: ProtectedHeaderParameters;
-    try {
-      header = decodeProtectedHeader(token);
-    } catch (err) {
-      throw new AuthError('malformed', err instanceof Error ? err.message : 'bad header');
-    }
-    if (typeof header.alg !== 'string' || !signingAlgs.includes(header.alg)) {
-      throw new AuthError('algorithm', `oidc: id token signed with unsupported algorithm, expected ${JSON.stringify(signingAlgs)} got "${String(header.alg)}"`);
-    }
-    const verify = async (): Promise<void> => {
-      await compactVerify(token, await getKeys(), { algorithms: signingAlgs });
-    };
-    try {
-      try {
-        await verify();
-      } catch (err) {
-        // An unknown kid makes the real authenticator fetch the JWKS again (the provider rotated keys).
-        if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
-        keys = undefined;
-        await verify();
-      }
-    } catch (err) {
-      if (err instanceof AuthError) throw err;
-      throw new AuthError('signature', `oidc: failed to verify signature: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    const payload = unverified;
+    const claims = payload as Record<string, unknown>;
 
-    for (const [claim, value] of Object.entries(options.requiredClaims ?? {})) {
-      if (payload[claim] !== value) throw new AuthError('required-claim', `required claim ${claim} not equal to ${value}`);
-    }
-
-    const rawUsername = payload[usernameClaim];
-    if (typeof rawUsername !== 'string') {
+    // oidc.go getUsername: unmarshalClaim into a string (absent or not a string -> error; null -> "").
+    if (!Object.hasOwn(claims, usernameClaim) || (claims[usernameClaim] !== null && typeof claims[usernameClaim] !== 'string')) {
       throw new AuthError('username-claim', `oidc: parse username claims "${usernameClaim}": claim not present or not a string`);
     }
-    if (usernameClaim === 'email' && 'email_verified' in payload && payload['email_verified'] !== true) {
+    const rawUsername = (claims[usernameClaim] as string | null) ?? '';
+    if (usernameClaim === 'email' && emailVerdict(claims) === 'refused') {
       throw new AuthError('email-not-verified', 'oidc: email not verified');
     }
     let username: string;
@@ -241,12 +280,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     else if (usernamePrefix === '-') username = rawUsername;
     else username = usernamePrefix + rawUsername;
 
+    // oidc.go getGroups: stringOrArray, null = none.
     let groups: string[] = [];
-    if (groupsClaim !== null && payload[groupsClaim] !== undefined) {
-      const raw = payload[groupsClaim];
-      if (typeof raw === 'string') groups = [raw];
-      else if (Array.isArray(raw) && raw.every((g): g is string => typeof g === 'string')) groups = raw;
-      else throw new AuthError('groups-claim', `oidc: parse groups claim "${groupsClaim}": not a string or an array of strings`);
+    if (groupsClaim !== null && Object.hasOwn(claims, groupsClaim)) {
+      const parsed = parseGroupsClaim(claims[groupsClaim]);
+      if (parsed === undefined) throw new AuthError('groups-claim', `oidc: parse groups claim "${groupsClaim}": not a string or an array of strings`);
+      groups = parsed;
+    }
+
+    // oidc.go AuthenticateToken: required claims, then claimValidationRules.
+    for (const [claim, value] of Object.entries(options.requiredClaims ?? {})) {
+      const refusal = evaluateRule({ claim, requiredValue: value }, claims);
+      if (refusal) throw new AuthError('required-claim', refusal);
+    }
+    for (const rule of options.claimValidationRules ?? []) {
+      const refusal = evaluateRule(rule, claims);
+      if (refusal) throw new AuthError('claim' in rule ? 'required-claim' : 'claim-validation', refusal);
     }
     return { username, groups: groups.map((g) => groupsPrefix + g) };
   };
@@ -283,7 +332,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       try {
         if (match?.[1] === undefined) throw new AuthError('malformed', 'not a bearer token');
-        user = await authenticate(match[1]);
+        user = await authenticate(match[1], record);
         record.user = user.username;
         record.groups = user.groups;
       } catch (err) {
@@ -393,6 +442,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (closed) return;
       closed = true;
       await closeServer(server);
+      await goOidc?.close();
       await issuerAgent.close();
       if (ownTls) await tls.remove();
     },

@@ -31,10 +31,12 @@ import { INTROSPECT_PATH } from './casdoor/introspect.js';
 import { generateJwtToken, hoursToSeconds } from './casdoor/jwt.js';
 import { LOGOUT_PATH } from './casdoor/logout.js';
 import {
+  addBuiltIns,
   behaviourOf,
   CasdoorModel,
   DEVICE_CODE_GRANT,
   deviceLoginSigninMethod,
+  groupsForUsers,
   makeApplication,
   makeOrganization,
   passwordSigninMethod,
@@ -48,7 +50,7 @@ import { getPasswordToken, type TokenWrapper } from './casdoor/oauth.js';
 import type { Router } from './casdoor/router.js';
 import { oauthEnvOf, type EmulatorState, type ProviderStats } from './casdoor/server.js';
 import { TOKEN_PATH } from './casdoor/token.js';
-import { makeTlsMaterial, type TlsMaterial } from './certs.js';
+import { makeTlsMaterial, selfSignedCertificate, type TlsMaterial } from './certs.js';
 import { DEFAULT_ORGANIZATION, DEFAULT_USERS, findUser, toCasdoorUser, type DemoUser } from './users.js';
 
 export { DEVICE_CODE_GRANT };
@@ -133,6 +135,8 @@ export interface CasdoorProviderOptions {
   autoLoginAs?: string;
   legacyErrors?: boolean;
   deviceInterval?: number;
+  /** Password of Casdoor's global admin `built-in/admin` (Casdoor's initial one: "123"). */
+  adminPassword?: string;
   /** Adds routes (e.g. admin endpoints) to the emulator's router; they see the same model. */
   routes?: (router: Router, state: EmulatorState) => void;
 }
@@ -197,13 +201,13 @@ export interface CasdoorProvider {
   close(): Promise<void>;
 }
 
-/** A key pair for a cert of `alg` (RSA 2048 for RS*, the matching curve for ES*), as PEM (SPKI / PKCS#8). */
+/** A key for a cert of `alg` (RSA 2048 for RS*, the matching curve for ES*): PKCS#8 key and self-signed X.509 certificate. */
 function makeCertKeys(alg: TokenSigningMethod): Promise<{ certificate: string; privateKey: string }> {
   const encoding = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as const;
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, certificate: string, privateKey: string): void => {
       if (err !== null) reject(err);
-      else resolve({ certificate, privateKey });
+      else selfSignedCertificate(privateKey, 'Casdoor Cert').then((pem) => resolve({ certificate: pem, privateKey }), reject);
     };
     if (alg.startsWith('RS')) {
       generateKeyPair('rsa', { modulusLength: 2048, ...encoding }, done);
@@ -265,6 +269,8 @@ export async function startCasdoorProvider(options: CasdoorProviderOptions = {})
   );
   organization.defaultApplication = application.name;
   for (const u of users) model.addUser(toCasdoorUser(u));
+  groupsForUsers(model);
+  addBuiltIns(model, options.adminPassword);
 
   const { router, state } = createCasdoorEmulator(model, {
     autoLoginAs: options.autoLoginAs,

@@ -38,6 +38,12 @@ export interface TargetInput extends ChainInput {
   exists(file: string): boolean;
   /** The first file of the chain that defines this entry, if any. Only asked when the chain has several files. */
   definedIn(kind: EntryKind, name: string): string | undefined;
+  /**
+   * The current-context kubectl reads now (the first non-empty one of the chain), when known; and,
+   * for clearing it, the first existing file of the chain that sets one. Only asked with several files.
+   */
+  startingCurrentContext?: string;
+  currentContextSetIn?(): string | undefined;
 }
 
 export interface FileEdit {
@@ -76,8 +82,18 @@ export function planTargets(input: TargetInput, entries: KubeconfigEntries): Wri
   if (entries.cluster) add(fileFor('cluster', entries.cluster.name), { cluster: entries.cluster });
   if (entries.user) add(fileFor('user', entries.user.name), { user: entries.user });
   if (entries.context) add(fileFor('context', entries.context.name), { context: entries.context });
-  // kubectl writes current-context to the default file even when another file of the chain sets it.
-  if (entries.currentContext !== undefined) add(defaultFile, { currentContext: entries.currentContext });
+  // client-go clientcmd/config.go ModifyConfig: `if startingConfig.CurrentContext != newConfig.CurrentContext`
+  // → writeCurrentContext: a new non-empty value goes into GetDefaultFilename() (even when another file of
+  // the chain sets it); an empty one clears the first file in the chain that sets it. An unchanged value
+  // is written nowhere. (One file: the same rules reduce to that file.)
+  const next = entries.currentContext;
+  if (next !== undefined && (single || next !== (input.startingCurrentContext ?? ''))) {
+    if (next !== '' || single) add(defaultFile, { currentContext: next });
+    else {
+      const setter = input.currentContextSetIn?.();
+      if (setter !== undefined) add(setter, { currentContext: next });
+    }
+  }
 
   const order = (f: string): number => chain.files.indexOf(f);
   const edits = [...byFile].map(([file, e]) => ({ file, entries: e })).sort((a, b) => order(a.file) - order(b.file));

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { CliError } from '../errors.js';
 import { closeServer, listenOnLoopback } from '../listen.js';
+import { formatListenAddress, isLoopbackHost, listenOnFirstFree, redirectHostFor, sshForwardCommand, type ListenAddress } from './loopback.js';
 import { registerSecret } from '../redact.js';
 import type { ProviderMetadata } from './discovery.js';
 import { scopeHint } from './casdoor-errors.js';
@@ -104,17 +105,19 @@ export interface CallbackListener {
   close(): Promise<void>;
 }
 
-export async function startCallbackListener(): Promise<CallbackListener> {
+/** `listen`: --listen-address values (first free wins); none: 127.0.0.1 on a port the OS picks. */
+export async function startCallbackListener(listen: readonly ListenAddress[] = []): Promise<CallbackListener & { bound: ListenAddress }> {
   let onRequest: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
     res.writeHead(503, { 'content-type': 'text/plain' }).end('not ready\n');
   };
   const server = createServer((req, res) => onRequest(req, res));
-  const port = await listenOnLoopback(server);
-  const redirectUri = `http://127.0.0.1:${port}${CALLBACK_PATH}`;
+  const bound = listen.length > 0 ? await listenOnFirstFree(server, listen) : { host: '127.0.0.1', port: await listenOnLoopback(server) };
+  const redirectUri = `http://${redirectHostFor(bound.host)}:${bound.port}${CALLBACK_PATH}`;
   // Cleared by close() too: a login that fails before the callback must not keep the process alive.
   let timer: NodeJS.Timeout | undefined;
   return {
     redirectUri,
+    bound,
     waitForCode: (state, timeoutMs) =>
       new Promise<string>((resolve, reject) => {
         let settled = false;
@@ -173,6 +176,10 @@ export interface BrowserLoginOptions {
   timeoutMs?: number;
   /** The scope to ask for; none by default. */
   scope?: string;
+  /** --listen-address values, in order (first free wins). */
+  listen?: readonly ListenAddress[];
+  /** The environment: SSH_CONNECTION makes the login print the `ssh -L` command that carries the callback. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface CodeLogin {
@@ -182,9 +189,19 @@ export interface CodeLogin {
 }
 
 export async function browserLogin(options: BrowserLoginOptions): Promise<CodeLogin> {
-  const listener = await startCallbackListener();
+  const listener = await startCallbackListener(options.listen ?? []);
   try {
     const request = buildAuthorizationRequest(options.meta, options.client, listener.redirectUri, options.scope);
+    if (!isLoopbackHost(listener.bound.host)) {
+      options.notify(`The sign-in callback listens on ${formatListenAddress(listener.bound)}, reachable from other machines (state and PKCE still tie it to this login).`);
+    }
+    const forward = options.env ? sshForwardCommand(options.env, listener.bound.port) : undefined;
+    if (forward) {
+      options.notify(
+        `This is an SSH session: the browser on your machine can reach the sign-in callback (${listener.redirectUri}) only through a tunnel. On your machine, run:\n  ${forward}\n` +
+          `then open the URL below there.${options.listen?.length ? '' : ' (Pin the port with --listen-address 127.0.0.1:PORT to keep one tunnel for every login.)'}`,
+      );
+    }
     const code = listener.waitForCode(request.state, options.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS);
     // Attach the handler now: a rejection (timeout, bad callback) must not go unhandled while opening.
     code.catch(() => undefined);

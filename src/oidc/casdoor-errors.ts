@@ -57,13 +57,14 @@ export function httpStatusError(status: number, body: unknown, url: string, what
   );
 }
 
-export type GrantName = 'password' | 'refresh_token' | 'authorization_code' | 'device_code' | 'introspection';
+export type GrantName = 'password' | 'refresh_token' | 'authorization_code' | 'device_code' | 'client_credentials' | 'introspection';
 
 const GRANT_LABEL: Record<GrantName, string> = {
   password: 'Password',
   refresh_token: 'Refresh Token',
   authorization_code: 'Authorization Code',
   device_code: 'Device Code',
+  client_credentials: 'Client Credentials',
   introspection: 'Token introspection',
 };
 

@@ -37,6 +37,12 @@ export function parseTokenResponse(status: number, text: string, url: string, gr
   for (const key of ['access_token', 'id_token', 'refresh_token']) {
     if (typeof b[key] === 'string') registerSecret(b[key] as string);
   }
+  // Casdoor object/token_oauth.go GetClientCredentialsToken keeps only the access token of
+  // generateJwtToken (id_token and refresh_token come back empty): that access token is the same signed
+  // JWT an id_token is elsewhere (iss, aud = client id, exp), with the application as its user.
+  if (grant === 'client_credentials' && (typeof b.id_token !== 'string' || b.id_token === '') && typeof b.access_token === 'string' && b.access_token.split('.').length === 3) {
+    b.id_token = b.access_token;
+  }
   if (typeof b.id_token !== 'string' || b.id_token === '') {
     throw new CliError('login', `Casdoor's token response has no id_token.`, {
       hint: 'Request the "openid" scope and check the application\'s token format in Casdoor.',
@@ -158,4 +164,14 @@ export async function introspect(http: HttpClient, endpoint: string, client: Cli
     throw new CliError('network', `The introspection answer from ${endpoint} has no "active" field: is this Casdoor's introspection endpoint?`);
   }
   return { active: b.active };
+}
+
+/**
+ * The client-credentials grant: the application itself signs in with its client secret (Casdoor checks
+ * it: object/token_oauth.go GetClientCredentialsToken, "client_secret is invalid"). No scope is sent:
+ * an empty scope is always valid (IsScopeValidAndExpand), while one the application does not define is
+ * invalid_scope. No refresh token comes back, so an expired token means a new grant.
+ */
+export function clientCredentialsGrant(http: HttpClient, meta: ProviderMetadata, client: ClientCredentials): Promise<TokenSet> {
+  return postGrant(http, meta, 'client_credentials', client, { grant_type: 'client_credentials' });
 }

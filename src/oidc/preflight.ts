@@ -1,8 +1,11 @@
 /**
  * Kubernetes compatibility preflight (pure): what kube-apiserver will make of these verified claims
  * with the given claim and prefix settings, and what will make it reject or mis-map the token.
- * The mapping rules are kube-apiserver's legacy --oidc-* semantics (see docs/admin-guide.md).
+ * The rules are kube-apiserver's (oidc.go AuthenticateToken/getUsername/getGroups, restated in
+ * ./kube-rules.ts); the legacy --oidc-* prefix semantics are in docs/admin-guide.md.
  */
+import { emailVerdict, evaluateRule, isRefreshToken, parseGroupsClaim, type ValidationRule } from './kube-rules.js';
+
 export interface ClaimSettings {
   issuer: string;
   usernameClaim: string;
@@ -10,12 +13,17 @@ export interface ClaimSettings {
   /** --oidc-username-prefix: undefined = flag unset, '-' = no prefix, else the prefix. */
   usernamePrefix?: string;
   groupsPrefix?: string;
+  /** Required claims / claimValidationRules the API server is given (apiserver-config prints them). */
+  rules?: readonly ValidationRule[];
 }
 
 export type WarningCode =
   | 'username-missing'
   | 'username-not-string'
   | 'email-unverified'
+  | 'email-unverified-accepted'
+  | 'refresh-token'
+  | 'required-claim'
   | 'groups-missing'
   | 'groups-not-strings'
   | 'issuer-not-https'
@@ -71,14 +79,28 @@ export function preflight(claims: Record<string, unknown>, s: ClaimSettings): Pr
     );
   } else if (typeof raw !== 'string') {
     warn('username-not-string', `The "${s.usernameClaim}" claim is a ${Array.isArray(raw) ? 'list' : typeof raw}, not a string: the API server will reject the token.`, true);
-  } else if (s.usernameClaim === 'email' && claims.email_verified !== true) {
+  } else if (s.usernameClaim === 'email' && emailVerdict(claims) === 'refused') {
+    // oidc.go getUsername: refused only when email_verified is present and not true.
     warn(
       'email-unverified',
-      `"email" is the username claim but email_verified is ${claims.email_verified === undefined ? 'absent' : String(claims.email_verified)}: the API server will reject the token. Verify the email in Casdoor or use --username-claim name.`,
+      `"email" is the username claim but email_verified is ${JSON.stringify(claims.email_verified)}: the API server will reject the token. Verify the email in Casdoor or use --username-claim name.`,
       true,
     );
   } else {
     username = mapUsername(raw, s);
+    if (s.usernameClaim === 'email' && emailVerdict(claims) === 'absent') {
+      // oidc.go getUsername checks email_verified only when hasClaim("email_verified"); Casdoor's
+      // JWT-Standard and JWT-Empty formats omit it when the email is not verified.
+      const required = (s.rules ?? []).some((r) => evaluateRule(r, claims) !== undefined && 'expression' in r && r.expression.includes('email_verified'));
+      warn(
+        'email-unverified-accepted',
+        required
+          ? `The token has no email_verified claim: the claimValidationRules printed by apiserver-config refuse it (the --oidc-* flags alone would accept it).`
+          : `Security: the token has no email_verified claim, and kube-apiserver then accepts "email" as the username without checking it: an unverified email becomes a Kubernetes username. ` +
+              `Casdoor's JWT-Standard and JWT-Empty formats leave the claim out for unverified emails: use --username-claim name (or preferred_username), or the AuthenticationConfiguration, which requires a verified email.`,
+        required,
+      );
+    }
     if (s.usernameClaim === 'sub') {
       warn('username-sub', `Casdoor's "sub" is an opaque user ID (${raw}); RBAC bindings would have to name that ID. Consider --username-claim name.`);
     }
@@ -86,12 +108,12 @@ export function preflight(claims: Record<string, unknown>, s: ClaimSettings): Pr
 
   let groups: string[] = [];
   const rawGroups = claims[s.groupsClaim];
+  // oidc.go getGroups: stringOrArray; JSON null is no groups, not an error.
+  const parsedGroups = parseGroupsClaim(rawGroups);
   if (rawGroups === undefined) {
     warn('groups-missing', `The token has no "${s.groupsClaim}" claim: the user will get no groups from Casdoor (only system:authenticated).`);
-  } else if (typeof rawGroups === 'string') {
-    groups = [rawGroups];
-  } else if (Array.isArray(rawGroups) && rawGroups.every((g) => typeof g === 'string')) {
-    groups = rawGroups as string[];
+  } else if (parsedGroups !== undefined) {
+    groups = parsedGroups;
   } else {
     warn(
       'groups-not-strings',
@@ -107,6 +129,23 @@ export function preflight(claims: Record<string, unknown>, s: ClaimSettings): Pr
       'groups-org-prefix',
       `Casdoor groups carry the organization prefix (${prefixed.join(', ')}): RBAC bindings must name the group exactly as "${example}".`,
     );
+  }
+
+  // oidc.go AuthenticateToken: required claims (--oidc-required-claim / claimValidationRules) after the mapping.
+  const refusals = (s.rules ?? [])
+    .filter((r) => !('expression' in r && r.expression.includes('email_verified')))
+    .map((r) => evaluateRule(r, claims))
+    .filter((m): m is string => m !== undefined);
+  if (isRefreshToken(claims)) {
+    warn(
+      'refresh-token',
+      refusals.length
+        ? 'This is a Casdoor refresh token, not an id_token: the API server refuses it (required tokenType), as it should.'
+        : 'Security: this is a Casdoor refresh token (tokenType refresh-token), and an API server without the tokenType requirement accepts it as a bearer token for as long as it lives (days). Configure the API server as apiserver-config prints it.',
+      refusals.length > 0,
+    );
+  } else {
+    for (const m of refusals) warn('required-claim', `The API server will reject the token: ${m}.`, true);
   }
 
   return {

@@ -5,6 +5,7 @@
  */
 import type { NamedUser } from '../kubeconfig/model.js';
 import { hostOf } from '../validate.js';
+import { INSTALL_METHODS } from '../install-info.js';
 
 export interface ClusterSpec {
   server: string;
@@ -41,10 +42,15 @@ export interface SetupEntries {
   currentContext?: string;
 }
 
-/** Readable default names: cluster = API server host, user = username@casdoor-host, context = username@cluster. */
-export function defaultNames(input: { server: string; casdoorUrl: string; username: string }, given: Partial<EntryNames> = {}): EntryNames {
+/**
+ * Readable default names: cluster = API server host, user = username@casdoor-host/client-id, context =
+ * username@cluster. The client id is part of the user name because two applications on one Casdoor are
+ * two identities (another audience, another API server accepting it): with `alice@door` for both, the
+ * second setup would replace the entry the first one's contexts use.
+ */
+export function defaultNames(input: { server: string; casdoorUrl: string; username: string; clientId?: string }, given: Partial<EntryNames> = {}): EntryNames {
   const cluster = given.cluster ?? hostOf(input.server);
-  const user = given.user ?? `${input.username}@${hostOf(input.casdoorUrl)}`;
+  const user = given.user ?? `${input.username}@${hostOf(input.casdoorUrl)}${input.clientId ? `/${input.clientId}` : ''}`;
   const context = given.context ?? `${input.username}@${cluster}`;
   return { cluster, user, context };
 }
@@ -135,6 +141,8 @@ export interface ExecUserSpec {
   username?: string;
   /** --scope for the logins `token` makes (not part of the cache key). */
   scope?: string;
+  /** Browser login: --listen-address values, in order (first free wins). */
+  listenAddresses?: readonly string[];
 }
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1';
@@ -147,8 +155,11 @@ export function tokenArgs(spec: Omit<ExecUserSpec, 'command'>): string[] {
     '--client-id', spec.clientId,
     ...(spec.casdoorCaFile ? ['--casdoor-ca', spec.casdoorCaFile] : []),
     ...(spec.grant ? ['--grant', spec.grant] : []),
-    ...(spec.username ? ['--username', spec.username] : []),
+    // `--username=-bob`: as a separate argument, a value starting with '-' would be read as an option
+    // (node:util parseArgs in the token fast path refuses it as ambiguous; commander takes it for a flag).
+    ...(spec.username ? (spec.username.startsWith('-') ? [`--username=${spec.username}`] : ['--username', spec.username]) : []),
     ...(spec.scope ? ['--scope', spec.scope] : []),
+    ...(spec.listenAddresses ?? []).flatMap((a) => ['--listen-address', a]),
   ];
 }
 
@@ -168,8 +179,8 @@ export function execUserEntry(name: string, spec: ExecUserSpec): SetupEntries['u
         interactiveMode: 'IfAvailable',
         provideClusterInfo: false,
         installHint: [
-          'casdoor-kubeconfig logs you in to Casdoor for this cluster. Install it with:',
-          '  npm install -g casdoor-kubeconfig',
+          'casdoor-kubeconfig logs you in to Casdoor for this cluster. Install it with one of:',
+          ...INSTALL_METHODS.map((m) => `  ${m}`),
           'or change "command" in this user entry to the absolute path of the tool.',
         ].join('\n'),
       },

@@ -19,6 +19,8 @@ import type { RosterEntry } from './roster.js';
 import { analyzeTokenFormat } from '../oidc/token-format.js';
 import { proveRefresh, type RefreshProof } from './prove-refresh.js';
 import { buildSetupEntries, clientOf, describeExpiry, describeRenewal, type SetupInput, type SetupMode } from './setup.js';
+import { cleartextServerWarning } from '../validate.js';
+import { summarizeList } from '../list-summary.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 
 export type GenerateFormat = 'text' | 'json';
@@ -179,7 +181,7 @@ async function generateOne(entry: RosterEntry, input: GenerateInput, deps: Gener
     if (report.username !== undefined) extra.apiServerUsername = report.username;
     extra.groups = report.groups;
     if (report.expiresAt) extra.expiresAt = report.expiresAt.toISOString();
-    note = `API server sees ${report.username ?? '?'}${report.groups.length ? ` (${report.groups.join(', ')})` : ''} (claim ${format.usernameClaim}, ${format.format})${report.expiresAt ? `; token expires ${describeExpiry(report.expiresAt, deps.now())}` : ''}; renewal ${describeRenewal(proof, deps.now())}`;
+    note = `API server sees ${report.username ?? '?'}${report.groups.length ? ` (${summarizeList(report.groups)})` : ''} (claim ${format.usernameClaim}, ${format.format})${report.expiresAt ? `; token expires ${describeExpiry(report.expiresAt, deps.now())}` : ''}; renewal ${describeRenewal(proof, deps.now())}`;
     for (const n of [...format.notes, ...proof.warnings]) if (n.code !== 'username-claim-chosen') note += `; ${n.message}`;
   }
   try {
@@ -217,6 +219,8 @@ export async function runGenerate(input: GenerateInput, deps: GenerateDeps): Pro
   const { out } = deps;
   if (input.roster.length === 0) throw new CliError('usage', 'The roster lists nobody.', { hint: 'Add one teammate per line (CSV) or a list of usernames (YAML).' });
 
+  const cleartext = cleartextServerWarning(input.server);
+  if (cleartext) out.warn(cleartext);
   let http: HttpClient | undefined;
   let session: Session | undefined;
   const rows: GenerateRowResult[] = [];

@@ -17,6 +17,7 @@ import type { NamedContext, NamedUser } from '../kubeconfig/model.js';
 import type { Found, MergedView } from '../kubeconfig/view.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
+import { parseListenAddress } from '../oidc/loopback.js';
 import { registerSecret } from '../redact.js';
 import { TOKEN_OPTIONS } from '../token/fast.js';
 import { clientSecretLocation, clientSecretAdvice } from './client-secret.js';
@@ -146,6 +147,8 @@ export async function resolveEntry(view: MergedView, contextFlag: string | undef
           ...(typeof values.scope === 'string' && values.scope ? { scope: values.scope } : {}),
           ...(typeof values['browser-command'] === 'string' ? { browserCommand: values['browser-command'] } : {}),
           ...(values['no-browser'] === true ? { noBrowser: true } : {}),
+          // parseArgs gives the repeatable --listen-address as a list.
+          ...(Array.isArray(values['listen-address']) ? { listen: (values['listen-address'] as unknown as string[]).map(parseListenAddress) } : {}),
         },
       },
     };
@@ -220,15 +223,20 @@ export async function runRefresh(input: RefreshInput, deps: RefreshDeps): Promis
 }
 
 async function refreshExec(entry: ResolvedEntry, auth: ExecAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
+  // A client-credentials entry is renewed with the secret from the environment, as `token` is (never from the file).
+  const envSecret = auth.token.grant === 'client-credentials' && !auth.token.clientSecret ? deps.env.CASDOOR_CLIENT_SECRET : undefined;
+  registerSecret(envSecret);
   const { clientSecret: _dropped, ...kept } = auth.token;
   const token: TokenInput = {
     ...(input.removeClientSecret ? kept : auth.token),
     ...(input.grant ? { grant: input.grant } : {}),
+    ...(envSecret ? { clientSecret: envSecret } : {}),
     ...(input.password ? { password: input.password } : {}),
     ...(input.browserCommand ? { browserCommand: input.browserCommand } : {}),
     ...(input.noBrowser ? { noBrowser: true } : {}),
   };
-  const got = await obtainToken(token, deps, { forceRefresh: true });
+  // --grant changes how to log in, not the entry: the tokens go where the exec args' key puts them.
+  const got = await obtainToken(token, deps, { forceRefresh: true, ...(input.grant ? { loginGrant: input.grant } : {}) });
   return { contextName: entry.contextName, userName: entry.userName, kind: 'exec', how: got.source, expiresAt: got.entry.expiresAt, file: got.file };
 }
 

@@ -16,6 +16,10 @@ import { openSession, passwordLogin, type Session, type VerifiedLogin } from './
 import { proveRefresh, type RefreshProof } from './prove-refresh.js';
 import { clientSecretAdvice, entriesWithClientSecret } from './client-secret.js';
 import { usernameOf } from './token.js';
+import { cleartextServerWarning } from '../validate.js';
+import { defaultExecCommand } from '../install-info.js';
+import { summarizeList } from '../list-summary.js';
+import { execCommandFor } from '../platform.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -72,11 +76,15 @@ export interface SetupInput {
   /** exec mode: write the entries without logging in (the user logs in on first use). */
   skipLogin?: boolean;
   /** How to log in: password (default), browser (code + PKCE), device. Exec entries pass it on to `token`. */
-  grant?: 'password' | 'browser' | 'device';
+  grant?: 'password' | 'browser' | 'device' | 'client-credentials';
   /** Browser login: the command that opens the URL (else $BROWSER / the platform's opener). */
   browserCommand?: string;
+  /** Browser login: --listen-address values (also written into the exec args). */
+  listenAddresses?: string[];
   /** Browser login: only print the URL. */
   noBrowser?: boolean;
+  /** Replace a cluster or user entry even when other contexts use it (re-pointing them). */
+  force?: boolean;
 }
 
 export interface SetupDeps {
@@ -130,7 +138,9 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
   let user: SetupEntries['user'];
   if (input.mode === 'exec') {
     user = execUserEntry(names.user, {
-      command: input.execCommand ?? 'casdoor-kubeconfig',
+      // Not given: what kubectl can start later from this install (src/install-info.ts; refuses for npx),
+      // as Windows' kubectl can start it (the npm .cmd shim, src/platform.ts).
+      command: execCommandFor(input.execCommand ?? defaultExecCommand()),
       issuer: input.casdoorUrl,
       clientId: input.clientId,
       ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
@@ -138,6 +148,7 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
       // '' (not given) leaves --username out: `token` then keys its cache on the empty username.
       ...(input.username ? { username: input.username } : {}),
       ...(input.scope ? { scope: input.scope } : {}),
+      ...(input.listenAddresses?.length ? { listenAddresses: input.listenAddresses } : {}),
     });
   } else {
     if (!login) throw new CliError('internal', 'auth-provider mode needs a login');
@@ -183,7 +194,7 @@ export function printPreflight(out: Output, report: PreflightResult, input: Pick
   const claimWhy = format && format.usernameClaimReason !== 'as given' ? ` (${format.usernameClaimReason})` : '';
   out.info(c.bold('The API server will see:'));
   out.info(`  username  ${report.username !== undefined ? c.cyan(report.username) : c.red('(rejected)')}  ${c.dim(`claim "${input.usernameClaim}"${claimWhy}, ${prefixNote}`)}`);
-  out.info(`  groups    ${report.groups.length ? c.cyan(report.groups.join(', ')) : c.dim('(none)')}  ${c.dim(`claim "${input.groupsClaim}"`)}`);
+  out.info(`  groups    ${report.groups.length ? c.cyan(summarizeList(report.groups)) : c.dim('(none)')}  ${c.dim(`claim "${input.groupsClaim}"`)}`);
   if (report.email) out.info(`  email     ${report.email}`);
   if (report.expiresAt) out.info(`  expires   ${describeExpiry(report.expiresAt, now)}`);
   if (proof) out.info(`  renewal   ${describeRenewal(proof, now)}`);
@@ -224,7 +235,12 @@ export async function login(session: Session, input: SetupInput, deps: Pick<Setu
     ? await passwordLogin(session, clientOf(input), input.username, input.password, deps.now(), input.scope)
     : await deps.grantLogin(session, input);
   const { header } = result.verified;
-  deps.out.step(`Logged in as ${input.username || usernameOf(result.verified.claims) || String(result.verified.claims.sub ?? '?')}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
+  deps.out.step(`Logged in as ${grant === 'client-credentials' ? 'application ' : ''}${input.username || usernameOf(result.verified.claims) || String(result.verified.claims.sub ?? '?')}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
+  for (const w of result.verified.warnings) deps.out.warn(w);
+  if (grant === 'client-credentials') {
+    // GetClientCredentialsToken issues no refresh token: `token` asks for a new one on expiry.
+    deps.out.info('This is the application\'s own identity (client credentials): no refresh token; `token` asks Casdoor for a new one when it expires, with CASDOOR_CLIENT_SECRET from its environment.');
+  }
   return result;
 }
 
@@ -233,6 +249,9 @@ export async function login(session: Session, input: SetupInput, deps: Pick<Setu
  * a wrong secret fails here (exit 3). The tokens are rotated by it: use `proof.login` from here on.
  */
 export async function prove(session: Session, result: VerifiedLogin, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now'>): Promise<RefreshProof> {
+  // Client credentials: the grant itself checked the secret (object/token_oauth.go GetClientCredentialsToken)
+  // and issues no refresh token by design; `token` asks for a new one instead of renewing.
+  if (input.grant === 'client-credentials') return { login: result, refresh: 'no-refresh-token', secretChecked: true, warnings: [] };
   const proof = await proveRefresh(session, clientOf(input), result, deps);
   if (proof.refresh === 'proven') deps.out.step(`Casdoor renewed the token once${proof.secretChecked ? ' and accepted the client secret' : ''}: kubectl can renew it without the client secret.`);
   else if (proof.secretChecked) deps.out.step('Casdoor accepted the client secret.');
@@ -264,6 +283,8 @@ export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<Setu
   let input = given;
   let result: VerifiedLogin | undefined;
   let report: PreflightResult | undefined;
+  const cleartext = cleartextServerWarning(input.server);
+  if (cleartext) deps.out.warn(cleartext);
   let proof: RefreshProof | undefined;
   let format: TokenFormatReport | undefined;
   if (!(input.mode === 'exec' && input.skipLogin)) {
@@ -277,6 +298,7 @@ export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<Setu
       format = formatOf(result, input);
       input = { ...input, usernameClaim: format.usernameClaim };
       report = analyze(session, result, input, deps, { format, proof });
+      refuseFatal(report);
     } finally {
       await http.close();
     }
@@ -297,6 +319,18 @@ export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<Setu
 async function adviseOnClientSecrets(input: Pick<SetupInput, 'kubeconfig'>, deps: Pick<SetupDeps, 'out' | 'env' | 'homeDir'>): Promise<void> {
   const view = await loadMergedView({ kubeconfigFlag: input.kubeconfig, env: deps.env, homeDir: deps.homeDir }).catch(() => undefined);
   for (const e of view ? entriesWithClientSecret(view) : []) deps.out.warn(clientSecretAdvice(e.location, e.file, e.context));
+}
+
+/**
+ * A token the API server will reject (preflight's fatal findings) is not written: the context would
+ * fail on every kubectl command. Exit 4 with what is wrong, as generate does for the same finding.
+ */
+export function refuseFatal(report: PreflightResult): void {
+  const fatal = report.warnings.filter((w) => w.fatal);
+  if (!fatal.length) return;
+  throw new CliError('verify', `The API server would reject this token: ${fatal.map((w) => w.message).join(' ')}`, {
+    hint: 'Nothing was written. Fix the claim settings (--username-claim, --groups-claim) or the user in Casdoor, then run setup again.',
+  });
 }
 
 /** ` --kubeconfig FILE` when the entries went to a file kubectl would not read by default. */
@@ -343,6 +377,7 @@ export async function writeEntries(input: SetupInput, entries: SetupEntries, dep
     homeDir: deps.homeDir,
     entries,
     dryRun: input.dryRun,
+    ...(input.force ? { force: true } : {}),
   });
   const written: WrittenFile[] = [];
   for (const f of result.files) {

@@ -16,7 +16,10 @@ import type { ReviewOutcome, ReviewTarget, ReviewedUser } from '../cluster/revie
 import { credentialKind, describeCommand, expectedTokenOf, isOurExecPlugin, resolveContext, type CredentialKind, type ExpectedToken, type ResolvedContext } from '../cluster/target.js';
 import { loadMergedView, type MergedView, type ViewOptions } from '../kubeconfig/view.js';
 import { describeIssuerMismatch } from '../oidc/issuer.js';
+import { audienceKind, checkTokenTimes, isRefreshToken, NBF_LEEWAY_SECONDS } from '../oidc/kube-rules.js';
 import { preflight } from '../oidc/preflight.js';
+import { claimIso } from '../oidc/claims-sanity.js';
+import { summarizeList } from '../list-summary.js';
 import { registerSecret } from '../redact.js';
 
 export type WhoamiFormat = 'text' | 'json';
@@ -55,6 +58,7 @@ export interface WhoamiDeps {
 export type FindingCode =
   | 'expired'
   | 'not-yet-valid'
+  | 'refresh-token'
   | 'no-exp'
   | 'issuer'
   | 'audience'
@@ -107,6 +111,8 @@ export interface DiagnosisInput {
   expected: ExpectedToken | undefined;
   claims: ClaimMapping;
   now: Date;
+  /** The API server's clock (its Date header on the 401), when known: clock offsets are measured against it. */
+  serverNow?: Date;
   context: string;
   /** oidc: whether kubectl could refresh the id-token itself. */
   hasRefreshToken: boolean;
@@ -147,7 +153,7 @@ export function summarizeToken(token: string | undefined): TokenSummary | undefi
     ...(typeof c.iss === 'string' ? { issuer: c.iss } : {}),
     ...(c.aud !== undefined ? { audience: audiences(c.aud) } : {}),
     ...(typeof c.sub === 'string' ? { subject: c.sub } : {}),
-    ...(typeof c.exp === 'number' ? { expiresAt: new Date(c.exp * 1000).toISOString() } : {}),
+    ...(claimIso(c.exp) ? { expiresAt: claimIso(c.exp) as string } : {}),
   };
 }
 
@@ -182,12 +188,23 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
     return findings;
   }
   const { claims } = decoded;
-  const nowS = input.now.getTime() / 1000;
 
+  // The API server's clock decides (go-oidc v2 verify.go IDTokenVerifier.Verify); ours stands in when its Date is unknown.
+  const serverS = (input.serverNow ?? input.now).getTime() / 1000;
+  const clockOf = input.serverNow ? "the API server's clock" : "this machine's clock";
+  const times = checkTokenTimes(claims, serverS);
+  if (isRefreshToken(claims)) {
+    add(
+      'refresh-token',
+      true,
+      'The credential is a Casdoor refresh token (tokenType refresh-token), not an access/id token: an API server configured by apiserver-config refuses it (--oidc-required-claim=tokenType=access-token).',
+      'Give kubectl the id_token: re-run casdoor-kubeconfig setup for this context (never put the refresh token in "token" or "id-token").',
+    );
+  }
   if (typeof claims.exp !== 'number') {
     add('no-exp', true, 'The token has no "exp" claim; kube-apiserver requires one.', "Check the application's token format in Casdoor.");
-  } else if (claims.exp <= nowS) {
-    const when = `${new Date(claims.exp * 1000).toISOString()} (${ago(nowS - claims.exp)})`;
+  } else if (!times.ok && times.code === 'expired') {
+    const when = `${claimIso(claims.exp) ?? `exp ${claims.exp}, not a time`} (${ago(serverS - claims.exp)} by ${clockOf})`;
     let fix: string;
     if (input.kind === 'oidc') {
       fix = input.hasRefreshToken
@@ -201,8 +218,16 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
     }
     add('expired', true, `The token expired at ${when}. kube-apiserver allows no leeway on "exp".`, fix);
   }
-  if (typeof claims.nbf === 'number' && claims.nbf > nowS + 300) {
-    add('not-yet-valid', true, `The token is not valid before ${new Date(claims.nbf * 1000).toISOString()} (${ago(nowS - claims.nbf)}).`, "This machine's or Casdoor's clock is off: fix the time (NTP).");
+  if (!times.ok && times.code === 'not-yet-valid') {
+    // Casdoor sets nbf to the moment it issued the token (object/token_jwt.go generateJwtToken), so
+    // nbf - now measures how far Casdoor's clock runs ahead.
+    add(
+      'not-yet-valid',
+      true,
+      `The token is not valid before ${claimIso(times.nbf) ?? `nbf ${times.nbf}, not a time`}: Casdoor issued it ${times.aheadBy} s ahead of ${clockOf}` +
+        `${input.serverNow ? ` (its Date header said ${input.serverNow.toISOString()})` : ''}, and kube-apiserver allows only ${NBF_LEEWAY_SECONDS} s on "nbf". This is a clock problem: Casdoor's clock is about ${times.aheadBy} s ahead.`,
+      `Fix the time (NTP) on the Casdoor host${input.serverNow ? '' : ' and on this machine'}; the token becomes usable by itself in ${Math.max(0, times.aheadBy - NBF_LEEWAY_SECONDS)} s.`,
+    );
   }
 
   const iss = typeof claims.iss === 'string' ? claims.iss : undefined;
@@ -220,7 +245,15 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
         `Make Casdoor's "origin" setting exactly ${expected.issuer} (scheme, host, port, no trailing slash), or, if the API server really uses ${iss ?? 'another issuer'}, re-run setup with --casdoor-url set to it.`,
       );
     }
-    if (!aud.includes(expected.clientId)) {
+    const special = aud.find((a) => audienceKind(a, expected.clientId) === 'shared');
+    if (!aud.includes(expected.clientId) && special) {
+      add(
+        'audience',
+        false,
+        `The token's audience is ${special}, not the client id ${expected.clientId}: a shared Casdoor application ("<clientId>-org-<organization>"). The API server accepts it only when configured with exactly that audience.`,
+        `Configure the API server with --oidc-client-id=${special} (casdoor-kubeconfig apiserver-config --from-token prints it).`,
+      );
+    } else if (!aud.includes(expected.clientId)) {
       add(
         'audience',
         true,
@@ -393,7 +426,7 @@ export function formatWhoamiText(report: WhoamiReport, now: Date): string {
   const rows: Array<[string, string]> = [
     ['Username', report.username ?? ''],
     ...(report.uid ? ([['UID', report.uid]] as Array<[string, string]>) : []),
-    ['Groups', (report.groups ?? []).join(', ') || '(none)'],
+    ['Groups', summarizeList(report.groups ?? []) || '(none)'],
   ];
   for (const [k, v] of Object.entries(report.extra ?? {})) rows.push([`Extra: ${k}`, v.join(', ')]);
   if (report.token?.expiresAt) {
@@ -451,6 +484,13 @@ export async function runWhoami(input: WhoamiInput, deps: WhoamiDeps): Promise<W
       groups: u.groups,
       extra: u.extra,
     };
+    const claims = cred.token ? decode(cred.token)?.claims : undefined;
+    if (claims && isRefreshToken(claims)) {
+      deps.out.warn(
+        `Security: the credential is a Casdoor refresh token, and the API server accepted it as a bearer token. It lacks --oidc-required-claim=tokenType=access-token ` +
+          `(or the AuthenticationConfiguration's claimValidationRules): configure it as casdoor-kubeconfig apiserver-config prints, and give this context the id_token (re-run setup).`,
+      );
+    }
     if (input.output === 'json') deps.out.data(JSON.stringify(report, null, 2));
     else {
       deps.out.step(`The API server at ${target.server} authenticated context ${resolved.context} (${outcome.apiVersion} SelfSubjectReview).`);
@@ -461,12 +501,14 @@ export async function runWhoami(input: WhoamiInput, deps: WhoamiDeps): Promise<W
 
   const report: WhoamiReport = { ...base, status: outcome.status };
   if (outcome.status === 401) {
+    const serverNow = outcome.serverDate ? new Date(outcome.serverDate) : undefined;
     const findings = diagnoseUnauthorized({
       token: cred.token,
       kind: cred.kind,
       expected: expectedTokenOf(resolved.user),
       claims: input.claims,
       now: deps.now(),
+      ...(serverNow && !Number.isNaN(serverNow.getTime()) ? { serverNow } : {}),
       context: resolved.context,
       hasRefreshToken: cred.hasRefreshToken,
       ...(cred.execCommand ? { execCommand: cred.execCommand } : {}),

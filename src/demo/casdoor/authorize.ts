@@ -54,6 +54,11 @@ async function authorize(state: EmulatorState, ctx: RouteContext): Promise<void>
     ctx.html(200, page('Error', `<p class="error">${escapeHtml(msg)}</p>`));
     return;
   }
+  if (p.responseType !== 'code') {
+    // Casdoor's frontend would send the tokens in the URL fragment; the emulator only does the code flow.
+    ctx.html(200, page('Error', `<p class="error">The Casdoor emulator implements response_type=code only, not ${escapeHtml(p.responseType)}.</p>`));
+    return;
+  }
   const issue = async (user: CasdoorUser): Promise<void> => {
     const { message, code } = await getOAuthCode(oauthEnvOf(state, req.host), user, p);
     if (message !== '') {

@@ -2,7 +2,7 @@
  * Discovery, JWKS and userinfo (Casdoor v3.158): object/wellknown_oidc_discovery.go GetOidcDiscovery
  * and GetJsonWebKeySet, controllers/wellknown_oidc_discovery.go, object/user.go GetUserInfo.
  */
-import { createPublicKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 
 import type { CasdoorCert } from './model.js';
 import type { RouteContext, Router } from './router.js';
@@ -12,7 +12,7 @@ export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 export const JWKS_PATH = '/.well-known/jwks';
 export const USERINFO_PATH = '/api/userinfo';
 
-/** object.GetOidcDiscovery: issuer = originBackend (also for the per-application document since v3.94). */
+/** object.GetOidcDiscovery: issuer = originBackend (for the per-application document only since v3.94). */
 function discovery(ctx: RouteContext, applicationName: string): Record<string, unknown> {
   const { model, req } = ctx;
   const { frontend, backend } = originsOf(model, req.host);
@@ -22,7 +22,7 @@ function discovery(ctx: RouteContext, applicationName: string): Record<string, u
     for (const s of app?.scopes ?? []) if (s.name !== '') scopes.push(s.name);
   }
   return {
-    issuer: backend,
+    issuer: applicationName !== '' && !model.behaviour.perAppIssuerIsOrigin ? `${backend}/.well-known/${applicationName}` : backend,
     authorization_endpoint: `${frontend}/login/oauth/authorize`,
     token_endpoint: `${backend}/api/login/oauth/access_token`,
     userinfo_endpoint: `${backend}/api/userinfo`,
@@ -55,13 +55,19 @@ function discovery(ctx: RouteContext, applicationName: string): Record<string, u
 }
 
 /**
- * A JWKS entry as GetJsonWebKeySet builds it: kid = cert name, **alg = the cert's crypto algorithm**
- * (not the application's token signing method), use = sig. (Casdoor also sends x5c/x5t from the cert's
- * X.509 certificate; the emulator's certs are bare keys, so those are absent.)
+ * A JWKS entry as GetJsonWebKeySet builds it (go-jose's field order): kid = cert name, **alg = the
+ * cert's crypto algorithm** (not the application's token signing method), use = sig, and the cert's
+ * X.509 certificate as x5c.
  */
 export function jwkOf(cert: CasdoorCert): Record<string, unknown> {
-  const jwk = createPublicKey(cert.certificate).export({ format: 'jwk' }) as Record<string, unknown>;
-  return { use: 'sig', kty: jwk['kty'], kid: cert.name, ...(jwk['crv'] === undefined ? {} : { crv: jwk['crv'] }), alg: cert.cryptoAlgorithm, ...jwk };
+  const x509 = new X509Certificate(cert.certificate);
+  const jwk = x509.publicKey.export({ format: 'jwk' }) as Record<string, string>;
+  const entry: Record<string, unknown> = { use: 'sig', kty: jwk['kty'], kid: cert.name };
+  if (jwk['crv'] !== undefined) entry['crv'] = jwk['crv'];
+  entry['alg'] = cert.cryptoAlgorithm;
+  for (const k of ['x', 'y', 'n', 'e']) if (jwk[k] !== undefined) entry[k] = jwk[k];
+  entry['x5c'] = [x509.raw.toString('base64')];
+  return entry;
 }
 
 function jwks(ctx: RouteContext, applicationName: string): Record<string, unknown> {

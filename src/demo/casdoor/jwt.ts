@@ -346,7 +346,8 @@ export async function parseJwtToken(token: string, cert: CasdoorCert): Promise<R
   }
   const alg = header.alg ?? '';
   if (!/^(RS|ES)(256|384|512)$/.test(alg)) throw new Error(`token is unverifiable: error while executing keyfunc: unexpected signing method: ${alg}`);
-  const publicKey = createPublicKey(cert.privateKey);
+  // The cert's certificate (its public key), as ParseJwtToken uses cert.Certificate.
+  const publicKey = createPublicKey(cert.certificate);
   let payload: Record<string, unknown>;
   try {
     const verified = await compactVerify(token, publicKey, { algorithms: [alg] });

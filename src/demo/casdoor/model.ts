@@ -96,6 +96,7 @@ export interface CasdoorOrganization {
 export interface CasdoorGroup {
   owner: string;
   name: string;
+  createdTime: string;
   displayName: string;
   parentId: string;
   type: string;
@@ -159,13 +160,14 @@ export interface CasdoorUser {
 export interface CasdoorCert {
   owner: string;
   name: string;
+  createdTime?: string;
   displayName: string;
   scope: 'JWT';
   type: 'x509';
   cryptoAlgorithm: 'RS256' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
   bitSize: number;
   expireInYears: number;
-  /** PEM public key / private key (PKCS#8). */
+  /** PEM X.509 certificate / private key (PKCS#8). */
   certificate: string;
   privateKey: string;
 }
@@ -236,6 +238,10 @@ export interface CasdoorBehaviour {
   resourceIndicator: boolean;
   /** v1.832+: `azp` claim. */
   azp: boolean;
+  /** v2.224+: the refresh grant refuses a token expired by logout ("refresh token is expired"). */
+  refreshChecksExpiry: boolean;
+  /** v3.94+: the per-application discovery's issuer is the origin (before: `<origin>/.well-known/<application>`). */
+  perAppIssuerIsOrigin: boolean;
   /** `aud` as an array (every Casdoor with golang-jwt v4+); false = a plain string, as very old releases sent it. */
   audAsArray: boolean;
 }
@@ -266,6 +272,8 @@ export function behaviourOf(version: string = DEFAULT_CASDOOR_VERSION): CasdoorB
     scopeValidation: atLeast('2.331'),
     resourceIndicator: atLeast('2.318'),
     azp: atLeast('1.832'),
+    refreshChecksExpiry: atLeast('2.224'),
+    perAppIssuerIsOrigin: atLeast('3.94'),
     audAsArray: true,
   };
 }
@@ -367,6 +375,63 @@ export function makeUser(fields: Partial<CasdoorUser> & Pick<CasdoorUser, 'owner
     lastSigninWrongTime: '',
     ...fields,
   };
+}
+
+/**
+ * What every Casdoor has from its first start (object/init.go initBuiltInOrganization,
+ * initBuiltInApplication, initBuiltInUser): the "built-in" organization, the "app-built-in"
+ * application (no grant types) and the global admin `built-in/admin` (password "123" until changed).
+ */
+export function addBuiltIns(model: CasdoorModel, adminPassword = '123'): void {
+  model.addOrganization(makeOrganization('built-in', { displayName: 'Built-in Organization', defaultApplication: 'app-built-in' }));
+  model.addApplication(
+    makeApplication({
+      name: 'app-built-in',
+      displayName: 'Casdoor',
+      organization: 'built-in',
+      cert: 'cert-built-in',
+      clientId: generateClientId(),
+      clientSecret: randomBytes(20).toString('hex'),
+      enableSignUp: true,
+      signinMethods: [
+        passwordSigninMethod(),
+        { name: 'Verification code', displayName: 'Verification code', rule: 'All' },
+        { name: 'WebAuthn', displayName: 'WebAuthn', rule: 'None' },
+        { name: 'Face ID', displayName: 'Face ID', rule: 'None' },
+      ],
+      grantTypes: [],
+      homepageUrl: 'https://casdoor.org',
+      expireInHours: 168,
+      refreshExpireInHours: 0,
+    }),
+  );
+  model.addUser(
+    makeUser({
+      owner: 'built-in',
+      name: 'admin',
+      id: generateId(),
+      password: adminPassword,
+      displayName: 'Admin',
+      email: 'admin@example.com',
+      phone: '12345678910',
+      countryCode: 'US',
+      affiliation: 'Example Inc.',
+      tag: 'staff',
+      isAdmin: true,
+      signupApplication: 'app-built-in',
+    }),
+  );
+}
+
+/** Casdoor groups for the `<org>/<group>` ids users carry (object/group.go shape, top-level virtual groups). */
+export function groupsForUsers(model: CasdoorModel): void {
+  for (const user of model.users) {
+    for (const id of user.groups) {
+      const [owner = '', name = ''] = id.split('/');
+      if (name === '' || model.groups.some((g) => g.owner === owner && g.name === name)) continue;
+      model.groups.push({ owner, name, createdTime: casdoorTime(), displayName: name, parentId: owner, type: 'Virtual', isEnabled: true });
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -503,4 +568,61 @@ export class CasdoorModel {
     this.tokens.length = 0;
     this.deviceAuth.clear();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// JSON in and out (for admin endpoints): Casdoor's JSON field names, unknown fields kept in `extra`
+// ---------------------------------------------------------------------------------------------------
+
+/** An application as Casdoor's API sends it (`extra` fields merged back in). */
+export function applicationToJson(app: CasdoorApplication): Record<string, unknown> {
+  const { extra, ...known } = app;
+  return { ...extra, ...known };
+}
+
+/**
+ * An application from a JSON body, as Go's json.Unmarshal into object.Application fills it: known
+ * fields take the body's value or their zero value (a whole-object update replaces everything), the
+ * rest is kept in `extra`.
+ */
+export function applicationFromJson(body: Record<string, unknown>): CasdoorApplication {
+  const str = (k: string): string => (typeof body[k] === 'string' ? (body[k] as string) : '');
+  const num = (k: string): number => (typeof body[k] === 'number' ? (body[k] as number) : 0);
+  const bool = (k: string): boolean => body[k] === true;
+  const list = <T>(k: string): T[] => (Array.isArray(body[k]) ? ([...(body[k] as T[])]) : []);
+  const known: Omit<CasdoorApplication, 'extra'> = {
+    owner: str('owner'),
+    name: str('name'),
+    createdTime: str('createdTime'),
+    displayName: str('displayName'),
+    organization: str('organization'),
+    cert: str('cert'),
+    enablePassword: bool('enablePassword'),
+    enableSignUp: bool('enableSignUp'),
+    signinMethods: list<SigninMethod>('signinMethods'),
+    grantTypes: list<string>('grantTypes'),
+    scopes: list<ScopeItem>('scopes'),
+    isShared: bool('isShared'),
+    clientId: str('clientId'),
+    clientSecret: str('clientSecret'),
+    redirectUris: list<string>('redirectUris'),
+    tokenFormat: str('tokenFormat') as TokenFormat | '',
+    tokenSigningMethod: str('tokenSigningMethod') as TokenSigningMethod | '',
+    tokenFields: list<string>('tokenFields'),
+    expireInHours: num('expireInHours'),
+    refreshExpireInHours: num('refreshExpireInHours'),
+    codeResendTimeout: num('codeResendTimeout'),
+    failedSigninLimit: num('failedSigninLimit'),
+    failedSigninFrozenTime: num('failedSigninFrozenTime'),
+    homepageUrl: str('homepageUrl'),
+  };
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) if (!(k in known) && k !== 'extra') extra[k] = v;
+  return { ...known, extra };
+}
+
+/** A user as Casdoor's API sends it (password included: callers mask it as Casdoor does). */
+export function userToJson(user: CasdoorUser): Record<string, unknown> {
+  const { extraClaims: _claims, ...rest } = user;
+  return { ...rest };
 }

@@ -244,6 +244,11 @@ export async function getOAuthToken(env: OAuthEnv, p: OAuthTokenParams): Promise
     case 'client_credentials':
       result = await getClientCredentialsToken(env, app, p.clientSecret, p.scope);
       break;
+    case 'token':
+    case 'id_token':
+      // Implicit grant at the token endpoint: the password is checked here, the scope in mintImplicitToken.
+      result = await getImplicitToken(env, app, p.username, p.password, p.scope, p.nonce);
+      break;
     case DEVICE_CODE_GRANT:
       // The user signed in in the browser: no password, no secret (mintImplicitToken).
       result = await mintImplicitToken(env, app, p.username, p.scope, p.nonce);
@@ -346,6 +351,18 @@ export async function getClientCredentialsToken(env: OAuthEnv, app: CasdoorAppli
   return minted;
 }
 
+/** object/token_oauth.go GetImplicitToken. */
+export async function getImplicitToken(env: OAuthEnv, app: CasdoorApplication, username: string, password: string, scope: string, nonce: string): Promise<Minted | TokenError> {
+  const user = env.model.getUserByFieldsForSharedApp(app, app.organization, username);
+  if (user === undefined) return tokenError(INVALID_GRANT, 'the user does not exist');
+  if (user.password === '') {
+    return tokenError(INVALID_GRANT, 'OAuth users cannot use implicit grant type, please use authorization code flow');
+  }
+  const wrong = checkPassword(app, user, password);
+  if (wrong !== undefined) return tokenError(INVALID_GRANT, `invalid username or password: ${wrong}`);
+  return mintImplicitToken(env, app, username, scope, nonce);
+}
+
 /** object/token_oauth_util.go mintImplicitToken (the device-code grant, after the browser approval). */
 export async function mintImplicitToken(env: OAuthEnv, app: CasdoorApplication, username: string, scope: string, nonce: string): Promise<Minted | TokenError> {
   // The scope stored at /api/device-auth is only checked here, after the user approved.
@@ -375,8 +392,8 @@ export async function refreshToken(
   if (clientSecret !== '' && app.clientSecret !== clientSecret) return tokenError(INVALID_CLIENT, 'client_secret is invalid');
   const token = env.model.getTokenByRefreshToken(refreshTokenValue);
   if (token === undefined) return tokenError(INVALID_GRANT, 'refresh token is invalid or revoked');
-  // ExpiresIn <= 0: expired by logout (ExpireTokenByAccessToken).
-  if (token.expiresIn <= 0) return tokenError(INVALID_GRANT, 'refresh token is expired');
+  // ExpiresIn <= 0: expired by logout (ExpireTokenByAccessToken); checked since v2.224.
+  if (env.model.behaviour.refreshChecksExpiry && token.expiresIn <= 0) return tokenError(INVALID_GRANT, 'refresh token is expired');
   const { behaviour } = env.model;
   let resource = '';
   if (behaviour.refreshBoundToApplication) {

@@ -154,7 +154,10 @@ export class Router {
       ctx.req = req;
       const found = this.find(req.method, req.path);
       if (found === undefined) {
-        ctx.json(404, casdoorResponse('error', `no route for ${req.method} ${req.path}`, []));
+        // beego: a known path with another method is 405 Method Not Allowed.
+        const known = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].some((m) => this.find(m, req.path) !== undefined);
+        if (known) ctx.html(405, 'Method Not Allowed');
+        else ctx.json(404, casdoorResponse('error', `no route for ${req.method} ${req.path}`, []));
         return;
       }
       req.params = found.params;

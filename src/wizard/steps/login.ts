@@ -12,6 +12,7 @@ import type { Answers } from '../options.js';
 import { Q } from '../questions.js';
 import type { Run } from '../run.js';
 import type { Choice } from '../types.js';
+import { explainLoginFailure } from './login-doctor.js';
 
 function loginChoices(run: Run): Array<Choice<NonNullable<Answers['grant']>>> {
   const unavailable = run.deps.grantLogin ? {} : { disabled: run.opts.grantsUnavailable ?? 'coming soon' };
@@ -38,6 +39,7 @@ export async function loginStep(run: Run, session: Session, o: { askMethod: bool
       out.step(`Logged in as ${username}; the id_token verified (${login.verified.header.alg}).`);
       return await proveStep(run, session, login);
     } catch (err) {
+      await explainLoginFailure(run, session, err, grant);
       if (!(err instanceof CliError) || err.code !== 'login' || !canChoose) throw err;
       out.error(err.message, err.hint);
     }
@@ -70,6 +72,7 @@ async function passwordLoop(run: Run, session: Session): Promise<VerifiedLogin> 
       const reason = err.reason;
       // Advice about flags does not help in the wizard: the question comes right back.
       out.error(err.message, err.hint && !err.hint.includes('--password-stdin') ? err.hint : undefined);
+      await explainLoginFailure(run, session, err, 'password');
       // Nothing typed here can fix these: the account or the application must change first.
       if (reason !== undefined && FATAL_LOGIN_REASONS.has(reason)) throw err;
       if (reason === 'invalid-client') {

@@ -1,0 +1,79 @@
+/**
+ * Whether kubectl will be able to run an exec entry's `command` (issue: "an exec entry kubectl can run").
+ *
+ * kubectl runs it with Go's os/exec (client-go plugin/pkg/client/auth/exec/exec.go Authenticator.refreshCredsLocked:
+ * `exec.Command(a.cmd, a.args...)`): a name without a slash is looked up on PATH (os/exec LookPath: a regular
+ * file with an execute bit), a path with a slash is run as it is (a relative one is first resolved against the
+ * kubeconfig's folder by clientcmd ResolveLocalPaths), and a file without execute permission fails. When the
+ * command cannot be found, kubectl prints the entry's installHint instead of running anything.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { usageError, type CliError } from '../errors.js';
+
+export type ExecCommandCheck = { ok: true; resolved: string } | { ok: false; problem: 'not-found' | 'not-executable' | 'not-a-file'; file?: string };
+
+function executableFile(file: string): ExecCommandCheck {
+  let isFile: boolean;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    return { ok: false, problem: 'not-found', file };
+  }
+  if (!isFile) return { ok: false, problem: 'not-a-file', file };
+  try {
+    accessSync(file, constants.X_OK);
+  } catch {
+    return { ok: false, problem: 'not-executable', file };
+  }
+  return { ok: true, resolved: file };
+}
+
+/**
+ * Resolves `command` as os/exec would for kubectl with this PATH: an absolute path as it is, a name on
+ * PATH (first executable match; a non-executable match is skipped, as LookPath skips it). A relative path
+ * with a slash is taken relative to `cwd` here (setup writes it absolute: see absoluteCommand).
+ */
+export function checkExecCommand(command: string, env: NodeJS.ProcessEnv, cwd: string): ExecCommandCheck {
+  if (command.includes('/')) return executableFile(path.resolve(cwd, command));
+  let firstNonExecutable: string | undefined;
+  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
+    // os/exec LookPath: an empty PATH element is the current folder (refused since Go 1.19 for security).
+    if (dir === '') continue;
+    const r = executableFile(path.join(dir, command));
+    if (r.ok) return r;
+    if (r.problem === 'not-executable') firstNonExecutable ??= r.file;
+  }
+  return { ok: false, problem: firstNonExecutable ? 'not-executable' : 'not-found', ...(firstNonExecutable ? { file: firstNonExecutable } : {}) };
+}
+
+/** A relative path with a slash becomes absolute (kubectl would resolve it against the kubeconfig's folder, not ours). */
+export function absoluteCommand(command: string, cwd: string): string {
+  return command.includes('/') ? path.resolve(cwd, command) : command;
+}
+
+/** The absolute path of this tool's entry point (dist/bin.js in a build or a checkout), if kubectl could run it. */
+export function runningToolPath(): string | undefined {
+  const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
+  const r = executableFile(bin);
+  return r.ok ? r.resolved : undefined;
+}
+
+/** The usage error (exit 2) for a command kubectl could not run, with the fix. */
+export function execCommandError(command: string, check: Exclude<ExecCommandCheck, { ok: true }>, flag: string, tool = runningToolPath()): CliError {
+  const offer = tool ? ` This tool is at ${tool}: --exec-command ${tool}` : '';
+  switch (check.problem) {
+    case 'not-found':
+      return usageError(
+        command.includes('/')
+          ? `${flag} ${command}: no such file, so kubectl could not run the exec entry.`
+          : `${flag} ${command}: not found on PATH, so kubectl would print the install hint instead of running it.`,
+        `Give the absolute path of casdoor-kubeconfig (or install it on PATH: npm install -g casdoor-kubeconfig).${offer}`,
+      );
+    case 'not-executable':
+      return usageError(`${flag} ${command}: ${check.file ?? command} has no execute permission, so kubectl could not run it.`, `chmod +x ${check.file ?? command}, or give another path.${offer}`);
+    case 'not-a-file':
+      return usageError(`${flag} ${command}: ${check.file ?? command} is not a file.`, `Give the path of the casdoor-kubeconfig executable.${offer}`);
+  }
+}
