@@ -57,7 +57,13 @@ Notes:
   AuthenticationConfiguration, whose prefixes are required).
   --casdoor-ca: the flags read it from ${APISERVER_CA_FILE}, minikube from ${MINIKUBE_CA_FILE};
   the AuthenticationConfiguration carries the PEM inline.
-  --offline prints without contacting Casdoor: nothing then checks that the issuer is exactly Casdoor's.`;
+  --offline prints without contacting Casdoor: nothing then checks that the issuer is exactly Casdoor's.
+  Refresh tokens: Casdoor's refresh token is a JWT with the same key, iss and aud; the output requires
+  tokenType=access-token (--oidc-required-claim; claimValidationRules, plus a TokenType rule for the JWT-Custom
+  format, which only the AuthenticationConfiguration can express). With --username-claim email the
+  AuthenticationConfiguration also requires email_verified=true (the flags cannot).
+  --from-token: the audience printed is the one the token carries (a shared application's
+  <client id>-org-<organization>), and tokenType is left out only when the token has no such claim.`;
 
 export function registerApiserverConfig(program: Command, ctx: CommandContext): void {
   program
@@ -74,8 +80,8 @@ export function registerApiserverConfig(program: Command, ctx: CommandContext): 
     .addOption(new Option('--username-prefix <prefix>', "--oidc-username-prefix: '-' = none, '' = flag unset (\"<issuer>#\"), else prepended").default('-'))
     .addOption(new Option('--groups-prefix <prefix>', "--oidc-groups-prefix, prepended to every group ('' = none)").default(''))
     .option('--casdoor-ca <file>', "CA (PEM) of Casdoor's TLS certificate, when not a public CA: trusted for discovery/login and written into the output")
-    .option('--kubernetes-version <version>', 'version of the cluster; picks the AuthenticationConfiguration apiVersion (1.30–1.33 v1beta1, 1.34+ v1)', '1.32')
-    .option('--signing-algs <algs>', `--oidc-signing-algs, comma-separated (${KUBE_SIGNING_ALGS.join(', ')})`, 'RS256')
+    .option('--kubernetes-version <version>', 'version of the cluster; picks the AuthenticationConfiguration apiVersion (1.30–1.33 v1beta1, 1.34+ v1; before 1.30 only the flags are printed)', '1.32')
+    .option('--signing-algs <algs>', `--oidc-signing-algs, comma-separated (${KUBE_SIGNING_ALGS.join(', ')}); flags and minikube only: an AuthenticationConfiguration has no algorithm list`, 'RS256')
     .addOption(new Option('--format <format>', 'what to print').choices([...APISERVER_FORMATS]).default('all'))
     .option('--offline', "don't fetch Casdoor's discovery document (no issuer check)")
     .option('--from-token', 'log in once (password grant) and check that the mapped claims exist with the right types')

@@ -82,7 +82,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
         .choices(['auth-provider', 'exec'])
         .default('auth-provider'),
     )
-    .option('--exec-command <command>', 'exec mode: the command kubectl runs (default casdoor-kubeconfig; an absolute path works without PATH)')
+    .option('--exec-command <command>', 'exec mode: the command kubectl runs (default casdoor-kubeconfig); must be on PATH or an executable file (checked before logging in; a relative path is written absolute)')
     .option('--skip-login', 'exec mode: write the entries without logging in; the user logs in on first kubectl use')
     .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
