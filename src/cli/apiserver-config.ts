@@ -5,6 +5,7 @@ import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { createHttpClient } from '../oidc/http.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
+import { audienceKind } from '../oidc/kube-rules.js';
 import {
   APISERVER_CA_FILE,
   APISERVER_FORMATS,
@@ -23,6 +24,7 @@ import type { CommandContext } from './main.js';
 export interface ApiserverConfigFlags {
   casdoorUrl?: string;
   clientId?: string;
+  audience?: string;
   usernameClaim: string;
   groupsClaim: string;
   usernamePrefix: string;
@@ -75,6 +77,7 @@ export function registerApiserverConfig(program: Command, ctx: CommandContext): 
     )
     .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only), exactly as tokens carry it in "iss" (required)')
     .option('--client-id <id>', "the application's Client ID (not its name); the API server's audience (required)")
+    .option('--audience <aud>', "the audience tokens carry when it is not the client ID: a shared application's <client id>-org-<organization>, or an RFC 8707 resource URL (--from-token finds it)")
     .option('--username-claim <claim>', 'token claim used as the username (Casdoor: "name" = the username; "sub" is an opaque ID)', 'name')
     .option('--groups-claim <claim>', 'token claim used as groups (Casdoor: "groups", values "<org>/<group>")', 'groups')
     .addOption(new Option('--username-prefix <prefix>', "--oidc-username-prefix: '-' = none, '' = flag unset (\"<issuer>#\"), else prepended").default('-'))
@@ -113,6 +116,23 @@ function checkPrefix(flag: string, value: string): string {
   return value;
 }
 
+/** Casdoor object/token_jwt.go: aud is the client id, `<clientId>-org-<organization>` (shared app) or the RFC 8707 resource. */
+function checkAudience(audience: string, clientId: string): string {
+  let isUrl = false;
+  try {
+    isUrl = new URL(audience).protocol !== '';
+  } catch {
+    isUrl = false;
+  }
+  if (audienceKind(audience, clientId) === undefined && !isUrl) {
+    throw usageError(
+      `--audience: "${audience}" is not an audience Casdoor puts in tokens for client ${clientId}.`,
+      `Casdoor's tokens carry the client ID, "${clientId}-org-<organization>" for a shared application, or the RFC 8707 resource URL that was requested (--from-token shows which).`,
+    );
+  }
+  return audience;
+}
+
 /** Turns flags (plus env, files and stdin) into an ApiserverConfigInput, or a usage error naming what is wrong. */
 export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags, io: Pick<Io, 'env' | 'stdin' | 'cwd'>): Promise<ApiserverConfigInput> {
   const missing = [
@@ -122,6 +142,7 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
   if (missing.length) throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig apiserver-config --help for every flag.');
   const issuer = parseCasdoorUrl(flags.casdoorUrl as string);
   const clientId = checkToken('--client-id', flags.clientId as string, 'client ID');
+  const audience = flags.audience === undefined ? undefined : checkAudience(checkToken('--audience', flags.audience, 'audience'), clientId);
   const usernameClaim = checkToken('--username-claim', flags.usernameClaim, 'claim name');
   const groupsClaim = checkToken('--groups-claim', flags.groupsClaim, 'claim name');
   const usernamePrefix = checkPrefix('--username-prefix', flags.usernamePrefix);
@@ -155,6 +176,7 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
     settings: {
       issuer,
       clientId,
+      ...(audience !== undefined && audience !== clientId ? { audience } : {}),
       usernameClaim,
       // '' = kube-apiserver's flag left unset; see the help text.
       ...(usernamePrefix !== '' ? { usernamePrefix } : {}),
