@@ -47,7 +47,7 @@ const demo = await startDemoEnvironment();
 const home = await fs.mkdtemp(path.join(os.tmpdir(), 'ck-bench-token-'));
 try {
   const { provider, caFile } = demo;
-  const key = { issuer: provider.issuer, clientId: provider.clientId, username: 'alice' };
+  const key = { issuer: provider.issuer, clientId: provider.clientId, username: 'alice', ca: caFile };
   const args = ['token', '--casdoor-url', key.issuer, '--client-id', key.clientId, '--casdoor-ca', caFile, '--username', 'alice'];
   const env = { PATH: process.env.PATH ?? '', HOME: home };
   const file = cacheFile(cacheDir(home, {}), key);

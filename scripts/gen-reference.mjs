@@ -85,14 +85,34 @@ ${commands.map((c) => `- [\`${c}\`](#${slug(c)})`).join('\n')}
 ${top}
 \`\`\`
 `);
+/** The subcommands a command group lists (casdoor-app apply), from its own --help. */
+const subcommandsOf = (text) => {
+  const m = /\nCommands:\n([\s\S]*?)(\n\n|$)/.exec(text);
+  return m ? [...m[1].matchAll(/^ {2}([a-z][\w-]*)/gm)].map((x) => x[1]).filter((n) => n !== 'help') : [];
+};
 for (const c of commands) {
+  const text = help([c]);
   out.push(`## casdoor-kubeconfig ${c}
 
 \`\`\`text
-${help([c])}
+${text}
 \`\`\`
 `);
+  for (const sub of subcommandsOf(text)) {
+    out.push(`### casdoor-kubeconfig ${c} ${sub}
+
+\`\`\`text
+${help([c, sub])}
+\`\`\`
+`);
+  }
 }
+out.push(`## Doctor checks
+
+Each line of \`doctor\` (text, or one entry per check in \`-o json\`): \`pass\`, \`warn\`, \`fail\` or \`unknown\`; a \`fail\`
+with \`blocks: true\` is a setting that keeps Kubernetes from working, and makes \`doctor\` exit 8. Check ids:
+${need((await mod('casdoor/checks.js')).CHECK_IDS, 'CHECK_IDS').map((id) => `\`${id}\``).join(', ')}.
+`);
 out.push(`## Exit codes
 
 One code per kind of failure, the same for every command (errors go to stderr, with one line saying what to do).
@@ -111,6 +131,11 @@ Command-specific notes:
   context, a missing cluster or user, an exec entry with an invalid apiVersion or a missing command); 3 when an
   exec plugin fails to produce a token. With \`-o json\` a refusal still prints its JSON report (with \`findings\`)
   on stdout before exiting 7.
+- \`doctor\`: 0 when nothing blocks Kubernetes (warnings may remain), 8 when a Casdoor setting does, 5 when Casdoor
+  cannot be reached; the checklist is printed (or its JSON) before exiting 8.
+- \`casdoor-app apply\`: 3 when Casdoor refuses a write (HTTP 200 \`status:"error"\`, e.g. "Unauthorized operation",
+  or "Unaffected"), with Casdoor's message; 2 when a change needs a confirmation and there is no terminal (use
+  \`--yes\` or \`--dry-run\`); 130 when the confirmation is declined.
 - \`generate\`: every row is attempted; when any fails, the exit code is the first failure's (2 for a bad roster
   row or a missing password, 3 for a refused login, 4 for a token the API server would reject, 6 for a file that
   cannot be written). A problem that concerns every row (flags, the roster file itself, Casdoor's discovery)
@@ -188,7 +213,7 @@ secret. The folder is created ${oct(CACHE_DIR_MODE)} (an existing one with any g
 ${oct(CACHE_DIR_MODE)}), files are created ${oct(CACHE_FILE_MODE)} and replaced atomically (temporary file, fsync, rename). A refresh
 or login takes the entry's lock \`<entry>.json.lock\` (same convention as above) and waits up to
 ${need(CACHE_LOCK_WAIT_MS, 'CACHE_LOCK_WAIT_MS') / 1000} s for another process holding it; reading a fresh token takes no lock.
-\`logout\` deletes the entry (deleting the folder by hand is always safe: the next use logs in again).
+\`logout\` deletes the entry, \`clean\` every entry (deleting the folder by hand is always safe: the next use logs in again).
 
 **Read-only commands.** \`whoami\`, \`apiserver-config\`, \`rbac\`, \`completion\` and \`setup --dry-run\` never write a
 kubeconfig. \`whoami\` in particular never refreshes an expired oidc id-token (a refresh rotates Casdoor's refresh

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'kubeconfig' // 6: kubeconfig unreadable, malformed, locked or unwritable
   | 'interrupted' // 130: Ctrl-C
   | 'cluster' // 7: the API server refused or could not be reached
+  | 'blocked' // 8: doctor: a Casdoor setting keeps Kubernetes from working
   | 'internal'; // 1: anything unexpected
 
 const EXIT_CODES: Record<ErrorCode, number> = {
@@ -20,6 +21,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   network: 5,
   kubeconfig: 6,
   cluster: 7,
+  blocked: 8,
   interrupted: 130,
 };
 
@@ -38,7 +40,9 @@ export type ErrorReason =
   | 'grant-disabled' // unsupported_grant_type / unauthorized_client / "is not supported in this application"
   | 'account-locked' // Casdoor: "please wait" after too many failed attempts
   | 'account-forbidden' // Casdoor: "forbidden to sign in"
-  | 'external-account'; // Casdoor: "oauth users cannot use password grant"
+  | 'external-account' // Casdoor: "oauth users cannot use password grant"
+  | 'mfa-required' // Casdoor: "the user has MFA enabled and cannot sign in with a password grant"
+  | 'invalid-scope'; // invalid_scope: the application defines Scopes and a requested one is not among them
 
 export class CliError extends Error {
   readonly code: ErrorCode;

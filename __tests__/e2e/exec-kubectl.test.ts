@@ -77,7 +77,7 @@ beforeEach(async () => {
   env.provider.settings.autoLoginAs = 'alice';
 });
 
-const KEY = (): CacheKey => ({ issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });
+const KEY = (): CacheKey => ({ issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice', ca: env.caFile });
 const cachePath = (): string => cacheFile(cacheDir(home.home, {}), KEY());
 const tokenFlags = (): string[] => ['--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--casdoor-ca', env.caFile, '--username', 'alice'];
 

@@ -68,7 +68,7 @@ describe('generate, exec mode (default): no secrets, no login', () => {
 
     const bob = await load(`${outDir}/bob.kubeconfig`);
     expect(bob['current-context']).toBe('bob@prod');
-    expect(bob.contexts).toEqual([{ name: 'bob@prod', context: { cluster: new URL(env.apiserver.url).host, user: `bob@${new URL(env.provider.issuer).host}`, namespace: 'team-b' } }]);
+    expect(bob.contexts).toEqual([{ name: 'bob@prod', context: { cluster: new URL(env.apiserver.url).host, user: `bob@${new URL(env.provider.issuer).host}/${env.provider.clientId}`, namespace: 'team-b' } }]);
     const exec = bob.users[0].user.exec;
     expect(exec).toMatchObject({ apiVersion: 'client.authentication.k8s.io/v1', command: 'casdoor-kubeconfig', interactiveMode: 'IfAvailable' });
     expect(exec.args).toEqual(['token', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--casdoor-ca', env.caFile, '--username', 'bob']);
@@ -118,10 +118,12 @@ describe('generate --mode auth-provider --passwords FILE', () => {
     const run = await generate(['--roster', roster, '--out-dir', outDir, ...common(), '--mode', 'auth-provider', '--passwords', pw]);
     expect(run.code).toBe(3);
     expectNoSecrets(run);
-    expect(run.stdout).toMatch(/^alice\s+\S+alice\.kubeconfig\s+written\s+API server sees alice \(k8s-org\/admins\); token expires/m);
+    expect(run.stdout).toMatch(/^alice\s+\S+alice\.kubeconfig\s+written\s+API server sees alice \(k8s-org\/admins\) \(claim name, JWT\); token expires .*; renewal until .* \(refresh token; checked with Casdoor\)$/m);
     expect(run.stdout).toMatch(/^bob\s+\S+bob\.kubeconfig\s+failed\s+line 3: .*password or code is incorrect/m);
     expect(run.stdout).toMatch(/^carol\s+\S+carol\.kubeconfig\s+written\s+API server sees carol \(k8s-org\/devs\)/m);
-    expect(env.provider.stats.tokenRequests).toBe(3);
+    // 3 password grants, and one refresh proven (and rotated) per written file before writing it.
+    expect(env.provider.stats.tokenRequests).toBe(5);
+    expect(env.provider.stats.refreshGrants).toBe(2);
     expect(env.provider.stats.failedTokenRequests).toBe(1);
     expect((await readdir(outDir)).sort()).toEqual(['alice.kubeconfig', 'carol.kubeconfig']);
 
@@ -144,6 +146,24 @@ describe('generate --mode auth-provider --passwords FILE', () => {
       expect({ user, code: who.code, stderr: who.stderr }).toMatchObject({ code: 0 });
       expect(JSON.parse(who.stdout).status.userInfo.username).toBe(user);
     }
+  });
+
+  it('--client-secret is checked with Casdoor and never written into a file; a wrong one fails each row (exit 3)', async () => {
+    const roster = await home.write('team.yaml', '- alice\n');
+    const outDir = home.path('out');
+    const ok = await generate(['--roster', roster, '--out-dir', outDir, ...common(), '--client-secret', env.provider.clientSecret, '--mode', 'auth-provider', '--passwords', await passwordsFile(PASSWORDS)]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('(refresh token; checked with Casdoor, and the client secret with it)');
+    const text = await readFile(`${outDir}/alice.kubeconfig`, 'utf8');
+    expect(text).not.toContain(env.provider.clientSecret);
+    expect(text).not.toContain('client-secret');
+    expect(ok.all).not.toContain(env.provider.clientSecret);
+
+    const wrong = await generate(['--roster', roster, '--out-dir', home.path('out2'), ...common(), '--client-secret', 'not-the-secret-0123', '--mode', 'auth-provider', '--passwords', await passwordsFile(PASSWORDS)]);
+    expect(wrong.code).toBe(3);
+    expect(wrong.stdout).toMatch(/^alice\s+\S+\s+failed\s+item 1: Casdoor refused the client secret \(invalid_client: "client_secret is invalid"\); nothing was written\.$/m);
+    expect(wrong.all).not.toContain('not-the-secret-0123');
+    await expect(readdir(home.path('out2'))).resolves.toEqual([]);
   });
 
   it('a user missing from the password file fails alone (exit 2)', async () => {

@@ -7,6 +7,10 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, promises as fs } from 'node:fs';
 import yaml from 'js-yaml';
 import type { DemoEnvironment } from '../../src/demo/index.js';
+import type { CliError } from '../../src/errors.js';
+import { discover } from '../../src/oidc/discovery.js';
+import { refreshGrant } from '../../src/oidc/grants.js';
+import { createHttpClient } from '../../src/oidc/http.js';
 import { cacheDir, cacheFile } from '../../src/token/cache.js';
 import { DIST_BIN, runCli, type CliRun } from '../helpers/cli.js';
 import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
@@ -31,12 +35,18 @@ const setup = (extra: string[] = []): Promise<CliRun> => runSetup(env, home, ext
 
 const logout = (args: string[] = []): Promise<CliRun> => runCli(['logout', '--verbose', '--kubeconfig', home.kubeconfig, ...args], { home: home.home });
 
-/** The verbose trace shows the request and Casdoor's answer (with the hint redacted). */
+/**
+ * The verbose trace shows the request and Casdoor's answer (with the hint redacted): a POST with the
+ * hint in the form body (controllers/account.go Logout reads query or form), never in the URL.
+ */
 function expectEndSession(run: CliRun): void {
   const endpoint = env.provider.endpoints.end_session.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  expect(run.stderr).toMatch(new RegExp(`→ GET ${endpoint}\\?id_token_hint=<redacted>&client_id=${env.provider.clientId}`));
+  expect(run.stderr).toMatch(new RegExp(`→ POST ${endpoint} \\(id_token_hint=<redacted>\\)\n`));
+  expect(run.stderr).not.toMatch(/logout\?/);
   expect(run.stderr).toMatch(new RegExp(`← 200 ${endpoint}`));
-  expect(run.stderr).toContain('Signed out of Casdoor');
+  expect(run.stderr).toContain("Casdoor expired this login's token, so its refresh token no longer works");
+  expect(run.stderr).toMatch(/Not ended: your Casdoor sign-in in the browser \(sign out there as well\), and the id_token itself, which the API server accepts until .* \(it does not ask Casdoor\)\./);
+  expect(env.provider.stats.logouts).toBe(1);
 }
 
 describe('logout', () => {
@@ -57,6 +67,34 @@ describe('logout', () => {
     expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual([CONTEXT()]);
     expect(doc['current-context']).toBe(CONTEXT());
     expect(run.stderr).toContain(`casdoor-kubeconfig refresh --context ${CONTEXT()}`);
+    // What the sign-out ended, as it says: Casdoor refuses the old refresh token now.
+    const http = createHttpClient({ env: {}, caPem: env.caPem });
+    try {
+      const err = await refreshGrant(http, await discover(http, env.provider.issuer), { clientId: env.provider.clientId }, before['refresh-token']).catch((e: unknown) => e);
+      expect((err as CliError).message).toBe('Casdoor refused the request (invalid_grant): "refresh token is expired".');
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('Casdoor\'s HTTP 200 {"status":"error"} is not a sign-out: its message is shown, the local tokens go anyway (exit 0)', async () => {
+    expect((await setup()).code).toBe(0);
+    const before = (await readDoc()).users[0].user['auth-provider'].config;
+    // Rotate the token behind the entry's back: Casdoor deletes the old token row, so it no longer knows the hint.
+    const http = createHttpClient({ env: {}, caPem: env.caPem });
+    try {
+      await refreshGrant(http, await discover(http, env.provider.issuer), { clientId: env.provider.clientId }, before['refresh-token']);
+    } finally {
+      await http.close();
+    }
+    const run = await logout();
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      'Casdoor did not sign this token out ("Token not found, invalid accessToken"). Casdoor no longer knows this token: it was refreshed since (the old one is deleted), signed out already, or issued by another Casdoor. The local tokens are removed anyway.',
+    );
+    expect(run.stderr).not.toContain('Signed out of Casdoor');
+    expect(run.stderr).toContain('Cleared the tokens of user');
+    expect(run.all).not.toMatch(/eyJ[\w-]{10,}\.eyJ/);
   });
 
   it('auth-provider entry: clears the tokens the file holds when it gets the lock, keeping edits made meanwhile', async () => {
@@ -85,7 +123,7 @@ describe('logout', () => {
 
   it('exec entry: ends the session and deletes the cached tokens; the kubeconfig stays as it is', async () => {
     expect((await setup(['--mode', 'exec', '--exec-command', DIST_BIN])).code).toBe(0);
-    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });
+    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice', ca: env.caFile });
     expect(existsSync(file)).toBe(true);
     const text = await fs.readFile(home.kubeconfig, 'utf8');
     const run = await logout();

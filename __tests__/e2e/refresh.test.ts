@@ -158,7 +158,8 @@ describe('refresh on an auth-provider entry', () => {
     const run = await refresh([], { CASDOOR_PASSWORD: PASSWORD });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('client_secret is invalid');
-    expect(run.stderr).toContain('Check --client-secret');
+    // A stale secret in an entry: the fix is to drop it (nothing needs it), not to find the right one.
+    expect(run.stderr).toContain(`Nothing needs it: casdoor-kubeconfig refresh --context ${CONTEXT()} --remove-client-secret`);
     expect(run.stderr).not.toContain('Logging in again');
     // The refresh request only: no password grant with a secret that cannot work either.
     expect(env.provider.stats.tokenRequests).toBe(1);
@@ -301,7 +302,7 @@ describe('refresh: concurrent runs on one auth-provider entry', () => {
 describe('refresh on an exec entry', () => {
   it('refreshes its cache entry, even when the token is still fresh', async () => {
     expect((await setup(['--mode', 'exec', '--exec-command', DIST_BIN])).code).toBe(0);
-    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice' });
+    const file = cacheFile(cacheDir(home.home, {}), { issuer: env.provider.issuer, clientId: env.provider.clientId, username: 'alice', ca: env.caFile });
     const before = JSON.parse(await fs.readFile(file, 'utf8'));
     const kubeconfigBefore = await fs.readFile(home.kubeconfig, 'utf8');
     env.provider.resetStats();

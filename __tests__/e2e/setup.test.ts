@@ -54,18 +54,24 @@ describe('setup --non-interactive, happy path', () => {
 
     const doc = await readDoc();
     expect(doc['current-context']).toBe(contextName());
-    const user = doc.users.find((u: { name: string }) => u.name === `alice@${new URL(env.provider.issuer).host}`);
+    const user = doc.users.find((u: { name: string }) => u.name === `alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}`);
     expect(user.user['auth-provider'].name).toBe('oidc');
     expect(user.user['auth-provider'].config).toMatchObject({
       'client-id': env.provider.clientId,
-      'client-secret': CLIENT_SECRET,
       'idp-issuer-url': env.provider.issuer,
       'idp-certificate-authority-data': Buffer.from(env.caPem).toString('base64'),
     });
+    // The client secret is a Casdoor admin credential: checked, never written (nowhere in the file).
+    expect(user.user['auth-provider'].config).not.toHaveProperty('client-secret');
+    expect(await readFile(home.kubeconfig, 'utf8')).not.toContain(CLIENT_SECRET);
     expect(user.user['auth-provider'].config['id-token']).toMatch(/^eyJ/);
     expect(user.user['auth-provider'].config['refresh-token']).toBeTruthy();
     expect((await stat(home.kubeconfig)).mode & 0o777).toBe(0o600);
     expect(env.provider.stats.passwordGrants).toBe(1);
+    // The refresh was proven once before writing (with the secret), and the rotated tokens written.
+    expect(env.provider.stats.refreshGrants).toBe(1);
+    expect(run.stderr).toContain('Casdoor renewed the token once and accepted the client secret: kubectl can renew it without the client secret.');
+    expect(run.stderr).toMatch(/renewal\s+until .*\(refresh token; checked with Casdoor, and the client secret with it\)/);
   });
 
   itKubectl('every installed kubectl version reads the file and authenticates as alice', async () => {
@@ -95,7 +101,9 @@ describe('setup --non-interactive, happy path', () => {
       expect(who.stderr).toBe('');
       expect(who.code).toBe(0);
       expect(JSON.parse(who.stdout).status.userInfo.username).toBe('alice');
-      expect(env.provider.stats.refreshGrants).toBe(1);
+      // One refresh proven by setup, one by kubectl itself, from an entry without any client secret.
+      expect(before).not.toHaveProperty('client-secret');
+      expect(env.provider.stats.refreshGrants).toBe(2);
       const after = (await readDoc()).users[0].user['auth-provider'].config;
       expect(after['id-token']).not.toBe(before['id-token']);
       expect(after['refresh-token']).not.toBe(before['refresh-token']);
@@ -211,6 +219,20 @@ describe('setup --non-interactive, happy path', () => {
     expect(doc.kind).toBe('Config');
     expect(doc.users[0].user['auth-provider'].config['id-token']).toMatch(/^eyJ/);
     expect(run.stderr).not.toContain(PASSWORD);
+    // The standalone output carries the tokens, never the client secret.
+    expect(run.stdout).not.toContain(CLIENT_SECRET);
+    expect(doc.users[0].user['auth-provider'].config).not.toHaveProperty('client-secret');
+  });
+
+  it('--json reports the refresh proof: until when the token can be renewed, the format and the username claim', async () => {
+    const run = await setup(['--json']);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as Record<string, any>;
+    expect(summary.refresh).toEqual({ status: 'proven', expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), clientSecretChecked: true });
+    expect(Date.parse(summary.refresh.expiresAt)).toBeGreaterThan(Date.parse(summary.expiresAt));
+    expect(summary.usernameClaim).toBe('name');
+    expect(typeof summary.tokenFormat).toBe('string');
+    expect(run.stdout).not.toContain(CLIENT_SECRET);
   });
 
   it('reads the password from --password-stdin', async () => {
@@ -260,6 +282,14 @@ describe('setup --non-interactive, bad input: clear error, exit code, file uncha
     await expectFailure(run, 5, /Connection refused/);
   });
 
+  it('a wrong client secret: exit 3 naming the client secret, after the login and before any write (file byte-identical)', async () => {
+    const run = await runSetup(env, home, [], { clientSecret: 'not-the-secret-0123456789', password: PASSWORD });
+    await expectFailure(run, 3, /^error: Casdoor refused the client secret \(invalid_client: "client_secret is invalid"\); nothing was written\.\n\s+Check --client-secret/m);
+    expect(run.all).not.toContain('not-the-secret-0123456789');
+    // Casdoor let the password grant through (it never checks the secret there); the refresh caught it.
+    expect(env.provider.stats.passwordGrants).toBe(1);
+  });
+
   it("wrong password: Casdoor's words quoted (exit 3)", async () => {
     const run = await setup([], { password: 'wrong-password-123' });
     await expectFailure(run, 3, /password or code is incorrect/);
@@ -281,7 +311,8 @@ describe('setup --non-interactive, bad input: clear error, exit code, file uncha
     env.provider.settings.legacyErrors = true;
     try {
       const run = await setup([], { password: 'wrong-password-123' });
-      await expectFailure(run, 3, /Casdoor refused the request: ".*incorrect/);
+      // Casdoor < v1.62.5: HTTP 200, the error text in the token wrapper (object/token.go GetOAuthToken of v1.62.0).
+      await expectFailure(run, 3, /Casdoor refused the request \(error: invalid username or password\)/);
     } finally {
       env.provider.settings.legacyErrors = false;
     }
@@ -370,7 +401,7 @@ describe('setup --non-interactive: flags checked in a useful order, optional use
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
     const doc = await readDoc();
     const casdoorHost = new URL(env.provider.issuer).host;
-    expect(doc.users[0].name).toBe(`casdoor@${casdoorHost}`);
+    expect(doc.users[0].name).toBe(`casdoor@${casdoorHost}/${env.provider.clientId}`);
     expect(doc.contexts[0].name).toBe(`casdoor@${new URL(env.apiserver.url).host}`);
     // What `token` then runs with: its cache key has the empty username, as setup's would.
     expect(doc.users[0].user.exec.args).toEqual(['token', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--grant', 'device']);
@@ -385,7 +416,7 @@ describe('setup --non-interactive: flags checked in a useful order, optional use
       names: {}, setCurrentContext: true, dryRun: false, usernameClaim: 'name', groupsClaim: 'groups', mode: 'exec' as const, grant: 'browser' as const,
     };
     const { names, entries } = buildSetupEntries(input, login);
-    expect(names).toEqual({ cluster: 'api.example:6443', user: 'bob@door.example.com', context: 'bob@api.example:6443' });
+    expect(names).toEqual({ cluster: 'api.example:6443', user: 'bob@door.example.com/cid', context: 'bob@api.example:6443' });
     expect((entries.user.user.exec as { args: string[] }).args).not.toContain('--username');
   });
 

@@ -151,7 +151,7 @@ describe('device login', () => {
     let acted = false;
     const sleep = async (): Promise<void> => {
       await new Promise((r) => setTimeout(r, 30));
-      const code = /enter the code (\S+)/.exec(shown)?.[1];
+      const code = /approve the request \(code (\S+)\):/.exec(shown)?.[1];
       // Approve after the first pending poll, as a person would a few seconds later.
       if (code && !acted && provider.stats.failedTokenRequests > 0) {
         acted = true;
@@ -164,7 +164,11 @@ describe('device login', () => {
 
   it('shows the code and URL, polls through authorization_pending, and gets verified tokens once approved', async () => {
     const { login, shown } = await deviceRun((code) => provider.approveDevice(code, 'alice'));
-    expect(shown).toMatch(new RegExp(`open ${provider.endpoints.code_verification.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and enter the code`));
+    // Casdoor's verification_uri already holds the user code: <origin>/login/oauth/device/<code>?cancelToken=…
+    // (object/wellknown_oidc_discovery.go GetDeviceAuthResponse): a URL to open, not a page to type a code into.
+    const prefix = provider.endpoints.code_verification.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(shown).toMatch(new RegExp(`To sign in, open this URL on any device and approve the request \\(code (\\S+)\\):\\n  ${prefix}/\\1\\?cancelToken=\\S+`));
+    expect(shown).not.toContain('enter the code');
     expect(login.verified.claims.name).toBe('alice');
     expect(login.tokens.refreshToken).toBeTruthy();
     expect(provider.stats.deviceAuthorizations).toBe(1);
@@ -172,8 +176,12 @@ describe('device login', () => {
     expect(provider.stats.failedTokenRequests).toBeGreaterThanOrEqual(1); // the pending polls
   });
 
-  it('stops with a clear error when the person denies it', async () => {
-    await expect(deviceRun((code) => provider.denyDevice(code))).rejects.toMatchObject({ code: 'login', message: expect.stringMatching(/denied/) });
+  it('stops with a clear error when the person cancels it', async () => {
+    // Casdoor's Cancel (controllers/auth.go CancelDeviceAuth) deletes the codes: polling then gets expired_token.
+    await expect(deviceRun((code) => provider.denyDevice(code))).rejects.toMatchObject({
+      code: 'login',
+      message: 'The device code expired before the sign-in was approved (Casdoor gives 120 s), or Casdoor no longer knows it.',
+    });
     expect(provider.stats.deviceGrants).toBe(0);
   });
 });

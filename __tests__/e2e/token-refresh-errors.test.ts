@@ -59,7 +59,7 @@ afterEach(async () => {
 });
 
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
-const key = (): CacheKey => ({ issuer: origin, clientId: 'cid', username: 'alice' });
+const key = (): CacheKey => ({ issuer: origin, clientId: 'cid', username: 'alice', ca: tls.caFile });
 const file = (): string => cacheFile(cacheDir(home.home, {}), key());
 
 async function cached(secondsLeft: number): Promise<CacheEntry> {

@@ -140,7 +140,7 @@ describe('setup --json and whoami agree on what the API server sees', () => {
     expect(summary).toMatchObject({
       context: `alice@${host}`,
       cluster: host,
-      user: `alice@${new URL(env.provider.issuer).host}`,
+      user: `alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}`,
       server: env.apiserver.url,
       mode: 'auth-provider',
       dryRun: false,
@@ -221,7 +221,8 @@ describe('whoami 401 diagnoses with minted tokens', () => {
   });
 
   it('username claim missing (JWT-Standard-like token without "name")', async () => {
-    await writeOidcKubeconfig(await env.provider.mintIdToken('alice', { claims: { name: undefined } }));
+    // Casdoor's JWT format has no preferred_username: add it as JWT-Standard would, and drop "name".
+    await writeOidcKubeconfig(await env.provider.mintIdToken('alice', { claims: { name: undefined, preferred_username: 'alice' } }));
     const run = await whoami(['--kubeconfig', home.kubeconfig, '-o', 'json']);
     expect(run.code).toBe(7);
     expect(lastReason()).toBe('username-claim');

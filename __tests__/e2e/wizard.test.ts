@@ -22,7 +22,7 @@ import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index
 import { createHttpClient } from '../../src/oidc/http.js';
 import type { SetupDeps } from '../../src/usecases/setup.js';
 import { tryCachedToken } from '../../src/token/fast.js';
-import { storeLogin } from '../../src/usecases/token.js';
+import { keyOf, storeLogin } from '../../src/usecases/token.js';
 import { runWizardCommand } from '../../src/wizard/command.js';
 import { DEFAULT, INTERRUPT, scriptedPrompts, type Script, type ScriptedPrompts } from '../../src/wizard/scripted.js';
 import type { Prompts } from '../../src/wizard/types.js';
@@ -324,10 +324,18 @@ describe('the wizard, scripted', () => {
     expect(run.stderr).not.toContain('battery-staple');
   });
 
-  it('a wrong client secret: the secret is asked again, not the client ID', async () => {
+  // Casdoor does not check the client secret on the password grant (object/token_oauth.go GetPasswordToken):
+  // proving the refresh right after the login (usecases/prove-refresh.ts) catches it, before any write.
+  it('a wrong client secret: the secret is asked again, not the client ID, and never stored', async () => {
     const run = await wizard(fullScript({ clientSecret: ['not-the-secret-value', CLIENT_SECRET] }));
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('client_secret is invalid');
+    expect(run.stderr).toContain('Casdoor refused the client secret (invalid_client: "client_secret is invalid"); nothing was written.');
+    // One login: the refresh token survives a refused secret (Casdoor checks the secret first), so it is proven again.
+    expect(env.provider.stats.passwordGrants).toBe(1);
+    expect(env.provider.stats.tokenRequests).toBe(3);
+    expect(env.provider.stats.failedTokenRequests).toBe(1);
+    expect(env.provider.stats.refreshGrants).toBe(1);
+    expect(await readFile(home.kubeconfig, 'utf8')).not.toContain(CLIENT_SECRET);
     expect(run.asked.filter((id) => id === 'clientSecret')).toHaveLength(2);
     expect(run.asked.filter((id) => id === 'clientId')).toHaveLength(1);
     expect(run.stderr).not.toContain('not-the-secret-value');
@@ -402,7 +410,7 @@ describe('the wizard, scripted', () => {
     expect(run.asked).toEqual(['action', 'password', 'write']);
     const action = run.prompts.asked[0];
     expect(action?.answer).toBe(`Renew the token for ${contextName()}`);
-    expect(run.stderr).toContain(`Replaced existing entries: user alice@${new URL(env.provider.issuer).host}`);
+    expect(run.stderr).toContain(`Replaced existing entries: user alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}`);
     expect(env.provider.stats.passwordGrants).toBe(1);
 
     const after = await readDoc();
@@ -511,7 +519,7 @@ describe('the wizard, scripted', () => {
     // The real cache, as `setup` stores it.
     const storeTokens: SetupDeps['storeTokens'] = async (input, login) => {
       stored = login.tokens.idToken;
-      await storeLogin({ issuer: input.casdoorUrl, clientId: input.clientId, username: input.username }, login, where);
+      await storeLogin(keyOf({ ...input, grant: input.grant ?? 'password' }), login, where);
     };
     // Stands in for the browser flow (tested on its own): Casdoor's page signs bob in.
     const grantLogin: SetupDeps['grantLogin'] = async (session, input) => passwordLogin(session, { clientId: input.clientId }, 'bob', 'battery-staple');

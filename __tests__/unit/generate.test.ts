@@ -59,7 +59,7 @@ describe('runGenerate (exec, offline)', () => {
     expect(alice['current-context']).toBe('alice@prod');
     expect(alice.contexts[0].context).toEqual({ cluster: 'prod-cluster', user: 'alice-user', namespace: 'default-ns' });
     const bob = yaml.load(await readFile(`${tmp.dir}/out/bob.kubeconfig`, 'utf8')) as Record<string, any>;
-    expect(bob.contexts[0]).toEqual({ name: 'bob@shared', context: { cluster: 'shared', user: 'bob@door.example.com', namespace: 'team-b' } });
+    expect(bob.contexts[0]).toEqual({ name: 'bob@shared', context: { cluster: 'shared', user: 'bob@door.example.com/client-123', namespace: 'team-b' } });
     expect(bob.users[0].user.exec.args).toEqual(['token', '--casdoor-url', 'https://door.example.com', '--client-id', 'client-123', '--username', 'bob']);
     expect(stdout).toMatch(/^alice\s+\S+alice\.kubeconfig\s+written/m);
     expect(stderr).toContain('Wrote 2 kubeconfigs');

@@ -14,6 +14,24 @@ function listOf(doc: KubeconfigDoc, kind: EntryKind): Array<{ name: string }> {
   return Array.isArray(list) ? list : [];
 }
 
+type Obj = Record<string, any>;
+/** The keys of a payload this tool writes as a set; everything else of an existing entry is carried over. */
+const OWNED: Record<EntryKind, string[]> = {
+  cluster: ['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify'],
+  user: ['token', 'tokenFile', 'username', 'password', 'auth-provider', 'exec', 'client-certificate', 'client-certificate-data', 'client-key', 'client-key-data'],
+  context: ['cluster', 'user', 'namespace'],
+};
+function expectReplacedKeepingExtras(kind: EntryKind, after: Obj, given: Obj, before: Obj): void {
+  expect(after.name).toBe(given.name);
+  for (const [k, v] of Object.entries(given[kind] as Obj)) {
+    if (k === 'auth-provider' || k === 'exec') expect(after[kind][k]).toMatchObject(v as Obj);
+    else expect(after[kind][k]).toEqual(v);
+  }
+  for (const [k, v] of Object.entries(before)) if (k !== 'name' && k !== kind && !(k in given)) expect(after[k]).toEqual(v);
+  for (const [k, v] of Object.entries(before[kind] as Obj)) if (!OWNED[kind].includes(k) && !(k in given[kind])) expect(after[kind][k]).toEqual(v);
+  for (const k of OWNED[kind]) if (!(k in given[kind])) expect(after[kind]).not.toHaveProperty([k]);
+}
+
 describe('mergeEntries (generated kubeconfigs)', () => {
   it.each(SEEDS)('seed %i: only the given entries change, in place or appended', (seed) => {
     const rng = mulberry32(seed);
@@ -41,7 +59,8 @@ describe('mergeEntries (generated kubeconfigs)', () => {
       expect(change.name).toBe(given.name);
       if (index >= 0) {
         expect(after).toHaveLength(before.length);
-        expect(after[index]).toEqual(given); // replaced where it was
+        // Replaced where it was: our fields as given, the old entry's unknown keys kept (kubectl's set-* keep them).
+        expectReplacedKeepingExtras(kind, after[index] as Obj, given as unknown as Obj, before[index] as Obj);
         expect(change.action).toBe('replaced');
       } else {
         expect(after).toHaveLength(before.length + 1);
@@ -120,7 +139,7 @@ describe('removeEntries', () => {
   });
 
   it('clears current-context when it named the removed context', () => {
-    const doc = parseKubeconfig('contexts:\n- name: c\n  context: {cluster: x, user: y}\ncurrent-context: c\n', 'f');
+    const doc = parseKubeconfig('contexts:\n- name: c\n  context: {cluster: x, user: u}\ncurrent-context: c\n', 'f');
     const { doc: out, changes } = removeEntries(doc, { context: 'c' });
     expect(out['current-context']).toBe('');
     expect(findContext(out, 'c')).toBeUndefined();

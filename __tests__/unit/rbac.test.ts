@@ -75,12 +75,12 @@ describe('the binding', () => {
     expect(object).toEqual({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
-      metadata: { name: 'casdoor-k8s-org-admins-view' },
+      metadata: { name: 'casdoor-k8s-org-admins-view-a4859a66' }, // '/' lost: a hash of the subjects keeps it distinct
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
       subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'oidc:k8s-org/admins' }],
     });
     const header = text.split('\n').filter((l) => l.startsWith('#'));
-    expect(header[0]).toMatch(/^# ClusterRoleBinding "casdoor-k8s-org-admins-view": ClusterRole "view" in every namespace/);
+    expect(header[0]).toMatch(/^# ClusterRoleBinding "casdoor-k8s-org-admins-view-a4859a66": ClusterRole "view" in every namespace/);
     expect(text).toContain('#   Group "oidc:k8s-org/admins" ← Casdoor group "admins" of organization "k8s-org" (claim value "k8s-org/admins"), --oidc-groups-prefix: prefix "oidc:"');
     expect(text).not.toContain('Template notes');
     expect(text).not.toContain('{{');
@@ -94,8 +94,8 @@ describe('the binding', () => {
   });
 
   it('derives valid DNS-1123 names', () => {
-    expect(defaultBindingName('k8s-org/admins', 'cluster-admin')).toBe('casdoor-k8s-org-admins-cluster-admin');
-    expect(defaultBindingName('Alice_Smith', 'view', 2)).toBe('casdoor-alice-smith-and-2-more-view');
+    expect(defaultBindingName('k8s-org/admins', 'cluster-admin')).toBe('casdoor-k8s-org-admins-cluster-admin-aded9bec');
+    expect(defaultBindingName('Alice_Smith', 'view', 2)).toBe('casdoor-alice-smith-and-2-more-view-0a1c0399');
     for (const raw of ['https://door.example.com#alice', '--weird__Name--', 'ü', 'x'.repeat(300), '..', 'a..b']) {
       const n = toDnsName(raw);
       expect(n).toMatch(DNS1123_SUBDOMAIN);
@@ -109,7 +109,7 @@ describe('the binding', () => {
 
   it('refuses bad input with usage errors that say what to do', () => {
     const cases: Array<[Partial<RbacInput>, RegExp]> = [
-      [{}, /at least one --user or --group/],
+      [{}, /at least one --user, --group or --application/],
       [{ users: ['alice'], usernamePrefix: undefined }, /give --casdoor-url/],
       [{ users: ['alice'], namespace: 'Team_A' }, /not a valid namespace/],
       [{ users: ['alice'], roleRef: { kind: 'Role', name: 'deployer' } }, /--role names a namespaced Role: give --namespace/],
@@ -179,7 +179,7 @@ describe('rbac command', () => {
   });
 
   const usageCases: Array<[string, string[], RegExp]> = [
-    ['neither --user nor --group', [], /at least one --user or --group/],
+    ['neither --user nor --group', [], /at least one --user, --group or --application/],
     ['--role and --cluster-role', ['--user', 'a', '--role', 'r', '--cluster-role', 'c', '--namespace', 'ns'], /either --cluster-role or --role/],
     ['--role without --namespace', ['--user', 'a', '--role', 'r'], /give --namespace/],
     ['an http issuer', ['--user', 'a', '--username-prefix', '', '--casdoor-url', 'http://door.example.com'], /must use https/],
@@ -257,12 +257,12 @@ describe('kubectl accepts the bindings', () => {
     [
       'ClusterRoleBinding for users and groups with prefixes',
       input({ users: ['alice'], groups: ['admins'], organization: 'k8s-org', usernamePrefix: undefined, issuer: ISSUER, groupsPrefix: 'oidc:', roleRef: { kind: 'ClusterRole', name: 'cluster-admin' } }),
-      ['clusterrolebinding', 'casdoor-alice-and-1-more-cluster-admin', '--clusterrole=cluster-admin', `--user=${ISSUER}#alice`, '--group=oidc:k8s-org/admins'],
+      ['clusterrolebinding', 'casdoor-alice-and-1-more-cluster-admin-bca46248', '--clusterrole=cluster-admin', `--user=${ISSUER}#alice`, '--group=oidc:k8s-org/admins'],
     ],
     [
       'RoleBinding to a Role',
       input({ groups: ['k8s-org/devs'], namespace: 'team-a', roleRef: { kind: 'Role', name: 'deployer' } }),
-      ['rolebinding', 'casdoor-k8s-org-devs-deployer', '--namespace=team-a', '--role=deployer', '--group=k8s-org/devs'],
+      ['rolebinding', 'casdoor-k8s-org-devs-deployer-140300b8', '--namespace=team-a', '--role=deployer', '--group=k8s-org/devs'],
     ],
     [
       'RoleBinding to a ClusterRole',

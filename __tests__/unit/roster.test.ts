@@ -40,7 +40,10 @@ describe('parseRoster', () => {
 
   it('CSV without a header: username, namespace, context, cluster, user', () => {
     expect(parseRoster('alice,team-a,ctx,clu,usr\n', 'x.csv')[0]?.row).toEqual({ username: 'alice', namespace: 'team-a', context: 'ctx', cluster: 'clu', user: 'usr' });
-    expect(parseRoster('alice,a,b,c,d,e\n', 'x.csv')[0]?.error).toMatch(/6 columns, expected at most 5/);
+    expect(parseRoster('alice,a,b,c,d,e g,f\n', 'x.csv')[0]?.error).toMatch(/7 columns, expected at most 6/);
+    // The sixth column is casdoor-app apply --users' groups (a YAML list is joined the same way).
+    expect(parseRoster('alice,,,,,acme/dev;acme/ops\n', 'x.csv')[0]?.row.groups).toBe('acme/dev;acme/ops');
+    expect(parseRoster('- {username: bob, groups: [acme/dev, acme/ops]}\n', 'x.yaml')[0]?.row.groups).toBe('acme/dev acme/ops');
   });
 
   it('an unknown CSV header column fails the file', () => {
@@ -59,7 +62,7 @@ describe('parseRoster', () => {
   it('YAML row errors name the entry: unknown field, bad namespace, not a map', () => {
     const rows = parseRoster('users:\n- username: alice\n  namspace: x\n- username: bob\n  namespace: Team_B\n- [1, 2]\n- carol\n', 'x.yaml');
     expect(rows.map((r) => [r.where, r.error])).toEqual([
-      ['users[0]', 'unknown field "namspace" (known: username, namespace, context, cluster, user)'],
+      ['users[0]', 'unknown field "namspace" (known: username, namespace, context, cluster, user, groups)'],
       ['users[1]', 'namespace "Team_B" is not a valid namespace name (lowercase letters, digits and \'-\', at most 63, starting and ending with a letter or digit)'],
       ['users[2]', 'not a username or a map with "username"'],
       ['users[3]', undefined],

@@ -49,8 +49,10 @@ describe('the authorization request', () => {
       state: req.state,
       nonce: req.nonce,
     });
-    expect(p.scope?.split(' ')).toContain('openid');
+    // No scope unless asked: Casdoor accepts an empty one always (IsScopeValidAndExpand), even with app Scopes.
+    expect(p.scope).toBeUndefined();
     expect(req.url).not.toContain(req.verifier);
+    expect(new URL(buildAuthorizationRequest(META, { clientId: 'cid' }, 'http://127.0.0.1:5555/callback', 'openid k8s').url).searchParams.get('scope')).toBe('openid k8s');
   });
   it('fails clearly without an authorization endpoint', () => {
     const { authorization_endpoint: _a, ...meta } = META;

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { Output } from '../../src/cli/output.js';
 import { CliError } from '../../src/errors.js';
 import type { HttpClient } from '../../src/oidc/http.js';
-import { acquireLock } from '../../src/kubeconfig/lock.js';
-import { cacheDir, cacheFile, fnv1a64, readCacheEntry, REFRESH_LEEWAY_SECONDS, type CacheEntry, type CacheKey } from '../../src/token/cache.js';
+import { acquireCacheLock } from '../../src/token/lock.js';
+import { cacheDir, cacheFile, fnv1a64, keyText, readCacheEntry, REFRESH_LEEWAY_SECONDS, type CacheEntry, type CacheKey } from '../../src/token/cache.js';
 import { EXEC_V1, EXEC_V1BETA1 } from '../../src/token/exec-credential.js';
-import { tryCachedToken } from '../../src/token/fast.js';
+import { cacheKeyFromArgs, tryCachedToken } from '../../src/token/fast.js';
 import { ensureCacheDir, withCacheLock, writeCacheEntry } from '../../src/token/store.js';
-import { obtainToken, renderToken, type TokenDeps, type TokenInput } from '../../src/usecases/token.js';
+import { keyOf, obtainToken, renderToken, type TokenDeps, type TokenInput } from '../../src/usecases/token.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
 
 const KEY: CacheKey = { issuer: 'https://door.example.com', clientId: 'cid', username: 'alice' };
@@ -38,6 +38,39 @@ describe('cache files', () => {
     expect(cacheFile(dir, { ...KEY, clientId: 'other' })).not.toBe(file);
     expect(cacheDir(home.home, { CASDOOR_KUBECONFIG_CACHE_DIR: '/x/y' })).toBe('/x/y');
     expect(path.basename(file)).toMatch(/^[0-9a-f]{16}\.json$/);
+  });
+  it('one file per cache key: grant, scopes, resource and CA each make another entry; scope order does not', () => {
+    const files = [
+      KEY,
+      { ...KEY, grant: 'browser' },
+      { ...KEY, grant: 'client-credentials' },
+      { ...KEY, scopes: ['openid', 'groups'] },
+      { ...KEY, resource: 'https://k8s-a.example.com' },
+      { ...KEY, ca: '/etc/casdoor-ca.pem' },
+      { ...KEY, issuer: `${KEY.issuer}/` },
+    ].map((k) => cacheFile(dir, k));
+    expect(new Set(files).size).toBe(files.length);
+    // The defaults are what absent flags mean; scopes are a set.
+    expect(cacheFile(dir, { ...KEY, grant: 'password', scopes: [], resource: '', ca: '' })).toBe(file);
+    expect(keyText({ ...KEY, scopes: ['b', 'a', 'a'] })).toBe(keyText({ ...KEY, scopes: ['a', 'b'] }));
+  });
+  it('an entry is only read back for exactly its key (a colliding or hand-copied file is a miss)', async () => {
+    await ensureCacheDir(dir);
+    const withCa = { ...KEY, ca: '/etc/casdoor-ca.pem' };
+    // Written under the CA-less key's file name, but holding another key's entry.
+    await writeCacheEntry(file, { ...entry(), ...withCa });
+    expect(readCacheEntry(file, KEY)).toBeUndefined();
+    expect(readCacheEntry(file, withCa)?.idToken).toBe(JWT);
+    await fs.writeFile(file, JSON.stringify({ ...entry(), scopes: 'openid' }));
+    expect(readCacheEntry(file, { ...KEY, scopes: ['openid'] })).toBeUndefined();
+  });
+  it('the hot path and the slow path build the same key from the same exec args', () => {
+    const args = { 'casdoor-url': KEY.issuer, 'client-id': 'cid', username: 'alice', grant: 'device', 'casdoor-ca': 'ca.pem' };
+    const fast = cacheKeyFromArgs(args, '/work');
+    expect(fast).toEqual({ issuer: KEY.issuer, clientId: 'cid', username: 'alice', grant: 'device', scopes: [], resource: '', ca: '/work/ca.pem' });
+    const slow = keyOf({ casdoorUrl: KEY.issuer, clientId: 'cid', username: 'alice', grant: 'device', casdoorCaFile: '/work/ca.pem' });
+    expect(keyText(slow)).toBe(keyText(fast as CacheKey));
+    expect(cacheKeyFromArgs({ ...args, scope: ['groups openid', 'email,groups'] })?.scopes).toEqual(['groups', 'openid', 'email', 'groups']);
   });
   it('names files with FNV-1a 64 (no node:crypto on the hot path)', () => {
     expect(fnv1a64('')).toBe('cbf29ce484222325');
@@ -131,7 +164,7 @@ describe('obtainToken', () => {
   it('re-reads the cache after taking the lock: a token refreshed meanwhile is used, with no network', async () => {
     await ensureCacheDir(dir);
     await writeCacheEntry(file, entry({ expiresAt: nowS() - 10 }));
-    const held = await acquireLock(file, 1000);
+    const held = await acquireCacheLock(file, 1000);
     const pending = obtainToken(INPUT, deps());
     // Another process finishes its refresh while this one waits for the lock.
     await new Promise((r) => setTimeout(r, 100));

@@ -1,7 +1,7 @@
 /**
  * A token-cache lock that cannot be removed must not pass silently: every later refresh of the entry
  * would wait for it and fail. Removing a file cannot be made to fail for root (these tests may run as
- * root), so the lock module is replaced by one whose release fails the way lock.ts reports it.
+ * root), so the lock module is replaced by one whose release fails the way unlink does (EACCES).
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { promises as fs } from 'node:fs';
@@ -9,20 +9,17 @@ import { CliError } from '../../src/errors.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
 
 const released: string[] = [];
-jest.unstable_mockModule('../../src/kubeconfig/lock.js', () => ({
-  lockPathOf: (file: string) => `${file}.lock`,
-  DEFAULT_LOCK_WAIT_MS: 100,
-  // Only for the kubeconfig modules logout loads: no test here writes a kubeconfig.
-  withLocks: async () => Promise.reject(new Error('no kubeconfig lock expected')),
-  acquireLock: async (file: string) => {
+jest.unstable_mockModule('../../src/token/lock.js', () => ({
+  LockBusyError: class extends Error {},
+  acquireCacheLock: async (file: string) => {
     const path = `${file}.lock`;
     await fs.writeFile(path, '', { flag: 'wx' });
     return {
       path,
+      owner: { pid: process.pid, host: 'here', boot: '', start: '', nonce: 'n', since: Date.now() },
       release: async () => {
         released.push(path);
-        const cause = Object.assign(new Error(`EACCES: permission denied, unlink '${path}'`), { code: 'EACCES' });
-        throw new CliError('kubeconfig', `could not remove the lock file ${path}`, { hint: `Delete ${path} by hand.`, cause });
+        throw Object.assign(new Error(`EACCES: permission denied, unlink '${path}'`), { code: 'EACCES' });
       },
     };
   },

@@ -70,7 +70,13 @@ export function describeProgram(program: Command, aliases: string[] = []): Progr
     const own = help.visibleOptions(cmd).map(optionSpec);
     // Global options (-v) are accepted after the command too.
     const extra = globals.filter((g) => g.long !== '--version' && !own.some((o) => o.long === g.long));
-    const args = cmd.registeredArguments.map((a: Argument) => ({ name: a.name(), ...(a.argChoices?.length ? { choices: [...a.argChoices] } : {}) }));
+    let args = cmd.registeredArguments.map((a: Argument) => ({ name: a.name(), ...(a.argChoices?.length ? { choices: [...a.argChoices] } : {}) }));
+    // A command group (casdoor-app apply): its subcommands complete as the first argument, their options after it.
+    const subs = help.visibleCommands(cmd).filter((c) => c.name() !== 'help');
+    if (subs.length) {
+      args = [{ name: 'subcommand', choices: subs.map((c) => c.name()) }];
+      for (const o of subs.flatMap((c) => help.visibleOptions(c).map(optionSpec))) if (!own.some((x) => x.long === o.long)) own.push(o);
+    }
     return { name: cmd.name(), description: shortDescription(cmd.description()), options: [...own, ...extra], args };
   });
   // `help [command]` completes command names.

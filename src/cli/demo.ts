@@ -90,6 +90,8 @@ export async function demoDeps(ctx: CommandContext, out: Output, headless: boole
 
 async function startServers(): Promise<DemoServers> {
   const [{ startDemoEnvironment, DEFAULT_ORGANIZATION }, { demoServersOf }] = await Promise.all([import('../demo/index.js'), import('../usecases/demo.js')]);
-  const env = await startDemoEnvironment();
+  // Casdoor's application API too (get-application, get-app-login …), so that `doctor` works against the demo.
+  const { registerAdminApiRoutes } = await import('../demo/casdoor/admin-api.js');
+  const env = await startDemoEnvironment({ provider: { routes: (router, state) => registerAdminApiRoutes(router, { model: state.model }) } });
   return demoServersOf(env, DEFAULT_ORGANIZATION, () => rmSync(env.tls.dir, { recursive: true, force: true }));
 }

@@ -26,12 +26,15 @@ export interface GenerateFlags {
   server?: string;
   certificateAuthority?: string;
   insecureSkipTlsVerify?: boolean;
+  insecureHttp?: boolean;
   cluster?: string;
   namespace?: string;
   mode: SetupMode;
   execCommand?: string;
   passwords?: string;
   usernameClaim: string;
+  /** Set by the action: --username-claim was given (not its default). */
+  usernameClaimGiven?: boolean;
   groupsClaim: string;
   usernamePrefix: string;
   groupsPrefix: string;
@@ -75,27 +78,28 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     .option('--out-dir <dir>', 'folder for the kubeconfigs, created 0700 if missing (required)')
     .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only) (required)')
     .option('--client-id <id>', "the application's Client ID (not its name) (required)")
-    .option('--client-secret <secret>', 'auth-provider mode: stored in each file for kubectl\'s refresh (or env CASDOOR_CLIENT_SECRET)')
+    .option('--client-secret <secret>', "auth-provider mode: checked once with Casdoor, never written into the files (it is a Casdoor admin credential; kubectl's refresh does not need it) (or env CASDOOR_CLIENT_SECRET)")
     .option('--casdoor-ca <file>', "CA (PEM) of Casdoor's TLS certificate: trusted here; embedded in auth-provider files, referenced by path in exec files")
     .option('--casdoor-ca-path <path>', "exec mode: where Casdoor's CA is on the teammates' machines (default: the absolute --casdoor-ca path)")
     .option('--server <url>', 'Kubernetes API server URL (required)')
     .option('--certificate-authority <file>', "API server's CA (PEM), embedded as certificate-authority-data")
     .option('--insecure-skip-tls-verify', "don't verify the API server's certificate (unsafe)")
+    .option('--insecure-http', 'accept an http:// --server that is not loopback (the id_token then travels unencrypted)')
     .option('--cluster <name>', 'cluster entry name for rows that give none (default: the API server host)')
     .option('--namespace <ns>', 'default namespace for rows that give none')
     .addOption(new Option('--mode <mode>', 'exec: kubectl runs `casdoor-kubeconfig token` (no secrets in the files); auth-provider: tokens in the files (needs --passwords)').choices(['exec', 'auth-provider']).default('exec'))
     .option('--exec-command <command>', 'exec mode: the command kubectl runs on the teammates\' machines', 'casdoor-kubeconfig')
     .option('--passwords <file>', 'auth-provider mode: username→password file (YAML or CSV), not readable by group or others')
-    .option('--username-claim <claim>', "the API server's username claim (checked per user in auth-provider mode)", 'name')
+    .option('--username-claim <claim>', "the API server's username claim, checked per user in auth-provider mode (default name; there, preferred_username for tokens in Casdoor's JWT-Standard format)", 'name')
     .option('--groups-claim <claim>', "the API server's groups claim", 'groups')
     .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix ('-' = none, '' = unset)").default('-'))
     .addOption(new Option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix ('' = none)").default(''))
     .option('--offline', "exec mode: don't check Casdoor's discovery document first")
     .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
     .addHelpText('after', EXAMPLES)
-    .action(async (flags: GenerateFlags) => {
+    .action(async (flags: GenerateFlags, cmd: Command) => {
       const out = ctx.output();
-      const input = await generateInputFromFlags(flags, ctx.io);
+      const input = await generateInputFromFlags({ ...flags, usernameClaimGiven: cmd.getOptionValueSource('usernameClaim') !== 'default' }, ctx.io);
       await runGenerate(input, {
         out,
         now: ctx.io.now,
@@ -148,7 +152,7 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
   // The values given are checked before the missing flags are named: an http --casdoor-url deserves
   // its explanation even when --server is missing too.
   const casdoorUrl = flags.casdoorUrl ? parseCasdoorUrl(flags.casdoorUrl) : undefined;
-  const server = flags.server ? serverUrlFlag(flags.server) : undefined;
+  const server = flags.server ? serverUrlFlag(flags.server, '--server', { insecureHttp: Boolean(flags.insecureHttp) }) : undefined;
   if (flags.namespace !== undefined) namespaceFlag(flags.namespace);
   if (flags.cluster !== undefined && flags.cluster.trim() === '') throw usageError('--cluster must not be empty.');
   if (flags.execCommand !== undefined && flags.execCommand.trim() === '') throw usageError('--exec-command must not be empty.');
@@ -201,6 +205,8 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
     ...(flags.mode === 'exec' && flags.execCommand ? { execCommand: flags.execCommand } : {}),
     ...(passwords ? { passwords } : {}),
     usernameClaim: flags.usernameClaim,
+    // Left at its default, the username claim follows each token's format (JWT-Standard: preferred_username).
+    ...(flags.usernameClaimGiven === false ? { usernameClaimGiven: false } : {}),
     groupsClaim: flags.groupsClaim,
     ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
     ...(flags.groupsPrefix !== '' ? { groupsPrefix: flags.groupsPrefix } : {}),

@@ -2,7 +2,7 @@
  * The outside world as the commands see it. `realIo()` builds it from the process; tests build
  * their own with buffers, an env and a fake home.
  */
-import os from 'node:os';
+import { kubeHomeDir } from '../platform.js';
 
 export interface WritableLike {
   write(chunk: string): unknown;
@@ -25,7 +25,8 @@ export function realIo(): Io {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
-    homeDir: os.homedir(),
+    // As kubectl finds it (HOME first, also on Windows), so both read the same ~/.kube.
+    homeDir: kubeHomeDir({ env: process.env }),
     cwd: process.cwd(),
     now: () => new Date(),
   };

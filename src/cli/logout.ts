@@ -14,7 +14,7 @@ export function registerLogout(program: Command, ctx: CommandContext): void {
   program
     .command('logout')
     .description(
-      "Sign out of Casdoor (end_session_endpoint with id_token_hint), delete the context's cached tokens and clear id-token/refresh-token from an auth-provider entry; with --remove also delete the context, its user and its cluster (each only if no other context uses it).",
+      "Sign out of Casdoor (end_session_endpoint, id_token_hint in a POST body), delete the context's cached tokens and clear id-token/refresh-token from an auth-provider entry; with --remove also delete the context, its user and its cluster (each only if no other context uses it).",
     )
     .option('--context <name>', 'the context to log out of (default: current-context)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
@@ -22,7 +22,13 @@ export function registerLogout(program: Command, ctx: CommandContext): void {
     .addHelpText(
       'after',
       `
-If Casdoor cannot be reached, the sign-out is skipped with a warning; the local tokens are removed anyway.
+What the sign-out ends: Casdoor expires the token's record, so its refresh token stops working, and
+sends back-channel logout to the other applications of that session. What it does not end: the Casdoor
+sign-in of your browser (sign out there too), and the id_token, which the API server accepts until it
+expires (it never asks Casdoor). Casdoor answers HTTP 200 also when it refuses ("Token not found,
+invalid accessToken": the token was refreshed since, signed out already, or is another Casdoor's); that
+is reported, not taken for a sign-out. If Casdoor cannot be reached or refuses, the local tokens are
+removed anyway.
 
 Examples:
   casdoor-kubeconfig logout                                   # the current context; entries stay

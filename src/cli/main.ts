@@ -4,13 +4,17 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, exitCodeFor } from '../errors.js';
+import { versionDetails } from '../install-info.js';
 import { redact } from '../redact.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
 // --- command modules (one import + one register call each; keep this block sorted) ---
 import { registerApiserverConfig } from './apiserver-config.js';
+import { registerCasdoorApp } from './casdoor-app.js';
+import { registerClean } from './clean.js';
 import { registerCompletion } from './completion.js';
 import { registerDemo } from './demo.js';
+import { registerDoctor } from './doctor.js';
 import { registerGenerate } from './generate.js';
 import { registerLogout } from './logout.js';
 import { registerRbac } from './rbac.js';
@@ -30,6 +34,7 @@ Exit codes:
   5    network, TLS or discovery failure
   6    kubeconfig unreadable, malformed, locked or unwritable
   7    the API server refused the credentials or could not be reached
+  8    doctor: a Casdoor setting keeps Kubernetes from working (the checklist names it)
   130  interrupted (Ctrl-C); 143 when stopped by SIGTERM, 129 by SIGHUP (terminal closed)`;
 
 export interface CommandContext {
@@ -55,9 +60,12 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
   registerToken(program, ctx);
   registerRefresh(program, ctx);
   registerLogout(program, ctx);
+  registerClean(program, ctx);
   registerApiserverConfig(program, ctx);
   registerRbac(program, ctx);
   registerWhoami(program, ctx);
+  registerDoctor(program, ctx);
+  registerCasdoorApp(program, ctx);
   registerGenerate(program, ctx);
   registerCompletion(program, ctx);
   registerDemo(program, ctx);
@@ -66,6 +74,7 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
   return program;
 }
 
+/** package.json's version (scripts/release.mjs and __tests__/e2e/release.test.ts check they agree). */
 export const VERSION = '0.1.0';
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -83,6 +92,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   // No command: `setup` (the wizard in a terminal, see docs/walkthrough.md).
   // Flags alone (`casdoor-kubeconfig --casdoor-url X`) are setup's, except the program's own.
   const programOnly = ['-h', '--help', '--version'];
+  // `--version --verbose`: also what runs it (the single executable names the Node.js inside it).
+  if (argv.includes('--version') && argv.every((a) => ['--version', '-v', '--verbose'].includes(a)) && verbose) {
+    io.stdout.write(versionDetails(VERSION));
+    return 0;
+  }
   const commandNames = new Set(program.commands.map((c) => c.name()));
   const hasCommand = argv.some((a) => commandNames.has(a));
   // A first word that is not a flag is meant as a command: let commander say it is unknown (with a suggestion).

@@ -9,6 +9,7 @@ import type { CommandContext } from './main.js';
 export interface RbacFlags {
   user?: string[];
   group?: string[];
+  application?: string[];
   organization?: string;
   clusterRole?: string;
   role?: string;
@@ -35,6 +36,9 @@ Examples:
   casdoor-kubeconfig rbac --group k8s-org/devs --namespace team-a --cluster-role edit
   casdoor-kubeconfig rbac --user alice --namespace team-a --role deployer
 
+  # a CI pipeline's identity (--grant client-credentials): the application "ci-deployer" may edit team-a:
+  casdoor-kubeconfig rbac --application ci-deployer --namespace team-a --cluster-role edit
+
 Notes:
   Subjects are named as kube-apiserver sees them: users = prefix + claim value, groups = prefix + "<org>/<group>".
   Use the same --username-prefix/--groups-prefix as apiserver-config (defaults: '-' = none and '' = none).
@@ -48,6 +52,7 @@ export function registerRbac(program: Command, ctx: CommandContext): void {
         'each subject named exactly as the API server will see it (organization and prefixes applied). YAML on stdout.',
     )
     .option('--user <name>', 'Casdoor username to bind (repeatable); the bare name, as in the username claim', collect)
+    .option('--application <name>', 'Casdoor application whose client-credentials identity (setup/token --grant client-credentials, for CI) to bind (repeatable): a user named after the application', collect)
     .option('--group <name>', 'Casdoor group to bind (repeatable): "<org>/<group>", or the bare group with --organization', collect)
     .option('--organization <org>', 'Casdoor organization, prepended as "<org>/" to each --group given without one')
     .option('--cluster-role <name>', 'ClusterRole to grant (default: view, the safest built-in role)')
@@ -82,6 +87,7 @@ export function rbacInputFromFlags(flags: RbacFlags): RbacInput {
   return {
     users: flags.user ?? [],
     groups: flags.group ?? [],
+    ...(flags.application ? { applications: flags.application } : {}),
     ...(flags.organization !== undefined ? { organization: flags.organization } : {}),
     roleRef: flags.role !== undefined ? { kind: 'Role', name: flags.role } : { kind: 'ClusterRole', name: flags.clusterRole ?? 'view' },
     ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),

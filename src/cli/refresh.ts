@@ -14,6 +14,7 @@ export interface RefreshFlags {
   grant?: GrantType;
   browserCommand?: string;
   browser?: boolean;
+  removeClientSecret?: boolean;
 }
 
 export function registerRefresh(program: Command, ctx: CommandContext): void {
@@ -28,9 +29,15 @@ export function registerRefresh(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--grant <grant>', 'how to log in when the refresh token is dead (default: the entry\'s --grant, else password)').choices([...GRANTS]))
     .option('--browser-command <command>', 'browser login: command that opens the URL (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')
+    .option('--remove-client-secret', "take the Casdoor client secret out of the user entry (written by hand or by an earlier version): it is a Casdoor admin credential and kubectl's refresh does not need it")
     .addHelpText(
       'after',
       `
+An entry that still holds the application's client secret (client-secret in an oidc entry, or
+--client-secret in an exec entry's args) is reported on every refresh: Casdoor accepts an application's
+client id and secret as an administrator of its whole API, and nothing here needs it, so remove it
+with --remove-client-secret (in the same write as the new tokens; a backup of the file is kept).
+
 Without a terminal, a dead refresh token can only be replaced by a password login: set CASDOOR_PASSWORD
 (and --username unless the old token names the user); otherwise the command fails with what to run.
 ${ENVIRONMENT_HELP}
@@ -38,7 +45,8 @@ ${ENVIRONMENT_HELP}
 Examples:
   casdoor-kubeconfig refresh                           # the current context
   casdoor-kubeconfig refresh --context alice@k8s.example.com:6443
-  CASDOOR_PASSWORD=… casdoor-kubeconfig refresh --context ci --username deployer   # in a script`,
+  CASDOOR_PASSWORD=… casdoor-kubeconfig refresh --context ci --username deployer   # in a script
+  casdoor-kubeconfig refresh --remove-client-secret    # and drop the client secret from the entry`,
     )
     .action(async (flags: RefreshFlags) => {
       const out = ctx.output();
@@ -52,6 +60,7 @@ Examples:
           password,
           browserCommand: flags.browserCommand,
           noBrowser: flags.browser === false,
+          removeClientSecret: Boolean(flags.removeClientSecret),
         },
         { ...tokenDepsFor(ctx, out, flags), cwd: ctx.io.cwd },
       );

@@ -6,12 +6,14 @@ import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { createHttpClient } from '../oidc/http.js';
 import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
-import { GRANTS, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
+import { GRANTS, keyOf, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
 import type { WizardSettings } from '../wizard/options.js';
-import { GRANT_HELP, loginDepsFor } from './token.js';
+import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, SCOPE_HELP, loginDepsFor } from './token.js';
+import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
+import { defaultExecCommand } from '../install-info.js';
 import { absoluteCommand, checkExecCommand, execCommandError } from '../usecases/exec-command.js';
 
 export interface SetupFlags {
@@ -26,6 +28,7 @@ export interface SetupFlags {
   server?: string;
   certificateAuthority?: string;
   insecureSkipTlsVerify?: boolean;
+  insecureHttp?: boolean;
   cluster?: string;
   user?: string;
   context?: string;
@@ -35,6 +38,9 @@ export interface SetupFlags {
   setCurrentContext: boolean;
   dryRun?: boolean;
   usernameClaim: string;
+  /** Set by the action: --username-claim was given (else the default follows the token format). */
+  usernameClaimGiven?: boolean;
+  scope?: string;
   groupsClaim: string;
   usernamePrefix: string;
   groupsPrefix?: string;
@@ -46,8 +52,10 @@ export interface SetupFlags {
   browserCommand?: string;
   /** commander's --no-browser. */
   browser?: boolean;
+  listenAddress?: string[];
   /** Print a JSON summary on stdout at the end. */
   json?: boolean;
+  force?: boolean;
 }
 
 export function registerSetup(program: Command, ctx: CommandContext): void {
@@ -58,22 +66,24 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--organization <name>', 'Casdoor organization of the user (shown in names and group checks; read from the token when absent)')
     .option('--application <name>', 'Casdoor application name (only used to explain a client-id mix-up)')
     .option('--client-id <id>', "the application's Client ID (not its name)")
-    .option('--client-secret <secret>', "the application's Client Secret (or env CASDOOR_CLIENT_SECRET); stored for kubectl's own refresh")
+    .option('--client-secret <secret>', "the application's Client Secret (or env CASDOOR_CLIENT_SECRET): optional, only checked with Casdoor and never written anywhere (it is a Casdoor admin credential; kubectl's refresh does not need it)")
     .option('--username <name>', 'Casdoor username (bare, without the organization); optional with --grant browser/device (then taken from the token)')
     .option('--password-stdin', 'read the password from standard input (or set env CASDOOR_PASSWORD)')
     .option('--casdoor-ca <file>', "extra CA (PEM) to trust for Casdoor's TLS; also stored for kubectl's refresh")
     .option('--server <url>', 'Kubernetes API server URL')
     .option('--certificate-authority <file>', "API server's CA (PEM), embedded as certificate-authority-data")
     .option('--insecure-skip-tls-verify', "don't verify the API server's certificate (unsafe)")
+    .option('--insecure-http', 'accept an http:// --server that is not loopback (the id_token then travels unencrypted)')
     .option('--cluster <name>', 'cluster entry name (default: the API server host)')
-    .option('--user <name>', 'user entry name (default: <username>@<casdoor host>)')
+    .option('--user <name>', 'user entry name (default: <username>@<casdoor host>/<client id>)')
     .option('--context <name>', 'context entry name (default: <username>@<cluster>)')
     .option('--namespace <ns>', 'default namespace for the context')
     .option('--kubeconfig <file>', 'kubeconfig file to change (default: as kubectl picks it: KUBECONFIG, else ~/.kube/config)')
     .option('--output <file|->', 'write a standalone kubeconfig to FILE (or stdout with -) instead of merging')
     .option('--no-set-current-context', "don't switch current-context to the new context")
     .option('--dry-run', 'print what would change (secrets redacted) and write nothing')
-    .option('--username-claim <claim>', 'token claim the API server uses as username', 'name')
+    .option('--username-claim <claim>', "token claim the API server uses as username (default name, or preferred_username when Casdoor's token format is JWT-Standard)", 'name')
+    .option('--scope <scopes>', SCOPE_HELP)
     .option('--groups-claim <claim>', 'token claim the API server uses as groups', 'groups')
     .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\"), as in apiserver-config").default('-'))
     .option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix")
@@ -87,6 +97,8 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')
+    .option('--force', 'replace a cluster or user entry even when other contexts use it (they are re-pointed too)')
+    .option('--listen-address <host:port>', `${LISTEN_ADDRESS_HELP}; exec mode: also written into the exec args`, collectValues)
     .option('--non-interactive', 'never prompt: a missing value is an error')
     .option('--json', 'print a JSON summary on stdout at the end: context, cluster, user, files written, username/groups as the API server will see them, expiry, warnings (no secrets)')
     .action(async (flags: SetupFlags, cmd: Command) => {
@@ -98,10 +110,12 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
         now: ctx.io.now,
         makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
         storeTokens: async (given, login) => {
-          await storeLogin({ issuer: given.casdoorUrl, clientId: given.clientId, username: given.username }, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
+          // The key the written exec args name (keyOf = cacheKeyFromArgs of the hot path).
+          const key = keyOf({ ...given, grant: given.grant ?? 'password', ...(given.casdoorCaFile ? { casdoorCaFile: path.resolve(given.casdoorCaFile) } : {}) });
+          await storeLogin(key, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
         },
         grantLogin: (session, given) =>
-          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser })),
+          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password, scope: given.scope }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser, listenAddress: given.listenAddresses })),
       };
       // A person at a terminal and no --non-interactive: the wizard (loaded only then: it pulls in inquirer).
       if (flags.json && flags.output === '-') throw usageError('--json and --output - both print on standard output: give one of them.');
@@ -112,7 +126,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
         if (flags.json && wizard.result) out.data(JSON.stringify(setupSummary(wizard.input, wizard.result), null, 2));
         return;
       }
-      const input = await setupInputFromFlags(flags, ctx.io.env, ctx.io.stdin);
+      const input = await setupInputFromFlags({ ...flags, usernameClaimGiven: cmd.getOptionValueSource('usernameClaim') !== 'default' }, ctx.io.env, ctx.io.stdin);
       const result = await runSetup(input, deps);
       if (flags.json) out.data(JSON.stringify(setupSummary(input, result), null, 2));
     });
@@ -140,7 +154,7 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
   // The values given are checked before the missing flags are named: "http is not accepted, use
   // https://…" must not hide behind "missing --server".
   const casdoorUrl = flags.casdoorUrl ? parseCasdoorUrl(flags.casdoorUrl) : undefined;
-  const server = flags.server ? serverUrlFlag(flags.server) : undefined;
+  const server = flags.server ? serverUrlFlag(flags.server, '--server', { insecureHttp: Boolean(flags.insecureHttp) }) : undefined;
   if (flags.certificateAuthority && flags.insecureSkipTlsVerify) {
     throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot both be given.');
   }
@@ -153,6 +167,13 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
   }
   const skipLogin = flags.mode === 'exec' && Boolean(flags.skipLogin);
   const grant = flags.grant ?? 'password';
+  if (grant === 'client-credentials') {
+    // No refresh token comes with it (Casdoor GetClientCredentialsToken), so kubectl's own oidc refresh
+    // could never renew an auth-provider entry; and the secret that renews it must not be in the file.
+    if (flags.mode !== 'exec') throw usageError('--grant client-credentials needs --mode exec: kubectl cannot renew such a token itself (there is no refresh token), the plugin can.');
+    if (flags.username) throw usageError('--grant client-credentials signs in as the application itself: leave out --username.');
+    if (!clientSecret && !skipLogin) throw usageError('--grant client-credentials needs the client secret: set CASDOOR_CLIENT_SECRET (or --client-secret); it is not written into the kubeconfig.');
+  }
   // Only the password grant needs a password and a username up front; browser and device logins ask
   // Casdoor's own pages, and the token then says who logged in.
   const have: Record<string, unknown> = {
@@ -194,12 +215,16 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     mode: flags.mode,
     ...(skipLogin ? { skipLogin } : {}),
     ...(grant !== 'password' ? { grant } : {}),
+    ...(flags.scope ? { scope: flags.scope } : {}),
+    // Left at its default, the username claim follows the token format found at login.
+    ...(flags.usernameClaimGiven === false ? { usernameClaimGiven: false } : {}),
   };
 }
 
 /** --exec-command (or the default name), as kubectl will find it with this PATH; a usage error (exit 2) when it cannot. */
 function checkedExecCommand(given: string | undefined, env: NodeJS.ProcessEnv): string {
-  const command = absoluteCommand(given ?? 'casdoor-kubeconfig', process.cwd());
+  // The default follows the install (install-info.ts: the single executable's path, the package name, or a refusal under npx).
+  const command = absoluteCommand(given ?? defaultExecCommand(), process.cwd());
   const check = checkExecCommand(command, env, process.cwd());
   if (!check.ok) throw execCommandError(command, check, given === undefined ? '--exec-command (default)' : '--exec-command');
   return command;
@@ -218,5 +243,9 @@ export function settingsFromFlags(flags: SetupFlags): WizardSettings {
     ...(flags.execCommand ? { execCommand: flags.execCommand } : {}),
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
+    ...(flags.force ? { force: true } : {}),
+    ...(flags.scope ? { scope: flags.scope } : {}),
+    // Checked here (a usage error), and kept in a normal form for the exec args.
+    ...(flags.listenAddress?.length ? { listenAddresses: flags.listenAddress.map((a) => formatListenAddress(parseListenAddress(a))) } : {}),
   };
 }

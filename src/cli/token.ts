@@ -3,11 +3,13 @@
  * context; src/bin.ts answers from a fresh cache before this module is even loaded (src/token/fast.ts),
  * so everything here runs only when a refresh or a login is due, or for --help.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { createHttpClient } from '../oidc/http.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
+import { parseListenAddress } from '../oidc/loopback.js';
 import { makeUrlOpener } from '../oidc/open-browser.js';
 import { promptPassword } from '../token/prompt.js';
 import { GRANTS, runToken, type GrantType, type LoginDeps, type TokenDeps, type TokenInput } from '../usecases/token.js';
@@ -22,27 +24,45 @@ export interface TokenFlags {
   casdoorCa?: string;
   grant?: GrantType;
   username?: string;
+  scope?: string;
   raw?: boolean;
   browserCommand?: string;
   /** commander's --no-browser. */
   browser?: boolean;
+  listenAddress?: string[];
 }
 
+export const collectValues = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export const LISTEN_ADDRESS_HELP =
+  'browser login: where the sign-in callback listens, HOST:PORT (repeatable: the first free one wins; default 127.0.0.1 on a random port); pin it for SSH or container port forwarding';
+
 export const GRANT_HELP =
-  'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device)';
+  'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device), client-credentials (the application itself, for CI: CASDOOR_CLIENT_SECRET)';
+
+export const SCOPE_HELP =
+  "scopes to ask Casdoor for at a login, space-separated (default: none, which Casdoor always accepts; an application that defines Scopes refuses any it does not list); a refresh keeps the login's scope";
 
 export const ENVIRONMENT_HELP = `
 Environment:
   CASDOOR_PASSWORD              password for --grant password (otherwise asked in a terminal)
-  CASDOOR_CLIENT_SECRET         the application's client secret (not needed by Casdoor for these grants)
+  CASDOOR_CLIENT_SECRET         the application's client secret: required by --grant client-credentials; Casdoor needs
+                                it for none of the other grants (it checks it on a refresh only when one is sent);
+                                never written anywhere
   BROWSER                       command that opens the sign-in URL (like --browser-command)
   KUBERNETES_EXEC_INFO          set by kubectl; the ExecCredential apiVersion it asks for (v1 or v1beta1)
   CASDOOR_KUBECONFIG_CACHE_DIR  token cache folder (default ~/.kube/cache/casdoor-kubeconfig)`;
 
 /** The login-related outside world every token-handling command shares: terminal, prompt, browser. */
-export function loginDepsFor(ctx: CommandContext, out: Output, flags: { browserCommand?: string | undefined; browser?: boolean | undefined }): LoginDeps {
+export function loginDepsFor(
+  ctx: CommandContext,
+  out: Output,
+  flags: { browserCommand?: string | undefined; browser?: boolean | undefined; listenAddress?: readonly string[] | undefined },
+): LoginDeps {
   return {
     out,
+    ...(flags.listenAddress?.length ? { listen: flags.listenAddress.map(parseListenAddress) } : {}),
+    loginEnv: ctx.io.env,
     now: ctx.io.now,
     interactive: ctx.io.stdin.isTTY === true,
     promptPassword: (message) => promptPassword(message, { input: ctx.io.stdin, output: ctx.io.stderr }),
@@ -74,6 +94,9 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
   if (grant === 'password' && !flags.username) {
     throw usageError('token: --grant password needs --username.', 'Add --username NAME, or log in with --grant browser or --grant device.');
   }
+  if (grant === 'client-credentials' && flags.username) {
+    throw usageError('token: --grant client-credentials signs in as the application itself: leave out --username.');
+  }
   const casdoorUrl = parseCasdoorUrl(flags.casdoorUrl as string);
   const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
   const password = secretFrom(undefined, env, 'CASDOOR_PASSWORD');
@@ -82,12 +105,15 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
     casdoorUrl,
     clientId: flags.clientId as string,
     ...(clientSecret ? { clientSecret } : {}),
-    ...(casdoorCaPem ? { casdoorCaPem, casdoorCaFile: flags.casdoorCa as string } : {}),
+    // Absolute, as the hot path resolves it for the cache key (cacheKeyFromArgs).
+    ...(casdoorCaPem ? { casdoorCaPem, casdoorCaFile: path.resolve(flags.casdoorCa as string) } : {}),
     grant,
     ...(flags.username ? { username: flags.username } : {}),
+    ...(flags.scope ? { scope: flags.scope } : {}),
     ...(password ? { password } : {}),
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
+    ...(flags.listenAddress?.length ? { listen: flags.listenAddress.map(parseListenAddress) } : {}),
   };
 }
 
@@ -103,19 +129,25 @@ export function registerToken(program: Command, ctx: CommandContext): void {
     .option('--casdoor-ca <file>', "extra CA (PEM) to trust for Casdoor's TLS")
     .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
     .option('--username <name>', 'Casdoor username; part of the cache key (required for --grant password)')
+    .option('--scope <scopes>', SCOPE_HELP)
     .option('--raw', 'print only the id_token (for kubectl --token=… or curl -H "Authorization: Bearer …")')
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')
+    .option('--listen-address <host:port>', LISTEN_ADDRESS_HELP, collectValues)
     .addHelpText(
       'after',
       `
-Tokens are cached per issuer + client id + username in ~/.kube/cache/casdoor-kubeconfig/ (folder 0700,
-files 0600) and refreshed 60 s before they expire; see docs/token-lifecycle.md.
+Tokens are cached per issuer + client id + username + grant + CA file (and scopes/resource) in
+~/.kube/cache/casdoor-kubeconfig/ (folder 0700, files 0600) and refreshed 60 s before they expire, under
+a lock that a killed holder does not keep; see docs/token-lifecycle.md.
 ${ENVIRONMENT_HELP}
 
 Examples:
   # what kubectl runs for a context written by "setup --mode exec":
   casdoor-kubeconfig token --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe --username alice
+
+  # browser login over SSH: pin the callback port, and forward it from your machine (the command is printed):
+  casdoor-kubeconfig token --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe --grant browser --listen-address 127.0.0.1:8000
 
   # a bearer token for kubectl or curl:
   kubectl --token="$(casdoor-kubeconfig token --raw --casdoor-url https://door.example.com --client-id 294b09fbc17f95daf2fe --username alice)" get pods

@@ -105,3 +105,18 @@ export async function makeTlsMaterial(dirOrOptions?: string | TlsMaterialOptions
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * A self-signed X.509 certificate (PEM) for a token-signing key: Casdoor's certs (object/cert.go) hold
+ * one, and its JWKS entries carry it as `x5c` (GetJsonWebKeySet).
+ */
+export async function selfSignedCertificate(privateKeyPem: string, commonName: string, days = 7300): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'casdoor-kubeconfig-cert-'));
+  try {
+    await writeFile(join(dir, 'key.pem'), privateKeyPem, { mode: 0o600 });
+    await openssl(['req', '-new', '-x509', '-key', 'key.pem', '-out', 'cert.pem', '-days', String(days), '-subj', `/O=Casdoor Organization/CN=${commonName}`], dir);
+    return await readFile(join(dir, 'cert.pem'), 'utf8');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,7 +1,7 @@
 /**
  * The demo environment: a Casdoor-like OpenID provider and an API server that trusts it, both on
  * 127.0.0.1 behind one throwaway CA. The `demo` command and most end-to-end tests start this.
- * Load it with a dynamic `import()`: it pulls in oidc-provider, which the tool otherwise never needs.
+ * Load it with a dynamic `import()`: the tool's normal start-up path never needs it.
  */
 import { startApiServer, type ApiServer, type ApiServerOptions } from './apiserver.js';
 import { makeTlsMaterial, type TlsMaterial } from './certs.js';

@@ -1,7 +1,7 @@
 /**
- * The few HTML pages a person sees when they use the demo provider from a real browser. Plain and
- * self-contained (no web fonts: the demo runs without network). Replacing oidc-provider's defaults
- * also keeps it from printing "you MUST change this" warnings.
+ * The page frame of the few HTML pages a person sees when they use the demo provider from a real
+ * browser (the authorize and device pages stand in for Casdoor's React app). Plain and self-contained:
+ * no web fonts, the demo runs without network.
  */
 
 export function escapeHtml(value: string): string {
@@ -19,17 +19,4 @@ ${body}
 <p><small>casdoor-kubeconfig demo provider: a local stand-in for Casdoor.</small></p>
 </body>
 </html>`;
-}
-
-export function loginPage(action: string, clientId: string, error?: string): string {
-  return page(
-    'Sign in',
-    `<p>Application <code>${escapeHtml(clientId)}</code> asks you to sign in.</p>
-${error === undefined ? '' : `<p class="error">${escapeHtml(error)}</p>`}
-<form method="post" action="${escapeHtml(action)}">
-<input name="username" placeholder="username" autofocus autocomplete="username">
-<input name="password" type="password" placeholder="password" autocomplete="current-password">
-<button type="submit">Sign in</button>
-</form>`,
-  );
 }

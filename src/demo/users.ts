@@ -1,8 +1,8 @@
 /**
- * The demo provider's accounts and the Casdoor-shaped claims it puts in their tokens
- * (Casdoor's default "JWT" token format: nearly the whole user object, see docs in shared notes).
+ * The demo provider's accounts, in a short form; `toCasdoorUser` turns them into Casdoor users for the
+ * emulator's model (src/demo/casdoor/model.ts), whose tokens carry what Casdoor's token format puts there.
  */
-import { createHash } from 'node:crypto';
+import { makeUser, stableUserId, type CasdoorUser } from './casdoor/model.js';
 
 export interface DemoRole {
   owner: string;
@@ -28,7 +28,7 @@ export interface DemoUser {
   /** Role objects, as Casdoor sends them (objects, so never usable as a groups claim). */
   roles?: DemoRole[];
   phone?: string;
-  /** Extra claims merged last (they may override the ones above). */
+  /** Extra claims merged last into the JWT format's tokens (undefined removes one); not a Casdoor field. */
   extraClaims?: Record<string, unknown>;
 }
 
@@ -60,11 +60,8 @@ export const DEFAULT_USERS: readonly DemoUser[] = Object.freeze([
 /** A stable UUID-shaped id, so `sub` is the same in every run and every test (Casdoor's ids are UUIDs). */
 export function userId(user: DemoUser): string {
   if (user.id !== undefined) return user.id;
-  const hex = createHash('sha256')
-    .update(`${user.organization ?? DEFAULT_ORGANIZATION}/${user.username}`)
-    .digest('hex');
   // Version 5-style layout: recognisably a UUID without claiming to be a random one.
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return stableUserId(user.organization ?? DEFAULT_ORGANIZATION, user.username);
 }
 
 /** Finds a user the way Casdoor's password grant does: by name, or by email. */
@@ -72,33 +69,20 @@ export function findUser(users: readonly DemoUser[], login: string): DemoUser | 
   return users.find((u) => u.username === login) ?? users.find((u) => u.email !== undefined && u.email === login);
 }
 
-/**
- * The claims of Casdoor's default "JWT" token format, minus the registered ones (iss, aud, exp, ...)
- * which the provider adds. `email_verified` is always present there, false included.
- */
-export function casdoorClaims(user: DemoUser, clientId: string | undefined): Record<string, unknown> {
+/** The demo account as a Casdoor `object.User` (plain-text password, as the emulator keeps it). */
+export function toCasdoorUser(user: DemoUser): CasdoorUser {
   const owner = user.organization ?? DEFAULT_ORGANIZATION;
-  const claims: Record<string, unknown> = {
-    sub: userId(user),
-    id: userId(user),
+  return makeUser({
     owner,
     name: user.username,
-    preferred_username: user.username,
+    id: userId(user),
+    password: user.password,
     displayName: user.displayName ?? user.username,
     email: user.email ?? '',
-    email_verified: user.emailVerified ?? false,
+    emailVerified: user.emailVerified ?? false,
     phone: user.phone ?? '',
-    groups: user.groups ?? [],
-    roles: user.roles ?? [],
-    permissions: [],
-    tokenType: 'access-token',
-  };
-  if (clientId !== undefined) claims['azp'] = clientId;
-  return { ...claims, ...user.extraClaims };
+    groups: [...(user.groups ?? [])],
+    roles: [...(user.roles ?? [])],
+    ...(user.extraClaims === undefined ? {} : { extraClaims: { ...user.extraClaims } }),
+  });
 }
-
-/** Every claim name `casdoorClaims` can produce: oidc-provider drops undeclared claims silently. */
-export const CASDOOR_CLAIM_NAMES = [
-  'sub', 'id', 'owner', 'name', 'preferred_username', 'displayName', 'email', 'email_verified', 'phone',
-  'groups', 'roles', 'permissions', 'tokenType', 'azp',
-] as const;

@@ -2,10 +2,11 @@
  * Reading one kubeconfig file and turning file-system errors into CliError('kubeconfig') messages a
  * person can act on. Shared by the store (writes) and the merged view (look-ups).
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { CliError } from '../errors.js';
 import type { KubeconfigDoc } from './model.js';
 import { newKubeconfig, parseKubeconfig } from './model.js';
+import { MAX_KUBECONFIG_BYTES, decodeKubeconfigBytes, tooLarge } from './limits.js';
 
 export interface LoadedFile {
   file: string;
@@ -47,11 +48,25 @@ export function fileError(err: unknown, doing: string, file: string): CliError {
   });
 }
 
-/** A missing file is an empty kubeconfig (kubectl creates it on first write); anything unreadable is an error. */
+/** What a path that is not a regular file is, for messages. */
+function kindOf(stat: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (stat.isDirectory()) return 'it is a directory, not a file';
+  if (stat.isFIFO()) return 'it is a named pipe (FIFO), not a file: a kubeconfig is replaced atomically, which a pipe cannot be';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'it is a device, not a file';
+  if (stat.isSocket()) return 'it is a socket, not a file';
+  return 'it is not a regular file';
+}
+
+/**
+ * A missing file is an empty kubeconfig (kubectl creates it on first write); anything unreadable is an
+ * error. Opened with O_NONBLOCK: opening a FIFO for reading otherwise blocks until some writer opens it
+ * (forever, and in a libuv worker that no signal interrupts); non-blocking, the open returns at once
+ * and the check below refuses it. O_NONBLOCK changes nothing for a regular file.
+ */
 export async function readKubeconfigFile(file: string): Promise<LoadedFile> {
   let handle: fs.FileHandle;
   try {
-    handle = await fs.open(file, 'r');
+    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return { file, exists: false, raw: Buffer.alloc(0), doc: newKubeconfig() };
     throw fileError(err, 'read', file);
@@ -59,9 +74,12 @@ export async function readKubeconfigFile(file: string): Promise<LoadedFile> {
   try {
     const stat = await handle.stat();
     // Opening a directory read-only succeeds on Linux; say what is wrong instead of a bare EISDIR later.
-    if (!stat.isFile()) throw fileError(Object.assign(new Error('not a file'), { code: 'EISDIR' }), 'read', file);
+    if (!stat.isFile()) throw fileError(new Error(kindOf(stat)), 'read', file);
+    if (stat.size > MAX_KUBECONFIG_BYTES) throw tooLarge(file, stat.size);
     const raw = await handle.readFile();
-    return { file, exists: true, raw, doc: parseKubeconfig(raw.toString('utf8'), file), mode: stat.mode & 0o7777 };
+    // It may have grown since the stat.
+    if (raw.length > MAX_KUBECONFIG_BYTES) throw tooLarge(file, raw.length);
+    return { file, exists: true, raw, doc: parseKubeconfig(decodeKubeconfigBytes(raw, file), file), mode: stat.mode & 0o7777 };
   } catch (err) {
     throw fileError(err, 'read', file);
   } finally {

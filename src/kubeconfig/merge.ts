@@ -8,6 +8,7 @@
  */
 import type { EntryKind, KubeconfigDoc, NamedCluster, NamedContext, NamedUser } from './model.js';
 import { LIST_KEY } from './model.js';
+import { carryOver } from './replace.js';
 
 export interface KubeconfigEntries {
   cluster?: NamedCluster;
@@ -35,7 +36,8 @@ type Named = NamedCluster | NamedUser | NamedContext;
 
 /** Structural equality of plain YAML data; key order does not matter (YAML mappings are unordered). */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
+  // `.nan` in an extension reads back as NaN, which is not === itself; it is the same value to kubectl.
+  if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a) && Array.isArray(b)) {
@@ -81,9 +83,11 @@ function toPlain<T>(value: T): T {
 
 function upsert(doc: KubeconfigDoc, kind: EntryKind, given: Named): Change {
   // Cloned so that later edits to the caller's object cannot reach into the returned document.
-  const entry = toPlain(given);
+  const fresh = toPlain(given);
   const list = listOf(doc, kind);
-  const index = list.findIndex((e) => e.name === entry.name);
+  const index = list.findIndex((e) => e.name === fresh.name);
+  // What the existing entry holds beyond what we own (extensions, unknown keys) is kept, as kubectl's set-* keep it.
+  const entry = index >= 0 ? carryOver(kind, list[index] as Record<string, unknown>, fresh as Named) : fresh;
   if (index >= 0 && deepEqual(list[index], entry)) return { kind, name: entry.name, action: 'unchanged' };
   const copy = [...list];
   if (index >= 0) copy[index] = entry;
@@ -94,7 +98,8 @@ function upsert(doc: KubeconfigDoc, kind: EntryKind, given: Named): Change {
 
 /**
  * Adds or replaces (in place, keeping the position) the given entries and sets current-context.
- * A replaced entry is replaced whole, not field by field: the tool owns the entries it writes.
+ * A replaced entry gets our connection and credential fields as a set; its other keys (extensions,
+ * proxy-url, keys kubectl does not know) are kept (replace.ts carryOver).
  */
 export function mergeEntries(doc: KubeconfigDoc, entries: KubeconfigEntries): EditResult {
   const out: KubeconfigDoc = { ...doc };

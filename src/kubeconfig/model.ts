@@ -3,9 +3,10 @@
  * tool does not know about (newer kubectl fields, vendor additions) survive a read–modify–write: the
  * project rule is "edit the file, never rebuild it" (client-node's exportConfig, for one, drops such keys).
  */
-import * as jsYaml from 'js-yaml';
-import { CORE_SCHEMA, DEFAULT_SCHEMA, Type, YAMLException, dump, load } from 'js-yaml';
+import { DEFAULT_SCHEMA, YAMLException, dump, load, type LoadOptions } from 'js-yaml';
 import { CliError } from '../errors.js';
+import { MAX_YAML_DEPTH, checkAliasing } from './limits.js';
+import { GO_INT_WRITER, GO_NON_STRING, GO_YAML_READ_SCHEMA } from './yaml11.js';
 import { validateKubeconfig } from './validate.js';
 
 export { validateKubeconfig } from './validate.js';
@@ -96,46 +97,43 @@ export function newKubeconfig(): KubeconfigDoc {
 }
 
 /**
- * kubectl reads YAML 1.1 through Go; js-yaml's default schema would turn `2024-01-01` into a Date and
- * write it back as a different string. The core schema keeps such values as strings; `<<` merge keys are
- * the one YAML 1.1 feature kubectl honours that the core schema lacks, so it is added back.
+ * kubectl reads YAML 1.1 through go-yaml v2 (see yaml11.ts): `yes` is true, `0644` is 420, `1_000` is
+ * 1000, while `2024-01-01` stays a string. Reading with the same rules keeps what we leave untouched
+ * meaning the same to kubectl after our write.
  */
-// (@types/js-yaml does not declare `types`, which js-yaml 4 exports.)
-const { merge: mergeType } = (jsYaml as unknown as { types: { merge: jsYaml.Type } }).types;
-const READ_SCHEMA = CORE_SCHEMA.extend({ implicit: [mergeType] });
-
 /** Parses and validates; `file` is only used in messages. An empty or comment-only file is an empty kubeconfig. */
 export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
   let value: unknown;
   try {
     // json: true makes a repeated key override the earlier one instead of failing, as kubectl does.
-    value = load(text, { schema: READ_SCHEMA, json: true, filename: file });
+    // (js-yaml 4.3 reads maxDepth; @types/js-yaml does not declare it yet.)
+    value = load(text, { schema: GO_YAML_READ_SCHEMA, json: true, filename: file, maxDepth: MAX_YAML_DEPTH } as LoadOptions);
   } catch (err) {
     const where =
       err instanceof YAMLException && err.mark
         ? ` (line ${err.mark.line + 1}, column ${err.mark.column + 1}: ${err.reason})`
         : '';
-    throw new CliError('kubeconfig', `${file} is not valid YAML${where}`, {
+    const tooDeep = err instanceof YAMLException && /maxDepth/.test(err.reason)
+      ? `: it nests deeper than ${MAX_YAML_DEPTH} levels (a limit of casdoor-kubeconfig; no kubeconfig needs that many)`
+      : '';
+    throw new CliError('kubeconfig', `${file} is not valid YAML${tooDeep}${where}`, {
       hint: 'Fix the file or point --kubeconfig elsewhere; casdoor-kubeconfig did not change it.',
       cause: err,
     });
   }
   // An empty or comment-only file is an empty config to kubectl; start it the way kubectl would write it.
   if (value === undefined || value === null) return newKubeconfig();
+  // Before anything walks the document: js-yaml shares aliased objects, the walkers would expand them.
+  checkAliasing(value, file);
   return validateKubeconfig(value, file);
 }
 
 /**
- * js-yaml quotes a string when some type of its schema would read it as something else. Go's YAML 1.1
- * reader also takes `1_000`, `0x_1F` and the like for numbers (and kubectl then rejects a number where
- * it wants a string), which js-yaml's schema does not know. This type is never used to read: it only
- * makes the writer quote anything number-like. Quoting more than needed is harmless.
+ * js-yaml quotes a string when some type of its schema would read it as something else; GO_NON_STRING
+ * adds everything go-yaml v2 reads as a bool, null or number (`yes`, `off`, `0644`, `1_000`, `0x_1F`),
+ * so a string we write stays a string for kubectl (which then rejects a number where it wants a string).
  */
-const GO_NUMBER_LIKE = new Type('tag:casdoor-kubeconfig,2025:go-number-like', {
-  kind: 'scalar',
-  resolve: (s: string) => /^[-+]?\.?[0-9][0-9a-zA-Z_.:+-]*$/.test(s),
-});
-const WRITE_SCHEMA = DEFAULT_SCHEMA.extend({ implicit: [GO_NUMBER_LIKE] });
+const WRITE_SCHEMA = DEFAULT_SCHEMA.extend({ implicit: [GO_NON_STRING, GO_INT_WRITER] });
 
 /** YAML as kubectl reads it back: no line folding (tokens are long), no anchors, lists not indented. */
 export function dumpYaml(value: unknown): string {

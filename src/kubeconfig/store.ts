@@ -16,6 +16,35 @@ import { renderKubeconfigDiff } from './diff.js';
 import type { WritePlan } from './target.js';
 import { planTargets, resolveKubeconfigChain } from './target.js';
 import { mergedViewOf } from './view.js';
+import { contextsOf, repointConflicts, type RepointConflict } from './replace.js';
+import { findCluster, findUser } from './merge.js';
+import { CliError } from '../errors.js';
+
+/** Replacing an entry would re-point other contexts; carries the conflicts for callers that ask instead. */
+export class RepointError extends CliError {
+  readonly conflicts: RepointConflict[];
+  constructor(conflicts: RepointConflict[]) {
+    const what = conflicts.map((c) => `${c.kind} "${c.name}" (${c.change}) is also used by ${c.contexts.map((n) => `"${n}"`).join(', ')}`).join('; ');
+    super('kubeconfig', `Not replacing an entry other contexts use: ${what}. Replacing it would silently change where those contexts connect or who they act as.`, {
+      hint: `Give this setup its own entry name (${conflicts.map((c) => `--${c.kind} NAME`).join(', ')}), or re-run with --force to re-point them too.`,
+    });
+    this.name = 'RepointError';
+    this.conflicts = conflicts;
+  }
+}
+
+/** Refuses (unless forced) edits that re-point contexts other than the one being written. */
+function checkRepointing(opts: ApplyOptions, edits: WritePlan['edits'], docs: Map<string, LoadedFile>): void {
+  if (opts.force) return;
+  const conflicts = edits.flatMap((e) => {
+    const doc = docs.get(e.file)?.doc;
+    if (!doc) return [];
+    const existing = (kind: 'cluster' | 'user', name: string): Record<string, unknown> | undefined => (kind === 'cluster' ? findCluster(doc, name) : findUser(doc, name));
+    const own = opts.entries.context ? { context: opts.entries.context } : {};
+    return repointConflicts({ ...e.entries, ...own }, existing, contextsOf([...docs.values()].filter((l) => l.exists).map((l) => l.doc)));
+  });
+  if (conflicts.length) throw new RepointError(conflicts);
+}
 
 // writeStandalone (--output) lives in its own module; re-exported so callers find both writers here.
 export { writeStandalone } from './standalone.js';
@@ -34,6 +63,8 @@ export interface ApplyOptions {
   lockWaitMs?: number;
   /** Clock for backup names (tests). */
   now?: () => Date;
+  /** Replace cluster/user entries even when that re-points other contexts (replace.ts repointConflicts). */
+  force?: boolean;
 }
 
 export interface FileResult {
@@ -106,6 +137,7 @@ export async function applyKubeconfigChange(opts: ApplyOptions): Promise<ApplyRe
 
   if (opts.dryRun) {
     const loaded = await Promise.all(edits.map(async (e) => preread.get(e.file) ?? (await readKubeconfigFile(e.file))));
+    checkRepointing(opts, edits, new Map([...preread, ...loaded.map((l) => [l.file, l] as const)]));
     return { files: loaded.map((l, i) => report(mergeInto(l, edits[i]!.entries))) };
   }
 
@@ -117,6 +149,7 @@ export async function applyKubeconfigChange(opts: ApplyOptions): Promise<ApplyRe
     async () => {
       // Read and merge every file before writing any, so a malformed second file leaves the first untouched.
       const loaded = await Promise.all(edits.map((e) => readKubeconfigFile(e.file)));
+      checkRepointing(opts, edits, new Map([...preread, ...loaded.map((l) => [l.file, l] as const)]));
       const results = loaded.map((l, i) => mergeInto(l, edits[i]!.entries));
       for (const r of results) {
         if (r.text !== undefined) r.backup = await commitFile(r.loaded, r.text, now());

@@ -16,6 +16,7 @@ import type { Change } from './merge.js';
 import { findUser, hasChanges, mergeEntries } from './merge.js';
 import type { NamedUser } from './model.js';
 import { serializeKubeconfig } from './model.js';
+import { cloneYaml } from './yaml11.js';
 
 export interface UserUpdateOptions {
   lockWaitMs?: number;
@@ -46,7 +47,7 @@ export async function updateUserEntry(
     const loaded = await readKubeconfigFile(file);
     const current = findUser(loaded.doc, name);
     // A copy: an update that edited the entry in place would make the merge see no change.
-    const next = await update(current === undefined ? undefined : structuredClone(current));
+    const next = await update(current === undefined ? undefined : cloneYaml(current));
     const base = { file, found: current !== undefined };
     if (next === undefined) return { ...base, changes: [] };
     if (next.name !== name) throw new Error(`updateUserEntry: the update renamed user "${name}" to "${next.name}"`);

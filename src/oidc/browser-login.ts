@@ -12,14 +12,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { CliError } from '../errors.js';
 import { closeServer, listenOnLoopback } from '../listen.js';
+import { formatListenAddress, isLoopbackHost, listenOnFirstFree, redirectHostFor, sshForwardCommand, type ListenAddress } from './loopback.js';
 import { registerSecret } from '../redact.js';
 import type { ProviderMetadata } from './discovery.js';
+import { scopeHint } from './casdoor-errors.js';
 import { authorizationCodeGrant, type ClientCredentials, type TokenSet } from './grants.js';
 import type { HttpClient } from './http.js';
 import { pkcePair, randomToken, sameSecret } from './pkce.js';
 
 export const CALLBACK_PATH = '/callback';
-export const LOGIN_SCOPE = 'openid profile email';
 /** How long the listener waits for the browser to come back. */
 export const BROWSER_LOGIN_TIMEOUT_MS = 5 * 60_000;
 
@@ -31,7 +32,8 @@ export interface AuthorizationRequest {
   verifier: string;
 }
 
-export function buildAuthorizationRequest(meta: ProviderMetadata, client: ClientCredentials, redirectUri: string): AuthorizationRequest {
+/** `scope` undefined or '': none is sent (Casdoor accepts that always: see grants.ts scopeField). */
+export function buildAuthorizationRequest(meta: ProviderMetadata, client: ClientCredentials, redirectUri: string, scope?: string): AuthorizationRequest {
   if (!meta.authorization_endpoint) {
     throw new CliError('login', `Casdoor's discovery document lists no authorization_endpoint: browser login is not possible.`, {
       hint: 'Use --grant password or --grant device.',
@@ -44,7 +46,8 @@ export function buildAuthorizationRequest(meta: ProviderMetadata, client: Client
   url.searchParams.set('client_id', client.clientId);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('redirect_uri', redirectUri);
-  url.searchParams.set('scope', LOGIN_SCOPE);
+  // Casdoor checks it on its authorize page (object/token_oauth_util.go CheckOAuthLogin → IsScopeValid).
+  if (scope) url.searchParams.set('scope', scope);
   url.searchParams.set('state', state);
   url.searchParams.set('nonce', nonce);
   url.searchParams.set('code_challenge', pkce.challenge);
@@ -102,17 +105,19 @@ export interface CallbackListener {
   close(): Promise<void>;
 }
 
-export async function startCallbackListener(): Promise<CallbackListener> {
+/** `listen`: --listen-address values (first free wins); none: 127.0.0.1 on a port the OS picks. */
+export async function startCallbackListener(listen: readonly ListenAddress[] = []): Promise<CallbackListener & { bound: ListenAddress }> {
   let onRequest: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
     res.writeHead(503, { 'content-type': 'text/plain' }).end('not ready\n');
   };
   const server = createServer((req, res) => onRequest(req, res));
-  const port = await listenOnLoopback(server);
-  const redirectUri = `http://127.0.0.1:${port}${CALLBACK_PATH}`;
+  const bound = listen.length > 0 ? await listenOnFirstFree(server, listen) : { host: '127.0.0.1', port: await listenOnLoopback(server) };
+  const redirectUri = `http://${redirectHostFor(bound.host)}:${bound.port}${CALLBACK_PATH}`;
   // Cleared by close() too: a login that fails before the callback must not keep the process alive.
   let timer: NodeJS.Timeout | undefined;
   return {
     redirectUri,
+    bound,
     waitForCode: (state, timeoutMs) =>
       new Promise<string>((resolve, reject) => {
         let settled = false;
@@ -169,6 +174,12 @@ export interface BrowserLoginOptions {
   /** A message for the person (stderr). */
   notify(text: string): void;
   timeoutMs?: number;
+  /** The scope to ask for; none by default. */
+  scope?: string;
+  /** --listen-address values, in order (first free wins). */
+  listen?: readonly ListenAddress[];
+  /** The environment: SSH_CONNECTION makes the login print the `ssh -L` command that carries the callback. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface CodeLogin {
@@ -178,13 +189,26 @@ export interface CodeLogin {
 }
 
 export async function browserLogin(options: BrowserLoginOptions): Promise<CodeLogin> {
-  const listener = await startCallbackListener();
+  const listener = await startCallbackListener(options.listen ?? []);
   try {
-    const request = buildAuthorizationRequest(options.meta, options.client, listener.redirectUri);
+    const request = buildAuthorizationRequest(options.meta, options.client, listener.redirectUri, options.scope);
+    if (!isLoopbackHost(listener.bound.host)) {
+      options.notify(`The sign-in callback listens on ${formatListenAddress(listener.bound)}, reachable from other machines (state and PKCE still tie it to this login).`);
+    }
+    const forward = options.env ? sshForwardCommand(options.env, listener.bound.port) : undefined;
+    if (forward) {
+      options.notify(
+        `This is an SSH session: the browser on your machine can reach the sign-in callback (${listener.redirectUri}) only through a tunnel. On your machine, run:\n  ${forward}\n` +
+          `then open the URL below there.${options.listen?.length ? '' : ' (Pin the port with --listen-address 127.0.0.1:PORT to keep one tunnel for every login.)'}`,
+      );
+    }
     const code = listener.waitForCode(request.state, options.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS);
     // Attach the handler now: a rejection (timeout, bad callback) must not go unhandled while opening.
     code.catch(() => undefined);
     options.notify(`Sign in to Casdoor in the browser. If no browser opens, open this URL on this machine:\n  ${request.url}`);
+    // Casdoor answers a refused scope with an "Invalid scope" page, not with a redirect back here
+    // (object/token_oauth_util.go CheckOAuthLogin / GetOAuthCode): only the person sees it.
+    if (options.scope) options.notify(`If Casdoor shows "Invalid scope": ${scopeHint(options.scope)}`);
     await options.openUrl(request.url);
     const tokens = await exchangeCode(options.http, options.meta, options.client, await code, request);
     return { tokens, nonce: request.nonce };

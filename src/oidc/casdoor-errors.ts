@@ -57,13 +57,15 @@ export function httpStatusError(status: number, body: unknown, url: string, what
   );
 }
 
-export type GrantName = 'password' | 'refresh_token' | 'authorization_code' | 'device_code';
+export type GrantName = 'password' | 'refresh_token' | 'authorization_code' | 'device_code' | 'client_credentials' | 'introspection';
 
 const GRANT_LABEL: Record<GrantName, string> = {
   password: 'Password',
   refresh_token: 'Refresh Token',
   authorization_code: 'Authorization Code',
   device_code: 'Device Code',
+  client_credentials: 'Client Credentials',
+  introspection: 'Token introspection',
 };
 
 /**
@@ -75,19 +77,25 @@ const GRANT_LABEL: Record<GrantName, string> = {
 export function reasonFor(e: Pick<OAuthErrorBody, 'error' | 'description'>): ErrorReason | undefined {
   const d = e.description.toLowerCase();
   // Casdoor says invalid_client for a wrong secret too: the description tells which half is wrong.
-  if (d.includes('client_secret') || (e.error === 'invalid_client' && d.includes('secret'))) return 'wrong-client-secret';
-  if (e.error === 'invalid_client' || d.includes('client_id is invalid')) return 'invalid-client';
+  // controllers/token.go IntrospectToken says "Invalid application or wrong clientSecret".
+  if (d.includes('client_secret') || d.includes('wrong clientsecret') || (e.error === 'invalid_client' && d.includes('secret'))) return 'wrong-client-secret';
+  // /api/device-auth puts the translated "Invalid client_id" in `error` itself (controllers/auth.go DeviceAuth).
+  if (e.error === 'invalid_client' || d.includes('client_id is invalid') || d.includes('invalid client_id') || e.error.toLowerCase().includes('invalid client_id')) return 'invalid-client';
   if (e.error === 'unsupported_grant_type' || e.error === 'unauthorized_client' || d.includes('is not supported in this application')) return 'grant-disabled';
   if (d.includes('user does not exist')) return 'unknown-user';
   if (d.includes('password or code is incorrect') || d.includes('password cannot be empty')) return 'wrong-password';
   if (d.includes('please wait')) return 'account-locked';
   if (d.includes('oauth users cannot use password grant')) return 'external-account';
+  // object/token_oauth.go getMfaUserTokenError
+  if (d.includes('mfa enabled')) return 'mfa-required';
+  // object/token_oauth.go GetPasswordToken / mintTokenForUser (IsScopeValidAndExpand), RefreshToken (isScopeSubset)
+  if (e.error === 'invalid_scope') return 'invalid-scope';
   if (d.includes('forbidden to sign in')) return 'account-forbidden';
   return undefined;
 }
 
 /** What the user should do about a refusal, from its reason. */
-function hintFor(reason: ErrorReason | undefined, grant: GrantName, ctx: { clientId: string; application?: string }): string | undefined {
+function hintFor(reason: ErrorReason | undefined, grant: GrantName, ctx: LoginErrorContext): string | undefined {
   switch (reason) {
     case 'wrong-client-secret':
       return "Check --client-secret / CASDOOR_CLIENT_SECRET (the application's Client Secret).";
@@ -109,9 +117,35 @@ function hintFor(reason: ErrorReason | undefined, grant: GrantName, ctx: { clien
       return 'This account signs in through another provider: use --grant browser or --grant device.';
     case 'account-forbidden':
       return 'Ask a Casdoor administrator to unblock the account.';
+    case 'mfa-required':
+      return 'Casdoor refuses the password grant to users with multi-factor authentication: use --grant browser or --grant device.';
+    case 'invalid-scope':
+      return scopeHint(ctx.scope);
     default:
       return grant === 'refresh_token' ? 'Log in again (re-run casdoor-kubeconfig setup).' : undefined;
   }
+}
+
+/** What is known about the request when a refusal is explained. */
+export interface LoginErrorContext {
+  clientId: string;
+  application?: string;
+  /** The scope requested ('' or undefined: none). */
+  scope?: string;
+}
+
+/**
+ * invalid_scope, precisely: Casdoor checks the requested scope only when the application defines
+ * Scopes, and then every requested scope must be one of them (or a regular expression matching one);
+ * an empty scope is always valid (object/token_oauth_util.go IsScopeValidAndExpand). Casdoor's message
+ * does not say which scope it refused, so the hint names all of them.
+ */
+export function scopeHint(scope: string | undefined): string {
+  const asked = scope ? scope.split(/\s+/).filter(Boolean) : [];
+  const which = asked.length === 1 ? `the scope "${asked[0]}" is` : `one of the scopes ${asked.map((s) => `"${s}"`).join(', ')} is`;
+  return asked.length
+    ? `The application defines Scopes in Casdoor and ${which} not among them. Ask only for scopes the application lists (--scope), or for none (--scope '': an empty scope is always accepted), or add the scope to the application's Scopes.`
+    : "The application defines Scopes in Casdoor and refused the scope of the original login: log in again with --scope ''.";
 }
 
 /** Casdoor refused a request (exit 3); carries the refusal so callers can tell a dead refresh token from a misconfiguration. */
@@ -127,7 +161,7 @@ export class CasdoorRefusal extends CliError {
   }
 }
 
-export function loginError(e: OAuthErrorBody, grant: GrantName, ctx: { clientId: string; application?: string }): CliError {
+export function loginError(e: OAuthErrorBody, grant: GrantName, ctx: LoginErrorContext): CliError {
   const quoted = e.description ? `: "${redact(e.description)}"` : '';
   const what = e.legacy ? 'Casdoor refused the request' : `Casdoor refused the request (${e.error})`;
   return new CasdoorRefusal(e, grant, `${what}${quoted}.`, hintFor(reasonFor(e), grant, ctx));

@@ -11,6 +11,8 @@ export interface ProviderMetadata {
   device_authorization_endpoint?: string;
   end_session_endpoint?: string;
   userinfo_endpoint?: string;
+  /** Casdoor: `<origin>/api/login/oauth/introspect` (object/wellknown_oidc_discovery.go GetOidcDiscovery). */
+  introspection_endpoint?: string;
   grant_types_supported?: string[];
   code_challenge_methods_supported?: string[];
   id_token_signing_alg_values_supported?: string[];
@@ -30,7 +32,7 @@ export function parseJson(text: string, what: string, url: string): unknown {
 }
 
 /** Every endpoint this tool may call; token_endpoint and jwks_uri are required above, the others used when present. */
-const HTTPS_ENDPOINTS = ['token_endpoint', 'jwks_uri', 'authorization_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'userinfo_endpoint'] as const;
+const HTTPS_ENDPOINTS = ['token_endpoint', 'jwks_uri', 'authorization_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'userinfo_endpoint', 'introspection_endpoint'] as const;
 
 /** Validates a discovery document (pure). */
 export function checkMetadata(doc: unknown, url: string): ProviderMetadata {

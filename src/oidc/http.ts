@@ -27,8 +27,11 @@ export interface HttpResponse {
 }
 
 export interface HttpClient {
-  get(url: string, what: string): Promise<HttpResponse>;
+  /** `headers`: extra request headers (e.g. Authorization for Casdoor's admin API); never traced. */
+  get(url: string, what: string, headers?: Record<string, string>): Promise<HttpResponse>;
   postForm(url: string, form: Record<string, string>, what: string): Promise<HttpResponse>;
+  /** A JSON body (Casdoor's /api/add-… and /api/update-…); the body is not traced, only its size. */
+  postJson?(url: string, body: unknown, what: string, headers?: Record<string, string>): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 
@@ -68,9 +71,16 @@ export function createHttpClient(options: HttpOptions): HttpClient {
   };
   const trace = options.trace ?? (() => undefined);
 
-  async function send(method: 'GET' | 'POST', url: string, what: string, body?: string): Promise<HttpResponse> {
+  async function send(
+    method: 'GET' | 'POST',
+    url: string,
+    what: string,
+    body?: string,
+    extra: { headers?: Record<string, string>; json?: boolean } = {},
+  ): Promise<HttpResponse> {
     const started = Date.now();
-    trace(`→ ${method} ${url}${body !== undefined ? ` (${redactForm(body)})` : ''}`);
+    const shown = body === undefined ? '' : extra.json ? ` (JSON, ${body.length} bytes)` : ` (${redactForm(body)})`;
+    trace(`→ ${method} ${url}${shown}`);
     try {
       const { dispatcher, request } = await undiciLoaded();
       const res = await request(url, {
@@ -79,7 +89,8 @@ export function createHttpClient(options: HttpOptions): HttpClient {
         headers: {
           accept: 'application/json',
           'user-agent': 'casdoor-kubeconfig',
-          ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+          ...(body !== undefined ? { 'content-type': extra.json ? 'application/json' : 'application/x-www-form-urlencoded' } : {}),
+          ...extra.headers,
         },
         ...(body !== undefined ? { body } : {}),
         signal: AbortSignal.timeout(timeoutMs),
@@ -94,8 +105,9 @@ export function createHttpClient(options: HttpOptions): HttpClient {
   }
 
   return {
-    get: (url, what) => send('GET', url, what),
+    get: (url, what, headers) => send('GET', url, what, undefined, headers ? { headers } : {}),
     postForm: (url, form, what) => send('POST', url, what, new URLSearchParams(form).toString()),
+    postJson: (url, body, what, headers) => send('POST', url, what, JSON.stringify(body), { json: true, ...(headers ? { headers } : {}) }),
     close: async () => {
       closed = true;
       await dispatcher?.close();

@@ -6,6 +6,7 @@ import type { JSONWebKeySet, JWK, JWTPayload, ProtectedHeaderParameters } from '
 import { CliError } from '../errors.js';
 import { parseJson, type ProviderMetadata } from './discovery.js';
 import type { HttpClient } from './http.js';
+import { checkClaimsSanity } from './claims-sanity.js';
 import { audienceKind, audiencesOf, checkTokenTimes, NBF_LEEWAY_SECONDS, type AudienceKind } from './kube-rules.js';
 
 /**
@@ -148,6 +149,8 @@ export async function verifyIdToken(
     );
   }
   if (typeof claims.exp !== 'number') throw new CliError('verify', 'The id_token has no "exp" claim; Kubernetes requires one.');
+  // Absurd time claims (non-numeric, beyond what a Date holds, decades ahead) before anything reads them.
+  checkClaimsSanity(claims, expected.now ?? new Date(), NBF_LEEWAY_SECONDS);
   const nowS = (expected.now ?? new Date()).getTime() / 1000;
   const times = checkTokenTimes(claims, nowS);
   if (!times.ok && times.code === 'expired') {

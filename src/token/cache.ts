@@ -1,6 +1,6 @@
 /**
- * The exec plugin's token cache: one JSON file per issuer + client id + username under
- * ~/.kube/cache/casdoor-kubeconfig/ (folder 0700, files 0600). It sits on kubectl's hot path (the
+ * The exec plugin's token cache: one JSON file per cache key (issuer, client id, username, grant,
+ * scopes, resource, CA file) under ~/.kube/cache/casdoor-kubeconfig/ (folder 0700, files 0600). It sits on kubectl's hot path (the
  * plugin runs on every kubectl command), so this module imports only node built-ins.
  *
  * A cached token is trusted without re-checking its signature because it was verified against
@@ -9,11 +9,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/**
+ * Everything that changes which token is the right one for an exec entry: two entries that differ in
+ * any of these must never share a token. The optional parts default to what the exec args mean when
+ * they are left out (password grant, no scope or resource asked for, the system CAs).
+ */
 export interface CacheKey {
   issuer: string;
   clientId: string;
   /** Empty when the login method does not know the username up front (browser/device). */
   username: string;
+  /** The exec args' --grant ('password' when absent): a client-credentials token is another identity. */
+  grant?: string;
+  /** Scopes asked for beyond the default (order and repeats do not matter). */
+  scopes?: readonly string[];
+  /** RFC 8707 resource: the token's `aud` then names it instead of the client id. */
+  resource?: string;
+  /** Absolute path of --casdoor-ca ('' = system CAs only): the trust under which the token was verified. */
+  ca?: string;
 }
 
 export interface CacheEntry extends CacheKey {
@@ -45,8 +58,15 @@ export function fnv1a64(text: string): string {
   return h.toString(16).padStart(16, '0');
 }
 
+/** The key as one string: equal strings ⇔ the same token is valid for both. */
+export function keyText(key: CacheKey): string {
+  const scopes = [...new Set(key.scopes ?? [])].filter((s) => s !== '').sort();
+  // 'v2': the key before it covered grant, scopes, resource and CA was issuer\nclient\nusername.
+  return JSON.stringify(['v2', key.issuer, key.clientId, key.username, key.grant || 'password', scopes, key.resource ?? '', key.ca ?? '']);
+}
+
 export function cacheFile(dir: string, key: CacheKey): string {
-  return join(dir, `${fnv1a64(`${key.issuer}\n${key.clientId}\n${key.username}`)}.json`);
+  return join(dir, `${fnv1a64(keyText(key))}.json`);
 }
 
 /** Parses a cache file's text; anything malformed counts as "no cache" (the slow path logs in again). */
@@ -59,7 +79,10 @@ export function parseCacheEntry(text: string, key: CacheKey): CacheEntry | undef
   }
   if (!doc || typeof doc !== 'object') return undefined;
   const e = doc as Partial<CacheEntry>;
-  if (e.issuer !== key.issuer || e.clientId !== key.clientId || e.username !== key.username) return undefined;
+  if (typeof e.issuer !== 'string' || typeof e.clientId !== 'string' || typeof e.username !== 'string') return undefined;
+  if (e.scopes !== undefined && !(Array.isArray(e.scopes) && e.scopes.every((x) => typeof x === 'string'))) return undefined;
+  if ([e.grant, e.resource, e.ca].some((v) => v !== undefined && typeof v !== 'string')) return undefined;
+  if (keyText(e as CacheKey) !== keyText(key)) return undefined;
   if (typeof e.idToken !== 'string' || typeof e.expiresAt !== 'number') return undefined;
   return e as CacheEntry;
 }

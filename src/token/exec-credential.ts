@@ -21,11 +21,18 @@ export function parseExecInfo(raw: string | undefined): ExecInfo {
   }
 }
 
+/**
+ * `expiresAt` comes from a verified token (oidc/claims-sanity.ts bounds it to year 9999), but the cache
+ * file is only JSON on disk: a value no RFC 3339 time can hold leaves `expirationTimestamp` out (it is
+ * optional; client-go then keeps the credential until a 401) rather than throwing on toISOString().
+ */
 export function execCredential(apiVersion: string, token: string, expiresAt: number): string {
+  const ms = expiresAt * 1000;
+  const representable = Number.isFinite(ms) && ms >= 0 && ms <= 253402300799000;
   return `${JSON.stringify({
     kind: 'ExecCredential',
     apiVersion,
     spec: {},
-    status: { expirationTimestamp: new Date(expiresAt * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), token },
+    status: { ...(representable ? { expirationTimestamp: new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}), token },
   })}\n`;
 }

@@ -1,16 +1,16 @@
 /**
  * Writing the plugin's cache (the slow path only; reading is in cache.ts for the hot path). Entries are
  * replaced atomically (temp file in the same 0700 folder, fsync, rename), created 0600, and changed only
- * under the entry's lock `<entry>.lock` (the kubeconfig layer's lock: O_EXCL create, waits, never deletes
- * another process's lock), so concurrent kubectl commands cannot lose a rotated refresh token.
+ * under the entry's lock `<entry>.lock` (lock.ts: names its holder, waits for a live one, takes over a
+ * dead one's), so concurrent kubectl commands cannot lose a rotated refresh token.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
 import { CliError } from '../errors.js';
-import { acquireLock, lockPathOf, type HeldLock } from '../kubeconfig/lock.js';
 import { errnoOf } from '../kubeconfig/io.js';
+import { acquireCacheLock, LockBusyError, type CacheLock } from './lock.js';
 import type { CacheEntry, CacheKey } from './cache.js';
 
 export const CACHE_DIR_MODE = 0o700;
@@ -76,7 +76,7 @@ export async function deleteCacheEntry(file: string): Promise<boolean> {
 }
 
 function releaseError(err: unknown, lockPath: string, who: string): CliError {
-  // lock.ts wraps the fs error in a CliError (whose own code is 'kubeconfig'): the errno is in its cause.
+  // A CliError (a lock module that wraps fs errors) carries the errno in its cause.
   const code = errnoOf(err instanceof CliError ? err.cause : err);
   return new CliError('kubeconfig', `could not remove the token cache lock ${lockPath}${code ? ` (${code})` : ''}.`, {
     hint: `Delete ${lockPath} by hand: until then every refresh or login for ${who} waits for it and fails.`,
@@ -96,17 +96,18 @@ export async function withCacheLock<T>(
   key: CacheKey,
   waitMs: number,
   fn: () => Promise<T>,
-  options: { warn?: (line: string) => void } = {},
+  options: { warn?: (line: string) => void; /** Told when a dead holder's lock was taken over. */ onTakeover?: (reason: string) => void } = {},
 ): Promise<T> {
-  const lockPath = lockPathOf(file);
+  const lockPath = `${file}.lock`;
   const who = `${key.username || '(any user)'} at ${key.issuer}`;
-  let lock: HeldLock;
+  let lock: CacheLock;
   try {
-    lock = await acquireLock(file, waitMs);
+    lock = await acquireCacheLock(file, waitMs, options.onTakeover ? { onTakeover: options.onTakeover } : {});
   } catch (err) {
-    if (existsSync(lockPath)) {
-      throw new CliError('kubeconfig', `the token cache entry of ${who} is locked: ${lockPath} has existed for ${Math.round(waitMs / 1000)} s or more.`, {
-        hint: `Another casdoor-kubeconfig is refreshing or logging in for this entry (finish that login). If none is running, delete ${lockPath}.`,
+    if (err instanceof LockBusyError) {
+      const holder = err.owner ? `process ${err.owner.pid} on ${err.owner.host} has held ${lockPath} since ${new Date(err.owner.since).toISOString()}` : `${lockPath} has been held`;
+      throw new CliError('kubeconfig', `the token cache entry of ${who} is locked: ${holder}, and this run waited ${Math.round(waitMs / 1000)} s.`, {
+        hint: `Another casdoor-kubeconfig is refreshing or logging in for this entry (finish that login; a lock whose process has died is taken over by itself). If none is running, delete ${lockPath}.`,
         cause: err,
       });
     }

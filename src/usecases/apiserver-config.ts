@@ -18,6 +18,7 @@ import { ACCESS_TOKEN_RULE, CUSTOM_REFRESH_RULE, EMAIL_VERIFIED_RULE, type Valid
 import { mapUsername, preflight, type ClaimSettings, type PreflightResult } from '../oidc/preflight.js';
 import { readTemplate, renderText, renderYaml } from '../templates.js';
 import { openSession, passwordLogin, type VerifiedLogin } from './login.js';
+import { summarizeList } from '../list-summary.js';
 
 export type ApiserverFormat = 'flags' | 'minikube' | 'authentication-config' | 'all' | 'json';
 export const APISERVER_FORMATS: readonly ApiserverFormat[] = ['flags', 'minikube', 'authentication-config', 'all', 'json'];
@@ -458,7 +459,7 @@ export async function runApiserverConfig(input: ApiserverConfigInput, deps: Apis
         s = checked.settings;
         text = renderApiserverConfig(s, input.format);
       }
-      out.step(`The token's claims fit: the API server will see username ${report.username ?? '?'}${report.groups.length ? `, groups ${report.groups.join(', ')}` : ', no groups'}.`);
+      out.step(`The token's claims fit: the API server will see username ${report.username ?? '?'}${report.groups.length ? `, groups ${summarizeList(report.groups)}` : ', no groups'}.`);
       for (const w of report.warnings) out.warn(w.message);
     }
     out.data(text);

@@ -5,6 +5,7 @@
  */
 import type { NamedUser } from '../kubeconfig/model.js';
 import { hostOf } from '../validate.js';
+import { INSTALL_METHODS } from '../install-info.js';
 
 export interface ClusterSpec {
   server: string;
@@ -12,10 +13,16 @@ export interface ClusterSpec {
   insecureSkipTlsVerify?: boolean;
 }
 
+/**
+ * No client secret here, by design: Casdoor turns an application's client id + secret into the identity
+ * `app/<name>`, allowed on every API endpoint (routers/base.go getUsernameByClientIdSecret, authz/authz.go
+ * IsAllowed), so a kubeconfig holding it would hand out Casdoor administration. kubectl's oidc
+ * auth-provider refreshes without it (it sends client_secret only when the entry has one), and Casdoor's
+ * refresh grant checks the secret only when one is sent (object/token_oauth_util.go RefreshToken).
+ */
 export interface OidcUserSpec {
   issuer: string;
   clientId: string;
-  clientSecret?: string;
   idToken: string;
   refreshToken?: string;
   /** base64 of the extra CA trusted for Casdoor, so kubectl's own refresh can reach it. */
@@ -35,10 +42,15 @@ export interface SetupEntries {
   currentContext?: string;
 }
 
-/** Readable default names: cluster = API server host, user = username@casdoor-host, context = username@cluster. */
-export function defaultNames(input: { server: string; casdoorUrl: string; username: string }, given: Partial<EntryNames> = {}): EntryNames {
+/**
+ * Readable default names: cluster = API server host, user = username@casdoor-host/client-id, context =
+ * username@cluster. The client id is part of the user name because two applications on one Casdoor are
+ * two identities (another audience, another API server accepting it): with `alice@door` for both, the
+ * second setup would replace the entry the first one's contexts use.
+ */
+export function defaultNames(input: { server: string; casdoorUrl: string; username: string; clientId?: string }, given: Partial<EntryNames> = {}): EntryNames {
   const cluster = given.cluster ?? hostOf(input.server);
-  const user = given.user ?? `${input.username}@${hostOf(input.casdoorUrl)}`;
+  const user = given.user ?? `${input.username}@${hostOf(input.casdoorUrl)}${input.clientId ? `/${input.clientId}` : ''}`;
   const context = given.context ?? `${input.username}@${cluster}`;
   return { cluster, user, context };
 }
@@ -53,13 +65,38 @@ export function clusterEntry(name: string, spec: ClusterSpec): SetupEntries['clu
 export function oidcUserEntry(name: string, spec: OidcUserSpec): SetupEntries['user'] {
   const config: Record<string, string> = {
     'client-id': spec.clientId,
-    ...(spec.clientSecret ? { 'client-secret': spec.clientSecret } : {}),
     'id-token': spec.idToken,
     ...(spec.refreshToken ? { 'refresh-token': spec.refreshToken } : {}),
     'idp-issuer-url': spec.issuer,
     ...(spec.idpCaData ? { 'idp-certificate-authority-data': spec.idpCaData } : {}),
   };
   return { name, user: { 'auth-provider': { name: 'oidc', config } } };
+}
+
+/**
+ * The same user entry without `client-secret` in its auth-provider config (or `--client-secret` in its
+ * exec args); undefined when it has none. Written by hand or by an earlier version: `refresh
+ * --remove-client-secret` takes it out, keeping everything else.
+ */
+export function withoutClientSecret(entry: NamedUser): NamedUser | undefined {
+  const ap = entry.user?.['auth-provider'];
+  if (ap?.config && 'client-secret' in ap.config) {
+    const { 'client-secret': _gone, ...config } = ap.config;
+    return { ...entry, user: { ...entry.user, 'auth-provider': { ...ap, config } } };
+  }
+  const exec = entry.user?.exec;
+  const args = exec?.args;
+  if (exec && Array.isArray(args)) {
+    const kept: unknown[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a === '--client-secret') i++;
+      else if (typeof a === 'string' && a.startsWith('--client-secret=')) continue;
+      else kept.push(a);
+    }
+    if (kept.length !== args.length) return { ...entry, user: { ...entry.user, exec: { ...exec, args: kept as string[] } } };
+  }
+  return undefined;
 }
 
 /** The tokens an `oidc` auth-provider entry holds. */
@@ -102,6 +139,10 @@ export interface ExecUserSpec {
   casdoorCaFile?: string;
   grant?: string;
   username?: string;
+  /** --scope for the logins `token` makes (not part of the cache key). */
+  scope?: string;
+  /** Browser login: --listen-address values, in order (first free wins). */
+  listenAddresses?: readonly string[];
 }
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1';
@@ -114,7 +155,11 @@ export function tokenArgs(spec: Omit<ExecUserSpec, 'command'>): string[] {
     '--client-id', spec.clientId,
     ...(spec.casdoorCaFile ? ['--casdoor-ca', spec.casdoorCaFile] : []),
     ...(spec.grant ? ['--grant', spec.grant] : []),
-    ...(spec.username ? ['--username', spec.username] : []),
+    // `--username=-bob`: as a separate argument, a value starting with '-' would be read as an option
+    // (node:util parseArgs in the token fast path refuses it as ambiguous; commander takes it for a flag).
+    ...(spec.username ? (spec.username.startsWith('-') ? [`--username=${spec.username}`] : ['--username', spec.username]) : []),
+    ...(spec.scope ? ['--scope', spec.scope] : []),
+    ...(spec.listenAddresses ?? []).flatMap((a) => ['--listen-address', a]),
   ];
 }
 
@@ -134,8 +179,8 @@ export function execUserEntry(name: string, spec: ExecUserSpec): SetupEntries['u
         interactiveMode: 'IfAvailable',
         provideClusterInfo: false,
         installHint: [
-          'casdoor-kubeconfig logs you in to Casdoor for this cluster. Install it with:',
-          '  npm install -g casdoor-kubeconfig',
+          'casdoor-kubeconfig logs you in to Casdoor for this cluster. Install it with one of:',
+          ...INSTALL_METHODS.map((m) => `  ${m}`),
           'or change "command" in this user entry to the absolute path of the tool.',
         ].join('\n'),
       },

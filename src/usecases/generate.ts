@@ -16,7 +16,11 @@ import { preflight } from '../oidc/preflight.js';
 import { errnoOf, fileError } from '../kubeconfig/io.js';
 import { writeStandalone } from '../kubeconfig/standalone.js';
 import type { RosterEntry } from './roster.js';
-import { buildSetupEntries, clientOf, describeExpiry, type SetupInput, type SetupMode } from './setup.js';
+import { analyzeTokenFormat } from '../oidc/token-format.js';
+import { proveRefresh, type RefreshProof } from './prove-refresh.js';
+import { buildSetupEntries, clientOf, describeExpiry, describeRenewal, type SetupInput, type SetupMode } from './setup.js';
+import { cleartextServerWarning } from '../validate.js';
+import { summarizeList } from '../list-summary.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 
 export type GenerateFormat = 'text' | 'json';
@@ -26,7 +30,10 @@ export interface GenerateInput {
   outDir: string;
   casdoorUrl: string;
   clientId: string;
-  /** auth-provider mode only: stored for kubectl's refresh, as setup does. */
+  /**
+   * auth-provider mode only: checked once with Casdoor (proveRefresh), never written into a file: it is
+   * a Casdoor admin credential (see SetupInput.clientSecret) and kubectl's refresh does not need it.
+   */
   clientSecret?: string;
   /** PEM of --casdoor-ca (trusted for discovery/login; embedded in auth-provider entries). */
   casdoorCaPem?: string;
@@ -43,6 +50,8 @@ export interface GenerateInput {
   /** auth-provider mode: username → password. */
   passwords?: Map<string, string>;
   usernameClaim: string;
+  /** false: usernameClaim is the default and follows each token's format (see SetupInput.usernameClaimGiven). */
+  usernameClaimGiven?: boolean;
   groupsClaim: string;
   usernamePrefix?: string;
   groupsPrefix?: string;
@@ -76,6 +85,11 @@ export interface GenerateRowResult {
   apiServerUsername?: string;
   groups?: string[];
   expiresAt?: string;
+  /** auth-provider mode: until when kubectl can renew the token (the refresh token's exp, ISO). */
+  refreshExpiresAt?: string;
+  /** auth-provider mode: Casdoor's token format and the username claim used for it. */
+  tokenFormat?: string;
+  usernameClaim?: string;
   backup?: string;
 }
 
@@ -140,15 +154,24 @@ async function generateOne(entry: RosterEntry, input: GenerateInput, deps: Gener
   if (input.mode === 'auth-provider') {
     const password = input.passwords?.get(entry.row.username);
     if (password === undefined || password === '') return failed(entry, 'no password for this user in --passwords', 'usage', file);
+    let proof: RefreshProof;
     try {
       login = await passwordLogin(session as Session, clientOf(setupInput), entry.row.username, password, deps.now());
+      // As setup does: the refresh (and the secret, when given) proven before the file is written; the
+      // tokens rotate, so the proof's are the ones to write.
+      proof = await proveRefresh(session as Session, clientOf(setupInput), login, deps);
+      login = proof.login;
     } catch (err) {
       if (err instanceof CliError) return failed(entry, err.message, err.code, file);
       throw err;
     }
+    const format = analyzeTokenFormat(login.verified.claims, { ...(input.usernameClaimGiven === false ? {} : { usernameClaim: input.usernameClaim }), groupsClaim: input.groupsClaim });
+    extra.tokenFormat = format.format;
+    extra.usernameClaim = format.usernameClaim;
+    if (proof.refreshExpiresAt !== undefined) extra.refreshExpiresAt = new Date(proof.refreshExpiresAt * 1000).toISOString();
     const report = preflight(login.verified.claims, {
       issuer: (session as Session).meta.issuer,
-      usernameClaim: input.usernameClaim,
+      usernameClaim: format.usernameClaim,
       groupsClaim: input.groupsClaim,
       ...(input.usernamePrefix !== undefined ? { usernamePrefix: input.usernamePrefix } : {}),
       ...(input.groupsPrefix !== undefined ? { groupsPrefix: input.groupsPrefix } : {}),
@@ -158,8 +181,8 @@ async function generateOne(entry: RosterEntry, input: GenerateInput, deps: Gener
     if (report.username !== undefined) extra.apiServerUsername = report.username;
     extra.groups = report.groups;
     if (report.expiresAt) extra.expiresAt = report.expiresAt.toISOString();
-    note = `API server sees ${report.username ?? '?'}${report.groups.length ? ` (${report.groups.join(', ')})` : ''}${report.expiresAt ? `; token expires ${describeExpiry(report.expiresAt, deps.now())}` : ''}`;
-    if (!login.tokens.refreshToken) note += '; no refresh token: enable the "Refresh Token" grant';
+    note = `API server sees ${report.username ?? '?'}${report.groups.length ? ` (${summarizeList(report.groups)})` : ''} (claim ${format.usernameClaim}, ${format.format})${report.expiresAt ? `; token expires ${describeExpiry(report.expiresAt, deps.now())}` : ''}; renewal ${describeRenewal(proof, deps.now())}`;
+    for (const n of [...format.notes, ...proof.warnings]) if (n.code !== 'username-claim-chosen') note += `; ${n.message}`;
   }
   try {
     const { names, entries } = buildSetupEntries(setupInput, login);
@@ -196,6 +219,8 @@ export async function runGenerate(input: GenerateInput, deps: GenerateDeps): Pro
   const { out } = deps;
   if (input.roster.length === 0) throw new CliError('usage', 'The roster lists nobody.', { hint: 'Add one teammate per line (CSV) or a list of usernames (YAML).' });
 
+  const cleartext = cleartextServerWarning(input.server);
+  if (cleartext) out.warn(cleartext);
   let http: HttpClient | undefined;
   let session: Session | undefined;
   const rows: GenerateRowResult[] = [];
@@ -232,7 +257,7 @@ export async function runGenerate(input: GenerateInput, deps: GenerateDeps): Pro
       input.mode === 'exec'
         ? `The files hold no secrets. Each teammate needs ${input.execCommand ?? 'casdoor-kubeconfig'} on their PATH` +
             `${input.casdoorCaPath ? ` and Casdoor's CA at ${input.casdoorCaPath}` : ''}, then: KUBECONFIG=<their file> kubectl get ns (logs in on first use).`
-        : "The files hold each teammate's tokens (mode 0600): hand each one over privately; kubectl refreshes the tokens itself.",
+        : "The files hold each teammate's tokens (mode 0600) and no client secret: hand each one over privately; kubectl refreshes the tokens itself.",
     );
   }
   const first = rows.find((r) => r.status === 'failed');

@@ -5,7 +5,7 @@
 import type { ProviderMetadata } from '../oidc/discovery.js';
 import { discover } from '../oidc/discovery.js';
 import type { ClientCredentials, TokenSet } from '../oidc/grants.js';
-import { passwordGrant, refreshGrant } from '../oidc/grants.js';
+import { clientCredentialsGrant, passwordGrant, refreshGrant } from '../oidc/grants.js';
 import type { HttpClient } from '../oidc/http.js';
 import { fetchJwks, verifyIdToken, type VerifiedToken } from '../oidc/verify.js';
 
@@ -40,12 +40,19 @@ export async function passwordLogin(
   username: string,
   password: string,
   now?: Date,
+  scope?: string,
 ): Promise<VerifiedLogin> {
-  const tokens = await passwordGrant(session.http, session.meta, client, username, password);
+  const tokens = await passwordGrant(session.http, session.meta, client, username, password, scope);
   return verifyTokens(session, client, tokens, now);
 }
 
 export async function refreshLogin(session: Session, client: ClientCredentials, refreshToken: string, now?: Date): Promise<VerifiedLogin> {
   const tokens = await refreshGrant(session.http, session.meta, client, refreshToken);
+  return verifyTokens(session, client, tokens, now);
+}
+
+/** The application's own identity (--grant client-credentials): the client secret is required. */
+export async function clientCredentialsLogin(session: Session, client: ClientCredentials, now?: Date): Promise<VerifiedLogin> {
+  const tokens = await clientCredentialsGrant(session.http, session.meta, client);
   return verifyTokens(session, client, tokens, now);
 }

@@ -3,6 +3,16 @@
  * a warning: the local tokens go away regardless), delete the exec plugin's cached tokens, clear
  * id-token/refresh-token from an auth-provider entry, and with `remove` delete the context and the
  * user and cluster it alone used.
+ *
+ * Casdoor's end session (controllers/account.go Logout) reads `id_token_hint` from the query or the
+ * form: it goes in a POST body, so that no proxy or access log records the token in a URL. Casdoor looks
+ * the hint up as an access token (object.ExpireTokenByAccessToken; its access token is the id_token) and
+ * expires that token record, which kills its refresh token (RefreshToken refuses `ExpiresIn <= 0`), and
+ * sends back-channel logout to the applications of that session. It answers HTTP 200 either way: `{"status":
+ * "ok"}` or `{"status":"error","msg":"Token not found, invalid accessToken"}` (older releases: also
+ * "Missing parameter: post_logout_redirect_uri" when only the hint is sent): only "ok" is a sign-out.
+ * It clears no cookie of the browser that signed in, and the id_token stays valid for the API server
+ * (which never asks Casdoor) until its `exp`.
  */
 import type { Output } from '../cli/output.js';
 import { CliError } from '../errors.js';
@@ -12,10 +22,11 @@ import { removeFromKubeconfig, type RemoveResult } from '../kubeconfig/remove.js
 import { updateUserEntry } from '../kubeconfig/update.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { readCacheEntry } from '../token/cache.js';
-import { registerSecret } from '../redact.js';
+import { redact, registerSecret } from '../redact.js';
 import { deleteCacheEntry, withCacheLock } from '../token/store.js';
 import { withAuthProviderTokens } from './entries.js';
-import { resolveEntry, type ResolvedEntry } from './refresh.js';
+import { resolveEntry, unverifiedClaims, type ResolvedEntry } from './refresh.js';
+import { describeExpiry } from './setup.js';
 import { cacheFileOf, keyOf } from './token.js';
 
 /** Logging out should not hang on a stuck refresh: after this, the entry is deleted without the lock. */
@@ -46,20 +57,43 @@ export interface LogoutResult {
   removed?: RemoveResult;
 }
 
-/** GET end_session_endpoint?id_token_hint=…&client_id=…; returns whether Casdoor accepted it. Never throws. */
-export async function endSession(http: HttpClient, issuer: string, clientId: string, idToken: string, out: Output): Promise<boolean> {
+/** What Casdoor's end-session endpoint answered (pure): signed out, or why not, in Casdoor's words. */
+export function parseEndSession(status: number, text: string): { ok: true } | { ok: false; why: string } {
+  // A redirect is the post_logout_redirect_uri branch: the token was expired before it.
+  if (status >= 300 && status < 400) return { ok: true };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const b = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  if (status >= 400) return { ok: false, why: `HTTP ${status}${typeof b?.msg === 'string' && b.msg ? `: "${redact(b.msg)}"` : ''}` };
+  if (b?.status === 'ok') return { ok: true };
+  if (b?.status === 'error') return { ok: false, why: typeof b.msg === 'string' && b.msg ? `"${redact(b.msg)}"` : 'an error without a message' };
+  return { ok: false, why: `HTTP ${status} without Casdoor's {"status": …} answer` };
+}
+
+/** Why Casdoor may not know the token, for "Token not found". */
+const TOKEN_NOT_FOUND_WHY =
+  'Casdoor no longer knows this token: it was refreshed since (the old one is deleted), signed out already, or issued by another Casdoor.';
+
+/**
+ * POSTs id_token_hint to end_session_endpoint; returns whether Casdoor confirmed the sign-out
+ * ({"status":"ok"}). Never throws: the local tokens are removed whatever Casdoor says.
+ */
+export async function endSession(http: HttpClient, issuer: string, _clientId: string, idToken: string, out: Output): Promise<boolean> {
   try {
     const meta = await discover(http, issuer);
     if (!meta.end_session_endpoint) {
-      out.warn(`Casdoor at ${issuer} announces no end_session_endpoint: the browser session (if any) stays signed in.`);
+      out.warn(`Casdoor at ${issuer} announces no end_session_endpoint: the token stays valid at Casdoor until it expires.`);
       return false;
     }
-    const url = new URL(meta.end_session_endpoint);
-    url.searchParams.set('id_token_hint', idToken);
-    url.searchParams.set('client_id', clientId);
-    const res = await http.get(url.href, 'end session');
-    if (res.status >= 400) {
-      out.warn(`Casdoor answered HTTP ${res.status} to the sign-out; the local tokens are removed anyway.`);
+    const res = await http.postForm(meta.end_session_endpoint, { id_token_hint: idToken }, 'end session');
+    const answer = parseEndSession(res.status, res.text);
+    if (!answer.ok) {
+      const notFound = /token not found/i.test(answer.why) ? ` ${TOKEN_NOT_FOUND_WHY}` : '';
+      out.warn(`Casdoor did not sign this token out (${answer.why}).${notFound} The local tokens are removed anyway.`);
       return false;
     }
     return true;
@@ -67,6 +101,16 @@ export async function endSession(http: HttpClient, issuer: string, clientId: str
     out.warn(`Could not reach Casdoor to sign out (${err instanceof Error ? err.message : String(err)}); the local tokens are removed anyway.`);
     return false;
   }
+}
+
+/** What a confirmed sign-out ended, and what it did not (controllers/account.go Logout). */
+export function describeSignOut(issuer: string, idToken: string | undefined, now: Date): string[] {
+  const exp = idToken ? unverifiedClaims(idToken).exp : undefined;
+  const until = typeof exp === 'number' && exp * 1000 > now.getTime() ? ` until ${describeExpiry(new Date(exp * 1000), now)}` : ' until it expires';
+  return [
+    `Signed out of Casdoor at ${issuer}: Casdoor expired this login's token, so its refresh token no longer works, and told the other applications of that session (back-channel logout).`,
+    `Not ended: your Casdoor sign-in in the browser (sign out there as well), and the id_token itself, which the API server accepts${until} (it does not ask Casdoor).`,
+  ];
 }
 
 export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<LogoutResult> {
@@ -84,7 +128,11 @@ export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<L
     } finally {
       await http.close();
     }
-    if (result.sessionEnded) out.step(`Signed out of Casdoor at ${target.issuer}.`);
+    if (result.sessionEnded) {
+      const [ended, notEnded] = describeSignOut(target.issuer, target.idToken, deps.now());
+      out.step(ended as string);
+      out.info(notEnded as string);
+    }
   } else {
     out.info('No token is stored for this context: nothing to sign out of at Casdoor.');
   }

@@ -19,6 +19,12 @@ export const RBAC_API_GROUP = 'rbac.authorization.k8s.io';
 export interface RbacInput {
   users: string[];
   groups: string[];
+  /**
+   * Casdoor applications whose client-credentials identity to bind (`--grant client-credentials`): the
+   * token's user is the application (Casdoor object/token_oauth.go GetClientCredentialsToken: name =
+   * application name, owner = its owner, type "application"), so the API server sees a user named after it.
+   */
+  applications?: string[];
   /** Casdoor organization: prepended as "<org>/" to groups given without one. */
   organization?: string;
   roleRef: { kind: 'ClusterRole' | 'Role'; name: string };
@@ -88,10 +94,21 @@ export function toDnsName(text: string): string {
   return head ? `${head}-${hash}` : hash;
 }
 
-/** `casdoor-<subject>-<role>`, sanitized (pure). */
-export function defaultBindingName(firstSubject: string, roleName: string, extraSubjects = 0): string {
+/**
+ * `casdoor-<subject>-<role>`, sanitized (pure). Two different bindings must never get one name (the
+ * second `kubectl apply` would silently replace the first one's subjects): when the readable name loses
+ * anything (case, characters such as '/' or '_', the other subjects behind "-and-N-more", or length),
+ * a hash of every subject (kind and exact name) and the role is appended.
+ */
+export function defaultBindingName(firstSubject: string, roleName: string, extraSubjects = 0, allSubjects: readonly string[] = [firstSubject]): string {
   const more = extraSubjects > 0 ? `-and-${extraSubjects}-more` : '';
-  return toDnsName(`casdoor-${firstSubject}${more}-${roleName}`);
+  const readable = `casdoor-${firstSubject}${more}-${roleName}`;
+  const clean = toDnsName(readable);
+  if (clean === readable && extraSubjects === 0) return clean;
+  const hash = createHash('sha256').update(JSON.stringify([...allSubjects, roleName])).digest('hex').slice(0, 8);
+  if (clean.endsWith(hash)) return clean;
+  const head = clean.slice(0, 63 - hash.length - 1).replace(/[^a-z0-9]+$/, '');
+  return head ? `${head}-${hash}` : hash;
 }
 
 function describePrefix(prefix: string): string {
@@ -102,14 +119,21 @@ function describePrefix(prefix: string): string {
 export function rbacSubjects(input: RbacInput): { mapped: MappedSubject[]; warnings: string[] } {
   const warnings: string[] = [];
   const mapped: MappedSubject[] = [];
-  for (const user of input.users) {
+  const apps = new Set(input.applications ?? []);
+  for (const user of [...input.users, ...(input.applications ?? []).filter((a) => !input.users.includes(a))]) {
+    const isApp = apps.has(user) && !input.users.includes(user);
+    if (isApp && input.usernameClaim !== 'name' && input.usernameClaim !== 'preferred_username') {
+      // refineUser/getStandardClaims (object/token_jwt.go): the application's name is in "name" (JWT format)
+      // and "preferred_username" (JWT-Standard); an application has no email, display name or groups.
+      warnings.push(`--application ${user}: a client-credentials token names the application only in "name" (JWT format) or "preferred_username" (JWT-Standard); with the username claim "${input.usernameClaim}" the API server finds no username in it.`);
+    }
     if (input.usernamePrefix === undefined && input.usernameClaim !== 'email' && !input.issuer) {
       throw usageError(
         'Without --username-prefix the API server names users "<issuer>#<claim value>": give --casdoor-url (the issuer) so the user subjects can be named.',
         "Or pass the API server's actual --username-prefix (the default '-' means none).",
       );
     }
-    if (user.includes('/')) {
+    if (!isApp && user.includes('/')) {
       warnings.push(`--user ${user}: Casdoor's "${input.usernameClaim}" claim is the bare username, without "<organization>/"; the binding will only match a username that really contains "/".`);
     }
     const name = mapUsername(user, {
@@ -128,7 +152,9 @@ export function rbacSubjects(input: RbacInput): { mapped: MappedSubject[]; warni
       subject: { kind: 'User', apiGroup: RBAC_API_GROUP, name },
       given: user,
       claimValue: user,
-      explanation: `User "${name}" ← Casdoor user "${user}" (claim "${input.usernameClaim}"), ${how}`,
+      explanation: isApp
+        ? `User "${name}" ← Casdoor application "${user}" (its client-credentials identity, claim "${input.usernameClaim}"), ${how}`
+        : `User "${name}" ← Casdoor user "${user}" (claim "${input.usernameClaim}"), ${how}`,
     });
   }
   const groupsPrefix = input.groupsPrefix ?? '';
@@ -162,10 +188,10 @@ export function rbacSubjects(input: RbacInput): { mapped: MappedSubject[]; warni
 }
 
 export function validateRbacInput(input: RbacInput): void {
-  if (input.users.length === 0 && input.groups.length === 0) {
-    throw usageError('give at least one --user or --group to bind.', 'For example: casdoor-kubeconfig rbac --group admins --organization k8s-org');
+  if (input.users.length === 0 && input.groups.length === 0 && (input.applications ?? []).length === 0) {
+    throw usageError('give at least one --user, --group or --application to bind.', 'For example: casdoor-kubeconfig rbac --group admins --organization k8s-org');
   }
-  for (const [flag, values] of [['--user', input.users], ['--group', input.groups]] as const) {
+  for (const [flag, values] of [['--user', input.users], ['--group', input.groups], ['--application', input.applications ?? []]] as const) {
     for (const v of values) {
       if (v.trim() === '' || CONTROL.test(v)) throw usageError(`${flag}: "${v}" is not a valid name (empty or contains control characters).`);
     }
@@ -203,7 +229,8 @@ export function buildRbacBinding(input: RbacInput, template = readTemplate('rbac
   const { mapped, warnings } = rbacSubjects(input);
   const kind = input.namespace === undefined ? 'ClusterRoleBinding' : 'RoleBinding';
   const first = mapped[0] as MappedSubject;
-  const name = input.name ?? defaultBindingName(first.claimValue, input.roleRef.name, mapped.length - 1);
+  const identities = mapped.map((m) => `${m.subject.kind}:${m.subject.name}`);
+  const name = input.name ?? defaultBindingName(first.claimValue, input.roleRef.name, mapped.length - 1, identities);
   const where = input.namespace === undefined ? 'in every namespace' : `in namespace "${input.namespace}"`;
   const { object, text } = renderYaml(template, {
     title: `${kind} "${name}": ${input.roleRef.kind} "${input.roleRef.name}" ${where} for ${mapped.length === 1 ? 'one Casdoor subject' : `${mapped.length} Casdoor subjects`}.`,

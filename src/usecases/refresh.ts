@@ -17,9 +17,11 @@ import type { NamedContext, NamedUser } from '../kubeconfig/model.js';
 import type { Found, MergedView } from '../kubeconfig/view.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
+import { parseListenAddress } from '../oidc/loopback.js';
 import { registerSecret } from '../redact.js';
 import { TOKEN_OPTIONS } from '../token/fast.js';
-import { withAuthProviderTokens } from './entries.js';
+import { clientSecretLocation, clientSecretAdvice } from './client-secret.js';
+import { withAuthProviderTokens, withoutClientSecret } from './entries.js';
 import { describeExpiry } from './setup.js';
 import { openSession, refreshLogin, type VerifiedLogin } from './login.js';
 import { GRANTS, loginWithGrant, obtainToken, usernameOf, type GrantType, type TokenDeps, type TokenInput } from './token.js';
@@ -142,8 +144,11 @@ export async function resolveEntry(view: MergedView, contextFlag: string | undef
           ...(caFile ? { casdoorCaFile: caFile, casdoorCaPem: await readCa(caFile, at(userName, 'exec.args --casdoor-ca'), cwd) } : {}),
           grant: (grant as GrantType | undefined) ?? 'password',
           ...(typeof values.username === 'string' ? { username: values.username } : {}),
+          ...(typeof values.scope === 'string' && values.scope ? { scope: values.scope } : {}),
           ...(typeof values['browser-command'] === 'string' ? { browserCommand: values['browser-command'] } : {}),
           ...(values['no-browser'] === true ? { noBrowser: true } : {}),
+          // parseArgs gives the repeatable --listen-address as a list.
+          ...(Array.isArray(values['listen-address']) ? { listen: (values['listen-address'] as unknown as string[]).map(parseListenAddress) } : {}),
         },
       },
     };
@@ -178,6 +183,11 @@ export interface RefreshInput {
   password?: string | undefined;
   browserCommand?: string | undefined;
   noBrowser?: boolean | undefined;
+  /**
+   * Take `client-secret` out of the user entry (or `--client-secret` out of its exec args), in the same
+   * write as the new tokens, and refresh without it (see usecases/client-secret.ts for why).
+   */
+  removeClientSecret?: boolean | undefined;
 }
 
 export interface RefreshDeps extends TokenDeps {
@@ -191,26 +201,42 @@ export interface RefreshResult {
   how: 'refresh' | 'login' | 'cache';
   expiresAt: number;
   file: string;
+  /** The entry's client secret was removed (--remove-client-secret). */
+  clientSecretRemoved?: boolean;
 }
 
 export async function runRefresh(input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
   const view = await loadMergedView({ kubeconfigFlag: input.kubeconfig, env: deps.env, homeDir: deps.homeDir });
   const entry = await resolveEntry(view, input.context, deps.cwd);
+  const secretAt = clientSecretLocation(entry.user.entry);
   const result = entry.auth.kind === 'exec' ? await refreshExec(entry, entry.auth, input, deps) : await refreshAuthProvider(entry, entry.auth, input, deps);
+  if (secretAt && input.removeClientSecret && entry.auth.kind === 'exec') {
+    // The exec refresh writes only the token cache: the entry's args change in a write of their own.
+    const written = await updateUserEntry(entry.user.file, entry.userName, async (current) => (current ? withoutClientSecret(current) : undefined), { now: deps.now });
+    result.clientSecretRemoved = written.found;
+  }
   const verb = result.how === 'login' ? 'Logged in again for' : result.how === 'cache' ? 'Another process had just refreshed' : 'Refreshed the tokens of';
   deps.out.step(`${verb} user ${entry.userName} (context ${entry.contextName}) in ${result.file}; the id_token expires ${describeExpiry(new Date(result.expiresAt * 1000), deps.now())}.`);
+  if (result.clientSecretRemoved) deps.out.step(`Removed the client secret from user ${entry.userName} in ${entry.user.file}: nothing needs it, and it is a Casdoor admin credential.`);
+  else if (secretAt) deps.out.warn(clientSecretAdvice(secretAt, entry.user.file, entry.contextName));
   return result;
 }
 
 async function refreshExec(entry: ResolvedEntry, auth: ExecAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
+  // A client-credentials entry is renewed with the secret from the environment, as `token` is (never from the file).
+  const envSecret = auth.token.grant === 'client-credentials' && !auth.token.clientSecret ? deps.env.CASDOOR_CLIENT_SECRET : undefined;
+  registerSecret(envSecret);
+  const { clientSecret: _dropped, ...kept } = auth.token;
   const token: TokenInput = {
-    ...auth.token,
+    ...(input.removeClientSecret ? kept : auth.token),
     ...(input.grant ? { grant: input.grant } : {}),
+    ...(envSecret ? { clientSecret: envSecret } : {}),
     ...(input.password ? { password: input.password } : {}),
     ...(input.browserCommand ? { browserCommand: input.browserCommand } : {}),
     ...(input.noBrowser ? { noBrowser: true } : {}),
   };
-  const got = await obtainToken(token, deps, { forceRefresh: true });
+  // --grant changes how to log in, not the entry: the tokens go where the exec args' key puts them.
+  const got = await obtainToken(token, deps, { forceRefresh: true, ...(input.grant ? { loginGrant: input.grant } : {}) });
   return { contextName: entry.contextName, userName: entry.userName, kind: 'exec', how: got.source, expiresAt: got.entry.expiresAt, file: got.file };
 }
 
@@ -238,7 +264,11 @@ function configUnderLock(current: NamedUser | undefined, entry: ResolvedEntry): 
  * after it, because kubectl cannot save the tokens it refreshes while the lock exists.
  */
 async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
-  const client = { clientId: auth.clientId, ...(auth.clientSecret ? { clientSecret: auth.clientSecret } : {}) };
+  // With --remove-client-secret the secret is not sent either: it may be the stale one.
+  const secret = input.removeClientSecret ? undefined : auth.clientSecret;
+  const client = { clientId: auth.clientId, ...(secret ? { clientSecret: secret } : {}) };
+  const drop = (user: NamedUser): NamedUser => (input.removeClientSecret ? withoutClientSecret(user) ?? user : user);
+  let removed = false;
   const http = deps.makeHttp(auth.caPem);
   const result = (how: RefreshResult['how'], expiresAt: number, file: string): RefreshResult => ({
     contextName: entry.contextName,
@@ -247,7 +277,14 @@ async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth,
     how,
     expiresAt,
     file,
+    ...(removed ? { clientSecretRemoved: true } : {}),
   });
+  /** The entry as it will be written: `next`, without the secret when asked (noted for the message). */
+  const finish = (next: NamedUser): NamedUser => {
+    const out = drop(next);
+    removed ||= out !== next;
+    return out;
+  };
   try {
     const session = await openSession(http, auth.issuer);
     let reason = 'the entry has no refresh token';
@@ -262,12 +299,20 @@ async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth,
         if (refreshToken !== started && typeof exp === 'number' && exp * 1000 > deps.now().getTime()) {
           // Verified by whoever stored it; its exp only tells that it is a fresh one, and goes in the message.
           theirs = exp;
-          return undefined;
+          return input.removeClientSecret && current ? finish(current) : undefined;
         }
         if (!refreshToken) return undefined;
         try {
           refreshed = await refreshLogin(session, client, refreshToken, deps.now());
         } catch (err) {
+          if (secret && err instanceof CliError && err.reason === 'wrong-client-secret') {
+            // A stale secret in the entry: nothing needs it, so the fix is to drop it, not to find the right one.
+            throw new CliError(err.code, err.message, {
+              hint: `The entry's client-secret is not the application's (any more). Nothing needs it: casdoor-kubeconfig refresh --context ${entry.contextName} --remove-client-secret`,
+              reason: 'wrong-client-secret',
+              cause: err,
+            });
+          }
           // Only a dead refresh token calls for a new login. Any other refusal (a wrong client secret, a
           // disabled grant) would refuse the new login's tokens too, or hide a misconfiguration behind a
           // password prompt: it is reported as it is, and the refresh token stays in the file.
@@ -276,7 +321,7 @@ async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth,
           return undefined;
         }
         // Without a new refresh token in the answer, the one just used stays valid.
-        return withAuthProviderTokens(current as NamedUser, { idToken: refreshed.tokens.idToken, refreshToken: refreshed.tokens.refreshToken ?? refreshToken });
+        return finish(withAuthProviderTokens(current as NamedUser, { idToken: refreshed.tokens.idToken, refreshToken: refreshed.tokens.refreshToken ?? refreshToken }));
       });
       if (theirs !== undefined) return result('cache', theirs, written.file);
       if (refreshed) return result('refresh', refreshed.verified.claims.exp as number, written.file);
@@ -303,7 +348,7 @@ async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth,
     // A new login's tokens replace whatever the entry holds by now; every other key is taken as it is now.
     const written = await updateUserEntry(entry.user.file, entry.userName, async (current) => {
       configUnderLock(current, entry);
-      return withAuthProviderTokens(current as NamedUser, { idToken: login.tokens.idToken, refreshToken: login.tokens.refreshToken });
+      return finish(withAuthProviderTokens(current as NamedUser, { idToken: login.tokens.idToken, refreshToken: login.tokens.refreshToken }));
     });
     return result('login', login.verified.claims.exp as number, written.file);
   } finally {

@@ -16,7 +16,7 @@ import yaml from 'js-yaml';
 import { usageError } from '../errors.js';
 import { isNamespace, NAMESPACE_RULE } from '../validate.js';
 
-export const ROSTER_FIELDS = ['username', 'namespace', 'context', 'cluster', 'user'] as const;
+export const ROSTER_FIELDS = ['username', 'namespace', 'context', 'cluster', 'user', 'groups'] as const;
 export type RosterField = (typeof ROSTER_FIELDS)[number];
 
 export interface RosterRow {
@@ -25,7 +25,12 @@ export interface RosterRow {
   context?: string;
   cluster?: string;
   user?: string;
+  /** Casdoor groups "<org>/<group>", separated by spaces or ';' (a YAML list is joined so); read by casdoor-app apply --users. */
+  groups?: string;
 }
+
+/** The groups of a row as a list (see RosterRow.groups). */
+export const rowGroups = (row: RosterRow): string[] => (row.groups ?? '').split(/[\s;]+/).filter((g) => g !== '');
 
 export interface RosterEntry {
   /** Where the row is, for messages: "line 4" (CSV), "item 3" (a YAML list) or "users[2]" (a YAML users: list). */
@@ -185,9 +190,13 @@ function yamlRoster(text: string, file: string): Array<Omit<RosterEntry, 'fileNa
     const rec = item as Record<string, unknown>;
     const unknown = Object.keys(rec).filter((k) => !(ROSTER_FIELDS as readonly string[]).includes(k));
     const row: RosterRow = { username: typeof rec.username === 'string' ? rec.username.trim() : '' };
-    for (const k of ['namespace', 'context', 'cluster', 'user'] as const) {
+    for (const k of ['namespace', 'context', 'cluster', 'user', 'groups'] as const) {
       const v = rec[k];
       if (typeof v === 'string' && v !== '') row[k] = v;
+    }
+    if (Array.isArray(rec.groups) && rec.groups.every((g) => typeof g === 'string')) {
+      row.groups = (rec.groups as string[]).join(' ');
+      delete rec.groups;
     }
     if (unknown.length) return { where, row, error: `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${ROSTER_FIELDS.join(', ')})` };
     const bad = Object.entries(rec).find(([, v]) => v !== null && typeof v !== 'string');

@@ -8,11 +8,17 @@ import type { Output } from '../cli/output.js';
 import type { ClientCredentials } from '../oidc/grants.js';
 import type { HttpClient } from '../oidc/http.js';
 import { preflight, type PreflightResult } from '../oidc/preflight.js';
+import { analyzeTokenFormat, type TokenFormatReport } from '../oidc/token-format.js';
 import { applyKubeconfigChange, writeStandalone } from '../kubeconfig/store.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { clusterEntry, contextEntry, defaultNames, execUserEntry, oidcUserEntry, type EntryNames, type SetupEntries } from './entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
+import { proveRefresh, type RefreshProof } from './prove-refresh.js';
 import { usernameOf } from './token.js';
+import { cleartextServerWarning } from '../validate.js';
+import { defaultExecCommand } from '../install-info.js';
+import { summarizeList } from '../list-summary.js';
+import { execCommandFor } from '../platform.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -21,7 +27,15 @@ export interface SetupInput {
   organization?: string;
   application?: string;
   clientId: string;
+  /**
+   * Only checked at setup (proveRefresh), never written anywhere: Casdoor turns any application's
+   * client id + secret into the identity `app/<name>`, which its authorization allows on every API
+   * endpoint (routers/base.go getUsernameByClientIdSecret, authz/authz.go IsAllowed), and neither
+   * kubectl's refresh nor Casdoor's refresh grant needs it.
+   */
   clientSecret?: string;
+  /** --scope: what to ask Casdoor for at login; none when absent (always valid in Casdoor). */
+  scope?: string;
   /**
    * The Casdoor username; '' when not given, which only browser and device logins allow: the exec
    * entry then carries no --username (the cache key of `token` without one) and the entry names use
@@ -45,6 +59,11 @@ export interface SetupInput {
   setCurrentContext: boolean;
   dryRun: boolean;
   usernameClaim: string;
+  /**
+   * false: usernameClaim is only the default, and the token format found at login decides it instead
+   * (JWT-Standard: preferred_username; see oidc/token-format.ts). Absent or true: it was chosen.
+   */
+  usernameClaimGiven?: boolean;
   groupsClaim: string;
   /** The API server's --oidc-username-prefix: undefined = flag unset ("<issuer>#"), '-' = none. */
   usernamePrefix?: string;
@@ -56,11 +75,15 @@ export interface SetupInput {
   /** exec mode: write the entries without logging in (the user logs in on first use). */
   skipLogin?: boolean;
   /** How to log in: password (default), browser (code + PKCE), device. Exec entries pass it on to `token`. */
-  grant?: 'password' | 'browser' | 'device';
+  grant?: 'password' | 'browser' | 'device' | 'client-credentials';
   /** Browser login: the command that opens the URL (else $BROWSER / the platform's opener). */
   browserCommand?: string;
+  /** Browser login: --listen-address values (also written into the exec args). */
+  listenAddresses?: string[];
   /** Browser login: only print the URL. */
   noBrowser?: boolean;
+  /** Replace a cluster or user entry even when other contexts use it (re-pointing them). */
+  force?: boolean;
 }
 
 export interface SetupDeps {
@@ -78,6 +101,10 @@ export interface SetupDeps {
 export interface SetupResult {
   login?: VerifiedLogin;
   report?: PreflightResult;
+  /** The refresh and client-secret proof made before writing (after a login). */
+  proof?: RefreshProof;
+  /** The token format found in the id_token, and the username claim that follows from it. */
+  format?: TokenFormatReport;
   names: EntryNames;
   written: WrittenFile[];
 }
@@ -110,20 +137,24 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
   let user: SetupEntries['user'];
   if (input.mode === 'exec') {
     user = execUserEntry(names.user, {
-      command: input.execCommand ?? 'casdoor-kubeconfig',
+      // Not given: what kubectl can start later from this install (src/install-info.ts; refuses for npx),
+      // as Windows' kubectl can start it (the npm .cmd shim, src/platform.ts).
+      command: execCommandFor(input.execCommand ?? defaultExecCommand()),
       issuer: input.casdoorUrl,
       clientId: input.clientId,
       ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
       ...(input.grant && input.grant !== 'password' ? { grant: input.grant } : {}),
       // '' (not given) leaves --username out: `token` then keys its cache on the empty username.
       ...(input.username ? { username: input.username } : {}),
+      ...(input.scope ? { scope: input.scope } : {}),
+      ...(input.listenAddresses?.length ? { listenAddresses: input.listenAddresses } : {}),
     });
   } else {
     if (!login) throw new CliError('internal', 'auth-provider mode needs a login');
+    // No client-secret, ever (see SetupInput.clientSecret): kubectl's oidc refresh works without it.
     user = oidcUserEntry(names.user, {
       issuer: input.casdoorUrl,
       clientId: input.clientId,
-      ...(input.clientSecret ? { clientSecret: input.clientSecret } : {}),
       idToken: login.tokens.idToken,
       ...(login.tokens.refreshToken ? { refreshToken: login.tokens.refreshToken } : {}),
       ...(input.casdoorCaPem ? { idpCaData: Buffer.from(input.casdoorCaPem).toString('base64') } : {}),
@@ -149,15 +180,38 @@ export function describeExpiry(expiresAt: Date, now: Date): string {
   return `${local} (${rel})`;
 }
 
-export function printPreflight(out: Output, report: PreflightResult, input: Pick<SetupInput, 'usernameClaim' | 'groupsClaim' | 'usernamePrefix'>, now: Date): void {
+/** What else the summary shows when known: the token format and the refresh proof. */
+export interface SummaryExtras {
+  format?: TokenFormatReport | undefined;
+  proof?: RefreshProof | undefined;
+}
+
+export function printPreflight(out: Output, report: PreflightResult, input: Pick<SetupInput, 'usernameClaim' | 'groupsClaim' | 'usernamePrefix'>, now: Date, extras: SummaryExtras = {}): void {
   const c = out.c;
+  const { format, proof } = extras;
   const prefixNote = input.usernamePrefix === undefined ? 'no --oidc-username-prefix' : `--oidc-username-prefix=${input.usernamePrefix}`;
+  const claimWhy = format && format.usernameClaimReason !== 'as given' ? ` (${format.usernameClaimReason})` : '';
   out.info(c.bold('The API server will see:'));
-  out.info(`  username  ${report.username !== undefined ? c.cyan(report.username) : c.red('(rejected)')}  ${c.dim(`claim "${input.usernameClaim}", ${prefixNote}`)}`);
-  out.info(`  groups    ${report.groups.length ? c.cyan(report.groups.join(', ')) : c.dim('(none)')}  ${c.dim(`claim "${input.groupsClaim}"`)}`);
+  out.info(`  username  ${report.username !== undefined ? c.cyan(report.username) : c.red('(rejected)')}  ${c.dim(`claim "${input.usernameClaim}"${claimWhy}, ${prefixNote}`)}`);
+  out.info(`  groups    ${report.groups.length ? c.cyan(summarizeList(report.groups)) : c.dim('(none)')}  ${c.dim(`claim "${input.groupsClaim}"`)}`);
   if (report.email) out.info(`  email     ${report.email}`);
   if (report.expiresAt) out.info(`  expires   ${describeExpiry(report.expiresAt, now)}`);
+  if (proof) out.info(`  renewal   ${describeRenewal(proof, now)}`);
+  if (format) out.info(`  format    ${c.dim(`Casdoor token format ${format.format}: ${format.evidence}`)}`);
   for (const w of report.warnings) out.warn(w.message);
+  for (const n of format?.notes ?? []) {
+    if (n.code === 'username-claim-chosen') out.info(n.message);
+    else out.warn(n.message);
+  }
+  for (const w of proof?.warnings ?? []) out.warn(w.message);
+}
+
+/** How long the session can be renewed without a new login, from the refresh proof. */
+export function describeRenewal(proof: RefreshProof, now: Date): string {
+  if (proof.refresh === 'no-refresh-token') return 'not possible (no refresh token)';
+  if (proof.refresh === 'grant-disabled') return 'not possible (the "Refresh Token" grant is not enabled)';
+  const until = proof.refreshExpiresAt !== undefined ? `until ${describeExpiry(new Date(proof.refreshExpiresAt * 1000), now)}` : 'possible';
+  return `${until} (refresh token; checked with Casdoor${proof.secretChecked ? ', and the client secret with it' : ''})`;
 }
 
 /** Step 0: fail on an unusable kubeconfig before spending a login attempt (Casdoor counts failures). */
@@ -177,19 +231,39 @@ export async function login(session: Session, input: SetupInput, deps: Pick<Setu
   const grant = input.grant ?? 'password';
   if (grant !== 'password' && !deps.grantLogin) throw new CliError('internal', `--grant ${grant} needs a login driver`);
   const result = grant === 'password' || !deps.grantLogin
-    ? await passwordLogin(session, clientOf(input), input.username, input.password, deps.now())
+    ? await passwordLogin(session, clientOf(input), input.username, input.password, deps.now(), input.scope)
     : await deps.grantLogin(session, input);
   const { header } = result.verified;
-  deps.out.step(`Logged in as ${input.username || usernameOf(result.verified.claims) || String(result.verified.claims.sub ?? '?')}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
+  deps.out.step(`Logged in as ${grant === 'client-credentials' ? 'application ' : ''}${input.username || usernameOf(result.verified.claims) || String(result.verified.claims.sub ?? '?')}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
   for (const w of result.verified.warnings) deps.out.warn(w);
-  if (!result.tokens.refreshToken) {
-    deps.out.warn('Casdoor returned no refresh token: the token cannot be renewed without logging in again; enable the "Refresh Token" grant in the application.');
+  if (grant === 'client-credentials') {
+    // GetClientCredentialsToken issues no refresh token: `token` asks for a new one on expiry.
+    deps.out.info('This is the application\'s own identity (client credentials): no refresh token; `token` asks Casdoor for a new one when it expires, with CASDOOR_CLIENT_SECRET from its environment.');
   }
   return result;
 }
 
-/** Step 3: what the API server will see (pure), printed. */
-export function analyze(session: Session, result: VerifiedLogin, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now'>): PreflightResult {
+/**
+ * Step 2b: prove the refresh (and the client secret, when one was given) before anything is written;
+ * a wrong secret fails here (exit 3). The tokens are rotated by it: use `proof.login` from here on.
+ */
+export async function prove(session: Session, result: VerifiedLogin, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now'>): Promise<RefreshProof> {
+  const proof = await proveRefresh(session, clientOf(input), result, deps);
+  if (proof.refresh === 'proven') deps.out.step(`Casdoor renewed the token once${proof.secretChecked ? ' and accepted the client secret' : ''}: kubectl can renew it without the client secret.`);
+  else if (proof.secretChecked) deps.out.step('Casdoor accepted the client secret.');
+  return proof;
+}
+
+/** The token format of the login, and the username claim that follows (the one given, else the format's). */
+export function formatOf(result: VerifiedLogin, input: Pick<SetupInput, 'usernameClaim' | 'usernameClaimGiven' | 'groupsClaim'>): TokenFormatReport {
+  return analyzeTokenFormat(result.verified.claims, {
+    ...(input.usernameClaimGiven === false ? {} : { usernameClaim: input.usernameClaim }),
+    groupsClaim: input.groupsClaim,
+  });
+}
+
+/** Step 3: what the API server will see (pure), printed; `input.usernameClaim` is the effective one (formatOf). */
+export function analyze(session: Session, result: VerifiedLogin, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now'>, extras: SummaryExtras = {}): PreflightResult {
   const report = preflight(result.verified.claims, {
     issuer: session.meta.issuer,
     usernameClaim: input.usernameClaim,
@@ -197,21 +271,30 @@ export function analyze(session: Session, result: VerifiedLogin, input: SetupInp
     ...(input.usernamePrefix !== undefined ? { usernamePrefix: input.usernamePrefix } : {}),
     ...(input.groupsPrefix !== undefined ? { groupsPrefix: input.groupsPrefix } : {}),
   });
-  printPreflight(deps.out, report, input, deps.now());
+  printPreflight(deps.out, report, input, deps.now(), extras);
   return report;
 }
 
-export async function runSetup(input: SetupInput, deps: SetupDeps): Promise<SetupResult> {
+export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<SetupResult> {
+  let input = given;
   let result: VerifiedLogin | undefined;
   let report: PreflightResult | undefined;
+  const cleartext = cleartextServerWarning(input.server);
+  if (cleartext) deps.out.warn(cleartext);
+  let proof: RefreshProof | undefined;
+  let format: TokenFormatReport | undefined;
   if (!(input.mode === 'exec' && input.skipLogin)) {
     // Only worth it before a login: without one, the write below reads (and refuses) the file anyway.
     await checkTarget(input, deps);
     const http = deps.makeHttp(input.casdoorCaPem);
     try {
       const session = await connect(http, input, deps.out);
-      result = await login(session, input, deps);
-      report = analyze(session, result, input, deps);
+      proof = await prove(session, await login(session, input, deps), input, deps);
+      result = proof.login;
+      format = formatOf(result, input);
+      input = { ...input, usernameClaim: format.usernameClaim };
+      report = analyze(session, result, input, deps, { format, proof });
+      refuseFatal(report);
     } finally {
       await http.close();
     }
@@ -224,7 +307,19 @@ export async function runSetup(input: SetupInput, deps: SetupDeps): Promise<Setu
     deps.out.step('Stored the tokens in the plugin cache: the first kubectl command needs no login.');
   }
   printNextSteps(deps.out, input, names, written);
-  return { ...(result ? { login: result } : {}), ...(report ? { report } : {}), names, written };
+  return { ...(result ? { login: result } : {}), ...(report ? { report } : {}), ...(proof ? { proof } : {}), ...(format ? { format } : {}), names, written };
+}
+
+/**
+ * A token the API server will reject (preflight's fatal findings) is not written: the context would
+ * fail on every kubectl command. Exit 4 with what is wrong, as generate does for the same finding.
+ */
+export function refuseFatal(report: PreflightResult): void {
+  const fatal = report.warnings.filter((w) => w.fatal);
+  if (!fatal.length) return;
+  throw new CliError('verify', `The API server would reject this token: ${fatal.map((w) => w.message).join(' ')}`, {
+    hint: 'Nothing was written. Fix the claim settings (--username-claim, --groups-claim) or the user in Casdoor, then run setup again.',
+  });
 }
 
 /** ` --kubeconfig FILE` when the entries went to a file kubectl would not read by default. */
@@ -271,6 +366,7 @@ export async function writeEntries(input: SetupInput, entries: SetupEntries, dep
     homeDir: deps.homeDir,
     entries,
     dryRun: input.dryRun,
+    ...(input.force ? { force: true } : {}),
   });
   const written: WrittenFile[] = [];
   for (const f of result.files) {
@@ -315,6 +411,19 @@ export interface SetupSummary {
   username: string | null;
   groups: string[];
   expiresAt: string | null;
+  /** The claim the API server must use as --oidc-username-claim (the one given, else the token format's). */
+  usernameClaim: string;
+  /** Casdoor's token format as recognized from the id_token (null without a login). */
+  tokenFormat: string | null;
+  /** The refresh proof made before writing (null without a login). */
+  refresh: {
+    /** proven: a refresh grant worked; grant-disabled: Casdoor refused the Refresh Token grant; no-refresh-token. */
+    status: string;
+    /** When the refresh token expires (ISO), i.e. until when the session can be renewed without a login. */
+    expiresAt: string | null;
+    /** Casdoor checked the client secret given (it is never stored). */
+    clientSecretChecked: boolean;
+  } | null;
   warnings: Array<{ code: string; message: string; fatal: boolean }>;
 }
 
@@ -335,6 +444,19 @@ export function setupSummary(input: SetupInput, result: SetupResult): SetupSumma
     username: report?.username ?? null,
     groups: report?.groups ?? [],
     expiresAt: report?.expiresAt ? report.expiresAt.toISOString() : null,
-    warnings: (report?.warnings ?? []).map(({ code, message, fatal }) => ({ code, message, fatal })),
+    usernameClaim: result.format?.usernameClaim ?? input.usernameClaim,
+    tokenFormat: result.format?.format ?? null,
+    refresh: result.proof
+      ? {
+          status: result.proof.refresh,
+          expiresAt: result.proof.refreshExpiresAt !== undefined ? new Date(result.proof.refreshExpiresAt * 1000).toISOString() : null,
+          clientSecretChecked: result.proof.secretChecked,
+        }
+      : null,
+    warnings: [
+      ...(report?.warnings ?? []).map(({ code, message, fatal }) => ({ code, message, fatal })),
+      ...(result.format?.notes ?? []).map(({ code, message }) => ({ code, message, fatal: false })),
+      ...(result.proof?.warnings ?? []).map(({ code, message }) => ({ code, message, fatal: false })),
+    ],
   };
 }

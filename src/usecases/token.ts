@@ -17,13 +17,14 @@ import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
 import { deviceLogin } from '../oidc/device-login.js';
 import type { ClientCredentials } from '../oidc/grants.js';
 import type { HttpClient } from '../oidc/http.js';
+import { formatListenAddress, type ListenAddress } from '../oidc/loopback.js';
 import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheEntry, type CacheKey } from '../token/cache.js';
 import { execCredential, parseExecInfo } from '../token/exec-credential.js';
 import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
 import { tokenArgs } from './entries.js';
-import { openSession, passwordLogin, refreshLogin, verifyTokens, type Session, type VerifiedLogin } from './login.js';
+import { clientCredentialsLogin, openSession, passwordLogin, refreshLogin, verifyTokens, type Session, type VerifiedLogin } from './login.js';
 
-export const GRANTS = ['password', 'browser', 'device'] as const;
+export const GRANTS = ['password', 'browser', 'device', 'client-credentials'] as const;
 export type GrantType = (typeof GRANTS)[number];
 
 /** A token that expires within this many seconds is not served when a refresh fails for network reasons. */
@@ -36,6 +37,8 @@ export interface LoginRequest {
   username?: string | undefined;
   /** Password grant: from CASDOOR_PASSWORD / --password-stdin; asked for when absent and a terminal is there. */
   password?: string | undefined;
+  /** The scope to ask Casdoor for (--scope); none when absent or '' (always valid in Casdoor). */
+  scope?: string | undefined;
 }
 
 export interface LoginDeps {
@@ -47,6 +50,10 @@ export interface LoginDeps {
   /** Opens the browser login URL (the URL is printed as well). */
   openUrl: (url: string) => Promise<void>;
   browserTimeoutMs?: number;
+  /** Browser login: --listen-address values (first free wins). */
+  listen?: readonly ListenAddress[];
+  /** Browser login: the environment (SSH_CONNECTION → print the `ssh -L` command). */
+  loginEnv?: NodeJS.ProcessEnv;
   /** Device-flow polling delay (tests). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -83,7 +90,7 @@ export async function loginWithGrant(session: Session, client: ClientCredentials
         password = await deps.promptPassword(`Casdoor password for ${request.username} (${session.meta.issuer})`);
         registerSecret(password);
       }
-      return passwordLogin(session, client, request.username, password, now);
+      return passwordLogin(session, client, request.username, password, now, request.scope);
     }
     case 'browser': {
       const code = await browserLogin({
@@ -93,11 +100,26 @@ export async function loginWithGrant(session: Session, client: ClientCredentials
         openUrl: deps.openUrl,
         notify: (text) => deps.out.info(text),
         ...(deps.browserTimeoutMs !== undefined ? { timeoutMs: deps.browserTimeoutMs } : {}),
+        ...(request.scope ? { scope: request.scope } : {}),
+        ...(deps.listen ? { listen: deps.listen } : {}),
+        ...(deps.loginEnv ? { env: deps.loginEnv } : {}),
       });
       const verified = await verifyTokens(session, client, code.tokens, deps.now());
       checkNonce(verified.verified.claims, code.nonce);
       checkSameUser(verified.verified.claims, request.username);
       return verified;
+    }
+    case 'client-credentials': {
+      // The application itself, not a person: Casdoor object/token_oauth.go GetClientCredentialsToken
+      // makes the token's user {owner: application.Owner, name: application.Name, id: "<owner>/<name>",
+      // type: "application"} and checks the client secret, which therefore must come with the request.
+      if (request.username) throw usageError('--grant client-credentials signs in as the application itself: leave out --username.');
+      if (!client.clientSecret) {
+        throw new CliError('login', "--grant client-credentials needs the application's client secret: set CASDOOR_CLIENT_SECRET in the environment (it is never written into the kubeconfig).", {
+          hint: "The Client Secret is on the application's page in Casdoor. In CI, give it to the job as a secret variable.",
+        });
+      }
+      return clientCredentialsLogin(session, client, now);
     }
     case 'device': {
       const tokens = await deviceLogin({
@@ -106,6 +128,7 @@ export async function loginWithGrant(session: Session, client: ClientCredentials
         client,
         notify: (text) => deps.out.info(text),
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
+        ...(request.scope ? { scope: request.scope } : {}),
       });
       const verified = await verifyTokens(session, client, tokens, deps.now());
       checkSameUser(verified.verified.claims, request.username);
@@ -153,12 +176,21 @@ export interface TokenInput {
   casdoorCaPem?: string;
   /** --casdoor-ca as given: repeated in the "run this" advice. */
   casdoorCaFile?: string;
+  /** The exec entry's grant: part of the cache key, and how to log in (unless `loginGrant` says otherwise). */
   grant: GrantType;
+  /** Scopes asked for beyond the default: part of the cache key. */
+  scopes?: readonly string[];
+  /** RFC 8707 resource: part of the cache key. */
+  resource?: string;
   /** Part of the cache key ('' when not given, as in the fast path). */
   username?: string;
   password?: string;
   browserCommand?: string;
   noBrowser?: boolean;
+  /** --scope: asked for at a new login (a refresh keeps the original grant's scope). */
+  scope?: string;
+  /** The exec entry's --listen-address values (browser login). */
+  listen?: readonly ListenAddress[];
 }
 
 export interface TokenDeps extends LoginDeps, CacheLocation {
@@ -173,8 +205,20 @@ export interface ObtainedToken {
   file: string;
 }
 
-export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'username'>): CacheKey {
-  return { issuer: input.casdoorUrl, clientId: input.clientId, username: input.username ?? '' };
+/**
+ * The cache key of an exec entry: the same one the hot path builds from the exec args
+ * (cacheKeyFromArgs in token/fast.ts). `casdoorCaFile` must be absolute, as the exec args carry it.
+ */
+export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'username' | 'grant' | 'casdoorCaFile' | 'scopes' | 'resource'>): CacheKey {
+  return {
+    issuer: input.casdoorUrl,
+    clientId: input.clientId,
+    username: input.username ?? '',
+    grant: input.grant,
+    scopes: [...(input.scopes ?? [])],
+    resource: input.resource ?? '',
+    ca: input.casdoorCaFile ?? '',
+  };
 }
 
 export function clientOfToken(input: Pick<TokenInput, 'clientId' | 'clientSecret'>): ClientCredentials {
@@ -189,6 +233,8 @@ export function loginCommand(input: TokenInput): string {
     ...(input.casdoorCaFile ? { casdoorCaFile: input.casdoorCaFile } : {}),
     ...(input.grant !== 'password' ? { grant: input.grant } : {}),
     ...(input.username ? { username: input.username } : {}),
+    ...(input.scope ? { scope: input.scope } : {}),
+    ...(input.listen?.length ? { listenAddresses: input.listen.map(formatListenAddress) } : {}),
   });
   return ['casdoor-kubeconfig', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
 }
@@ -204,6 +250,9 @@ function loginBlocker(input: TokenInput, deps: TokenDeps): string | undefined {
       return !input.noBrowser && (input.browserCommand || deps.env.BROWSER) ? undefined : 'or pass --browser-command';
     case 'device':
       return '';
+    case 'client-credentials':
+      // Needs no person: the client secret (or its absence, reported by loginWithGrant) decides.
+      return undefined;
   }
 }
 
@@ -221,8 +270,13 @@ function isStillUsable(entry: CacheEntry, nowMs: number): boolean {
  * A valid id_token for this issuer + client + username. `forceRefresh` (the refresh command) refreshes
  * even a fresh token, unless another process refreshed it while this one waited for the lock.
  */
-export async function obtainToken(input: TokenInput, deps: TokenDeps, options: { forceRefresh?: boolean } = {}): Promise<ObtainedToken> {
+export async function obtainToken(
+  input: TokenInput,
+  deps: TokenDeps,
+  options: { forceRefresh?: boolean; /** Log in this way instead of the entry's grant (refresh --grant); the key stays the entry's. */ loginGrant?: GrantType } = {},
+): Promise<ObtainedToken> {
   const key = keyOf(input);
+  const loginInput: TokenInput = options.loginGrant ? { ...input, grant: options.loginGrant } : input;
   const dir = cacheDir(deps.homeDir, deps.env);
   const file = cacheFile(dir, key);
   const seen = readCacheEntry(file, key);
@@ -271,23 +325,31 @@ export async function obtainToken(input: TokenInput, deps: TokenDeps, options: {
           deps.out.verbose(`token: ${reason}`);
         }
       }
-      const blocker = loginBlocker(input, deps);
+      const blocker = loginBlocker(loginInput, deps);
       if (blocker !== undefined) {
         // Only a refresh token Casdoor refused (or none) gets here: forget the entry, so later runs do not
         // present a dead token again. Outages and misconfigurations were thrown above, the entry kept.
         if (entry) await deleteCacheEntry(file);
         throw notLoggedIn(input, reason, blocker);
       }
-      if (entry) deps.out.info(`Logging in to Casdoor again (${reason}).`);
-      const login = await loginWithGrant(await connect(), client, { grant: input.grant, username: input.username, password: input.password }, deps);
+      // A client-credentials token has no refresh token (GetClientCredentialsToken): a new grant on every
+      // expiry is the normal course, not news for the pipeline's log.
+      const routine = loginInput.grant === 'client-credentials';
+      const say = (text: string): void => (routine ? deps.out.verbose(`token: ${text}`) : deps.out.info(text));
+      if (entry) say(`Logging in to Casdoor again (${reason}).`);
+      const loginDeps = input.listen?.length && !deps.listen ? { ...deps, listen: input.listen } : deps;
+      const login = await loginWithGrant(await connect(), client, { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, loginDeps);
       const next = cacheEntryOf(key, login);
       await writeCacheEntry(file, next);
-      deps.out.step(`Logged in to ${input.casdoorUrl}${input.username ? ` as ${input.username}` : ''}; the token is cached until ${new Date(next.expiresAt * 1000).toISOString()}.`);
+      const as = routine ? ` as application ${usernameOf(login.verified.claims) ?? input.clientId}` : input.username ? ` as ${input.username}` : '';
+      const done = `Logged in to ${input.casdoorUrl}${as}; the token is cached until ${new Date(next.expiresAt * 1000).toISOString()}.`;
+      if (routine) deps.out.verbose(`token: ${done}`);
+      else deps.out.step(done);
       return { entry: next, source: 'login' as const, file };
     } finally {
       await http.close();
     }
-  }, { warn });
+  }, { warn, onTakeover: (reason) => deps.out.verbose(`token: took over the cache lock of a dead holder (${reason})`) });
 }
 
 /** What `token` prints: the ExecCredential in the apiVersion kubectl asked for, or the bare id_token. */

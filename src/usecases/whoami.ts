@@ -17,6 +17,8 @@ import { loadMergedView, type MergedView, type ViewOptions } from '../kubeconfig
 import { describeIssuerMismatch } from '../oidc/issuer.js';
 import { audienceKind, checkTokenTimes, isRefreshToken, NBF_LEEWAY_SECONDS } from '../oidc/kube-rules.js';
 import { preflight } from '../oidc/preflight.js';
+import { claimIso } from '../oidc/claims-sanity.js';
+import { summarizeList } from '../list-summary.js';
 import { registerSecret } from '../redact.js';
 
 export type WhoamiFormat = 'text' | 'json';
@@ -150,7 +152,7 @@ export function summarizeToken(token: string | undefined): TokenSummary | undefi
     ...(typeof c.iss === 'string' ? { issuer: c.iss } : {}),
     ...(c.aud !== undefined ? { audience: audiences(c.aud) } : {}),
     ...(typeof c.sub === 'string' ? { subject: c.sub } : {}),
-    ...(typeof c.exp === 'number' ? { expiresAt: new Date(c.exp * 1000).toISOString() } : {}),
+    ...(claimIso(c.exp) ? { expiresAt: claimIso(c.exp) as string } : {}),
   };
 }
 
@@ -201,7 +203,7 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
   if (typeof claims.exp !== 'number') {
     add('no-exp', true, 'The token has no "exp" claim; kube-apiserver requires one.', "Check the application's token format in Casdoor.");
   } else if (!times.ok && times.code === 'expired') {
-    const when = `${new Date(claims.exp * 1000).toISOString()} (${ago(serverS - claims.exp)} by ${clockOf})`;
+    const when = `${claimIso(claims.exp) ?? `exp ${claims.exp}, not a time`} (${ago(serverS - claims.exp)} by ${clockOf})`;
     let fix: string;
     if (input.kind === 'oidc') {
       fix = input.hasRefreshToken
@@ -221,7 +223,7 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
     add(
       'not-yet-valid',
       true,
-      `The token is not valid before ${new Date(times.nbf * 1000).toISOString()}: Casdoor issued it ${times.aheadBy} s ahead of ${clockOf}` +
+      `The token is not valid before ${claimIso(times.nbf) ?? `nbf ${times.nbf}, not a time`}: Casdoor issued it ${times.aheadBy} s ahead of ${clockOf}` +
         `${input.serverNow ? ` (its Date header said ${input.serverNow.toISOString()})` : ''}, and kube-apiserver allows only ${NBF_LEEWAY_SECONDS} s on "nbf". This is a clock problem: Casdoor's clock is about ${times.aheadBy} s ahead.`,
       `Fix the time (NTP) on the Casdoor host${input.serverNow ? '' : ' and on this machine'}; the token becomes usable by itself in ${Math.max(0, times.aheadBy - NBF_LEEWAY_SECONDS)} s.`,
     );
@@ -422,7 +424,7 @@ export function formatWhoamiText(report: WhoamiReport, now: Date): string {
   const rows: Array<[string, string]> = [
     ['Username', report.username ?? ''],
     ...(report.uid ? ([['UID', report.uid]] as Array<[string, string]>) : []),
-    ['Groups', (report.groups ?? []).join(', ') || '(none)'],
+    ['Groups', summarizeList(report.groups ?? []) || '(none)'],
   ];
   for (const [k, v] of Object.entries(report.extra ?? {})) rows.push([`Extra: ${k}`, v.join(', ')]);
   if (report.token?.expiresAt) {

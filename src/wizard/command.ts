@@ -24,13 +24,15 @@ import type { Prompts } from './types.js';
 export async function wizardOptionsFromFlags(flags: SetupFlags, given: ReadonlySet<string>, io: Pick<Io, 'env' | 'stdin'>): Promise<WizardOptions> {
   const env = io.env;
   if (flags.skipLogin) throw usageError('--skip-login is for scripted setups: add --non-interactive.');
+  // A CI identity is set up by a script, with the secret in its environment: not a wizard question.
+  if (flags.grant === 'client-credentials') throw usageError('--grant client-credentials is for scripted setups (CI): add --non-interactive.');
   if (flags.execCommand !== undefined && flags.mode !== 'exec') throw usageError('--exec-command needs --mode exec.');
   if (flags.certificateAuthority && flags.insecureSkipTlsVerify) throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot both be given.');
   if (flags.output !== undefined && flags.kubeconfig !== undefined) {
     throw usageError('--output writes a standalone file and --kubeconfig names a file to merge into: give one of them.');
   }
   if (flags.namespace !== undefined) namespaceFlag(flags.namespace);
-  if (flags.server !== undefined) serverUrlFlag(flags.server);
+  if (flags.server !== undefined) serverUrlFlag(flags.server, '--server', { insecureHttp: Boolean(flags.insecureHttp) });
   const password = flags.passwordStdin ? await readPasswordFromStdin(io.stdin) : secretFrom(undefined, env, 'CASDOOR_PASSWORD');
   const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
   const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;

@@ -37,5 +37,8 @@ export function inputOf(run: Run, names: EntryNames): SetupInput {
     ...(a.grant && a.grant !== 'password' ? { grant: a.grant } : {}),
     ...(s.browserCommand ? { browserCommand: s.browserCommand } : {}),
     ...(s.noBrowser ? { noBrowser: true } : {}),
+    ...(s.force ? { force: true } : {}),
+    ...(s.scope ? { scope: s.scope } : {}),
+    ...(s.listenAddresses?.length ? { listenAddresses: s.listenAddresses } : {}),
   };
 }

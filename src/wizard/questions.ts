@@ -113,7 +113,8 @@ export const Q = {
   }),
   clientSecret: (): PasswordQuestion => ({
     id: 'clientSecret',
-    message: 'Client secret (optional):',
+    // Why it is never stored: usecases/entries.ts OidcUserSpec.
+    message: 'Client secret (optional: only checked with Casdoor now, never stored, since it is a Casdoor admin credential):',
   }),
   grant: <T>(choices: SelectQuestion<T>['choices'], def: T): SelectQuestion<T> => ({
     id: 'grant',

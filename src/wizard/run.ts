@@ -10,6 +10,8 @@
 import { CliError } from '../errors.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import type { HttpClient } from '../oidc/http.js';
+import type { TokenFormatReport } from '../oidc/token-format.js';
+import type { RefreshProof } from '../usecases/prove-refresh.js';
 import { describeExpiry, type SetupDeps } from '../usecases/setup.js';
 import { findRenewable, type RenewCandidate } from './existing.js';
 import { fullSetup } from './full-setup.js';
@@ -23,6 +25,10 @@ export class Run {
   readonly a: Answers;
   /** false when the API server did not answer the probe and the user went on anyway. */
   apiReachable: boolean | undefined;
+  /** The refresh and client-secret proof made right after the login (steps/login.ts). */
+  proof: RefreshProof | undefined;
+  /** The token format of the login (steps/claims.ts). */
+  format: TokenFormatReport | undefined;
   private http: HttpClient | undefined;
 
   constructor(

@@ -10,7 +10,7 @@ import { applyKubeconfigChange } from '../kubeconfig/store.js';
 import type { PreflightResult } from '../oidc/preflight.js';
 import type { EntryNames, SetupEntries } from '../usecases/entries.js';
 import type { VerifiedLogin } from '../usecases/login.js';
-import { describeExpiry, printNextSteps, writeEntries, type SetupInput, type WrittenFile } from '../usecases/setup.js';
+import { describeExpiry, printNextSteps, writeEntries, type SetupInput, type SetupResult, type WrittenFile } from '../usecases/setup.js';
 import { clusterCheck } from './check.js';
 import type { WizardResult } from './options.js';
 import { Q } from './questions.js';
@@ -69,7 +69,7 @@ export async function previewAndWrite(
   }
   if (input.dryRun) {
     out.info('Dry run: nothing was written.');
-    return { outcome: 'dry-run', input, names, result: { login, report, names, written: [] } };
+    return { outcome: 'dry-run', input, names, result: { login, report, ...resultExtras(run), names, written: [] } };
   }
   // Nothing to change in the file (an exec entry being renewed: its tokens go to the cache): no question.
   if (shown.changed && !(await ask.confirm(Q.write(shown.where)))) {
@@ -88,11 +88,16 @@ export async function previewAndWrite(
   out.info(`${c.green.bold('Done.')} Context ${c.cyan(names.context)} logs in to ${input.server} as ${c.cyan(who)}${expiry}.`);
   // A renewed context that is already the current one needs no use-context.
   printNextSteps(out, o.alreadyCurrent ? { ...input, setCurrentContext: true } : input, names, written);
-  if (input.mode === 'auth-provider' && login.tokens.refreshToken) {
-    out.info(c.dim('  kubectl refreshes the token by itself; when the refresh token expires too, run casdoor-kubeconfig again.'));
+  if (input.mode === 'auth-provider' && login.tokens.refreshToken && run.proof?.refresh !== 'grant-disabled') {
+    out.info(c.dim('  kubectl refreshes the token by itself (without the client secret, which is not stored); when the refresh token expires too, run casdoor-kubeconfig again.'));
   }
   const check = await clusterCheck(run, input, names, login);
-  return { outcome: 'written', input, names, result: { login, report, names, written }, check };
+  return { outcome: 'written', input, names, result: { login, report, ...resultExtras(run), names, written }, check };
+}
+
+/** The refresh proof and the token format of the run, for the summary (setup --json). */
+function resultExtras(run: Run): Pick<SetupResult, 'proof' | 'format'> {
+  return { ...(run.proof ? { proof: run.proof } : {}), ...(run.format ? { format: run.format } : {}) };
 }
 
 /** Prints the redacted change; says where it goes and whether anything changes. */

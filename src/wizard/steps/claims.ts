@@ -3,6 +3,7 @@
  * check of the token against them.
  */
 import { candidateClaims, preflight, type PreflightResult } from '../../oidc/preflight.js';
+import { analyzeTokenFormat, type TokenFormatReport } from '../../oidc/token-format.js';
 import type { Session, VerifiedLogin } from '../../usecases/login.js';
 import { printPreflight } from '../../usecases/setup.js';
 import { Q } from '../questions.js';
@@ -26,7 +27,18 @@ function claimPreview(v: unknown): string {
   return text.length > 48 ? `${text.slice(0, 47)}…` : text;
 }
 
-function claimChoices(keys: string[], claims: Record<string, unknown>): Array<Choice<string>> {
+/** The notes, adjusted to the token format: in JWT-Standard "name" is the display name (object/token_jwt.go UserStandard). */
+function claimNotes(format: TokenFormatReport | undefined): Record<string, string> {
+  if (format?.format !== 'JWT-Standard' || !format.preferredUsername) return CLAIM_NOTES;
+  return {
+    ...CLAIM_NOTES,
+    name: "the display name in Casdoor's JWT-Standard format: may contain spaces, change, and is not unique",
+    preferred_username: "Casdoor's username (recommended: the JWT-Standard format puts it here)",
+  };
+}
+
+function claimChoices(keys: string[], claims: Record<string, unknown>, format?: TokenFormatReport): Array<Choice<string>> {
+  const notes = claimNotes(format);
   const sorted = [...keys].sort((x, y) => {
     const ix = PREFERRED_ORDER.indexOf(x);
     const iy = PREFERRED_ORDER.indexOf(y);
@@ -37,7 +49,7 @@ function claimChoices(keys: string[], claims: Record<string, unknown>): Array<Ch
     value: k,
     name: `${k.padEnd(width)}  ${claimPreview(claims[k])}`,
     short: `${k} (${claimPreview(claims[k])})`,
-    ...(CLAIM_NOTES[k] ? { description: CLAIM_NOTES[k] } : {}),
+    ...(notes[k] ? { description: notes[k] } : {}),
   }));
 }
 
@@ -66,10 +78,15 @@ export async function claimsStep(run: Run, session: Session, login: VerifiedLogi
   const { ask, out, deps, a, given, opts } = run;
   const claims = login.verified.claims;
   const candidates = candidateClaims(claims);
+  // The format decides the default username claim (JWT-Standard: preferred_username), unless a flag chose it.
+  const detected = analyzeTokenFormat(claims, { ...(given.usernameClaim !== undefined ? { usernameClaim: given.usernameClaim } : {}), groupsClaim: a.groupsClaim ?? opts.settings.groupsClaim });
+  if (given.usernameClaim === undefined) out.info(out.c.dim(`Casdoor token format ${detected.format} (${detected.evidence}): ${detected.usernameClaimReason}.`));
   for (;;) {
     if (given.usernameClaim === undefined && candidates.username.length > 0) {
-      const def = a.usernameClaim ?? opts.settings.usernameClaim;
-      a.usernameClaim = await ask.select(Q.usernameClaim(claimChoices(candidates.username, claims), candidates.username.includes(def) ? def : undefined));
+      const def = a.usernameClaim ?? detected.usernameClaim;
+      a.usernameClaim = await ask.select(Q.usernameClaim(claimChoices(candidates.username, claims, detected), candidates.username.includes(def) ? def : undefined));
+    } else if (given.usernameClaim === undefined) {
+      a.usernameClaim = detected.usernameClaim;
     }
     if (given.groupsClaim === undefined && candidates.groups.length > 1) {
       const def = a.groupsClaim ?? opts.settings.groupsClaim;
@@ -78,7 +95,9 @@ export async function claimsStep(run: Run, session: Session, login: VerifiedLogi
       a.groupsClaim = candidates.groups[0];
     }
     const report = preflight(claims, claimSettings(run, session.meta.issuer));
-    printPreflight(out, report, claimSettingsForPrint(run), deps.now());
+    const settings = claimSettingsForPrint(run);
+    run.format = analyzeTokenFormat(claims, { usernameClaim: settings.usernameClaim, groupsClaim: settings.groupsClaim });
+    printPreflight(out, report, settings, deps.now(), { format: run.format, proof: run.proof });
     const canChange = given.usernameClaim === undefined || given.groupsClaim === undefined;
     if (report.warnings.some((w) => w.fatal) && canChange && (await ask.confirm(Q.otherClaims()))) continue;
     return report;

@@ -112,7 +112,7 @@ export async function namesStep(run: Run): Promise<EntryNames> {
     ...(given.user ? { user: given.user } : {}),
     ...(given.context ? { context: given.context } : {}),
   };
-  let names = defaultNames({ server: a.server as string, casdoorUrl: a.casdoorUrl as string, username: a.username as string }, given3);
+  let names = defaultNames({ server: a.server as string, casdoorUrl: a.casdoorUrl as string, username: a.username as string, clientId: a.clientId as string }, given3);
   if (!(given.cluster && given.user && given.context)) {
     out.info(out.c.bold('Names in the kubeconfig:'));
     out.info(`  cluster  ${names.cluster}\n  user     ${names.user}\n  context  ${names.context}`);

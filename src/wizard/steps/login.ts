@@ -5,13 +5,14 @@
 import { CliError, type ErrorReason } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { passwordLogin, type Session, type VerifiedLogin } from '../../usecases/login.js';
-import { clientOf } from '../../usecases/setup.js';
+import { prove, clientOf } from '../../usecases/setup.js';
 import { usernameOf } from '../../usecases/token.js';
 import { inputOf } from '../input.js';
 import type { Answers } from '../options.js';
 import { Q } from '../questions.js';
 import type { Run } from '../run.js';
 import type { Choice } from '../types.js';
+import { explainLoginFailure } from './login-doctor.js';
 
 function loginChoices(run: Run): Array<Choice<NonNullable<Answers['grant']>>> {
   const unavailable = run.deps.grantLogin ? {} : { disabled: run.opts.grantsUnavailable ?? 'coming soon' };
@@ -36,8 +37,9 @@ export async function loginStep(run: Run, session: Session, o: { askMethod: bool
       const username = usernameOf(login.verified.claims) ?? String(login.verified.claims.sub ?? '');
       a.username = username;
       out.step(`Logged in as ${username}; the id_token verified (${login.verified.header.alg}).`);
-      return login;
+      return await proveStep(run, session, login);
     } catch (err) {
+      await explainLoginFailure(run, session, err, grant);
       if (!(err instanceof CliError) || err.code !== 'login' || !canChoose) throw err;
       out.error(err.message, err.hint);
     }
@@ -63,22 +65,21 @@ async function passwordLoop(run: Run, session: Session): Promise<VerifiedLogin> 
       );
       const { header } = login.verified;
       out.step(`Logged in as ${user}; the id_token verified (${header.alg}${header.kid ? `, key ${header.kid}` : ''}).`);
-      if (!login.tokens.refreshToken) {
-        out.warn('Casdoor returned no refresh token: the token cannot be renewed without logging in again; enable the "Refresh Token" grant in the application.');
-      }
-      return login;
+      return await proveStep(run, session, login);
     } catch (err) {
       if (!(err instanceof CliError) || err.code !== 'login') throw err;
       // Set on Casdoor's refusals (reasonFor in src/oidc/casdoor-errors.ts); never read from the message text.
       const reason = err.reason;
       // Advice about flags does not help in the wizard: the question comes right back.
       out.error(err.message, err.hint && !err.hint.includes('--password-stdin') ? err.hint : undefined);
+      await explainLoginFailure(run, session, err, 'password');
       // Nothing typed here can fix these: the account or the application must change first.
       if (reason !== undefined && FATAL_LOGIN_REASONS.has(reason)) throw err;
       if (reason === 'invalid-client') {
         a.clientId = (await ask.input(Q.clientId(a.clientId, a.application, true))).trim();
         continue;
       }
+      // Casdoor does not check the secret on the password grant: this is another server's answer.
       if (reason === 'wrong-client-secret') {
         const secret = await ask.password(Q.clientSecret());
         registerSecret(secret);
@@ -90,6 +91,29 @@ async function passwordLoop(run: Run, session: Session): Promise<VerifiedLogin> 
         retryUser = true;
       }
       password = undefined;
+    }
+  }
+}
+
+/**
+ * Right after the login, before any write: one refresh (and the client secret, when one was given)
+ * proven with Casdoor (usecases/prove-refresh.ts). A refused secret is asked again (Enter drops it: it is
+ * never needed); the refresh token is still good then (Casdoor checks the secret before the token).
+ * The proof's tokens are the ones to use: the refresh rotated them.
+ */
+async function proveStep(run: Run, session: Session, login: VerifiedLogin): Promise<VerifiedLogin> {
+  const { ask, out, deps, a } = run;
+  for (;;) {
+    const client = clientOf({ clientId: a.clientId ?? '', ...(a.clientSecret ? { clientSecret: a.clientSecret } : {}), ...(a.application ? { application: a.application } : {}) });
+    try {
+      run.proof = await deps.spin('Checking that Casdoor renews the token…', () => prove(session, login, { ...inputOf(run, { cluster: '', user: '', context: '' }), clientId: client.clientId, ...(client.clientSecret ? { clientSecret: client.clientSecret } : {}) }, deps));
+      return run.proof.login;
+    } catch (err) {
+      if (!(err instanceof CliError) || err.reason !== 'wrong-client-secret') throw err;
+      out.error(err.message, 'Type the Client Secret shown on the application\'s page in Casdoor, or press Enter to go on without it (nothing needs it).');
+      const secret = await ask.password(Q.clientSecret());
+      registerSecret(secret);
+      a.clientSecret = secret || undefined;
     }
   }
 }

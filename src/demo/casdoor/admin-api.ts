@@ -1,0 +1,403 @@
+/**
+ * Casdoor's admin and application API for the emulator (what `doctor` and `casdoor-app apply` call),
+ * as Casdoor v3.158 decides it. Registered on the emulator's router with `registerAdminApiRoutes`.
+ *
+ * Who is calling (routers/auto_signin_filter.go AutoSigninFilter): a Bearer access token looked up in
+ * the token table (object/token.go GetTokenByAccessToken; expired → "Access token has expired"; unknown
+ * → "Access token doesn't exist in database", both ending the request even on public endpoints), or
+ * client id + secret (routers/base.go getUsernameByClientIdSecret: HTTP Basic, else the `clientId` and
+ * `clientSecret` query parameters) = `app/<name>`, else anonymous.
+ * Whether it may (routers/authz_filter.go ApiFilter → authz/authz.go IsAllowed): `app` → yes; a user of
+ * the built-in organization → yes (User.IsGlobalAdmin); an `isAdmin` user when the object's owner
+ * (getObject: the body's `organization` for applications, the body's `owner` for users and groups,
+ * the `owner`/`organization` query for GET lists) is the user's own organization → yes; else only the
+ * public policies of authz.InitApi (GET get-application, get-app-login, …). A refusal is HTTP 200
+ * `{"status":"error","msg":"Unauthorized operation"}` (routers/base.go denyRequest → responseError).
+ */
+import type { CasdoorApplication, CasdoorGroup, CasdoorModel, CasdoorUser } from './model.js';
+import { casdoorTime, generateClientId, generateId, makeUser, stableUserId } from './model.js';
+import type { RouteContext, Router } from './router.js';
+
+/** Counts of admin API calls, for tests that assert "no write happened". */
+export interface AdminApiStats {
+  reads: number;
+  writes: number;
+  refused: number;
+}
+
+export interface AdminApiState {
+  model: CasdoorModel;
+  stats?: AdminApiStats;
+}
+
+export const newAdminApiStats = (): AdminApiStats => ({ reads: 0, writes: 0, refused: 0 });
+
+const UNAUTHORIZED = 'Unauthorized operation';
+
+type Subject = { owner: string; name: string } | { anonymous: true } | { error: string };
+
+/** routers/auto_signin_filter.go AutoSigninFilter + routers/base.go getUsernameByClientIdSecret. */
+function subjectOf(ctx: RouteContext, model: CasdoorModel): Subject {
+  const auth = ctx.req.headers.authorization ?? '';
+  const bearer = /^bearer /i.test(auth) ? auth.slice(7).trim() : ctx.req.query.get('access_token') ?? ctx.req.query.get('accessToken') ?? '';
+  if (bearer !== '') {
+    const token = model.getTokenByAccessToken(bearer);
+    if (!token) return { error: "Access token doesn't exist in database" };
+    // util.IsTokenExpired(CreatedTime, ExpiresIn)
+    if (Date.parse(token.createdTime) + token.expiresIn * 1000 < Date.now()) return { error: `Access token has expired, expireTime = ${token.createdTime}` };
+    if (token.grantType === 'client_credentials') return { owner: 'app', name: token.application };
+    const user = model.getUser(token.organization, token.user);
+    if (user?.isForbidden) return { error: 'The user is forbidden to sign in, please contact the administrator' };
+    return { owner: token.organization, name: token.user };
+  }
+  const basic = ctx.req.basicAuth();
+  const clientId = basic ? basic.username : ctx.req.query.get('clientId') ?? '';
+  const clientSecret = basic ? basic.password : ctx.req.query.get('clientSecret') ?? '';
+  if (clientId !== '' && clientSecret !== '') {
+    const app = model.getApplicationByClientId(clientId);
+    // A bad Basic pair is ignored (may be a proxy's); bad query credentials are an error.
+    if (!app) return basic ? { anonymous: true } : { error: `Application not found for client ID: ${clientId}` };
+    if (app.clientSecret !== clientSecret) return basic ? { anonymous: true } : { error: `Incorrect client secret for application: ${app.name}` };
+    return { owner: 'app', name: app.name };
+  }
+  return { anonymous: true };
+}
+
+/** authz/authz.go IsAllowed for a non-public endpoint (the public ones never call this). */
+function isAllowed(model: CasdoorModel, sub: Subject, objOwner: string): boolean {
+  if (!('owner' in sub)) return false;
+  if (sub.owner === 'app') return true;
+  const user = model.getUser(sub.owner, sub.name);
+  if (!user || user.isDeleted) return false;
+  if (user.owner === 'built-in') return true; // User.IsGlobalAdmin
+  return user.isAdmin && sub.owner === objOwner;
+}
+
+/** controllers/base.go isGlobalAdmin: app/* or a built-in user. */
+function isGlobalAdmin(model: CasdoorModel, sub: Subject): boolean {
+  if (!('owner' in sub)) return false;
+  return sub.owner === 'app' || (sub.owner === 'built-in' && Boolean(model.getUser(sub.owner, sub.name)));
+}
+
+/** The application as Casdoor's JSON carries it (the emulator keeps unknown fields in `extra`). */
+export function applicationJson(app: CasdoorApplication): Record<string, unknown> {
+  const { extra, ...known } = app;
+  return { ...extra, ...known };
+}
+
+/** object/application_util.go GetMaskedApplication. */
+export function maskedApplicationJson(model: CasdoorModel, app: CasdoorApplication, userId: string): Record<string, unknown> {
+  const json = applicationJson(app);
+  if (userId !== '') {
+    const [owner = '', name = ''] = userId.split('/');
+    if (owner === 'app') return json; // isUserIdGlobalAdmin
+    const user = model.getUser(owner, name);
+    if (user && (user.owner === 'built-in' || (user.isAdmin && user.owner === app.organization))) return json; // IsGlobalAdmin / isApplicationAdmin
+  }
+  return {
+    ...json,
+    clientSecret: '***',
+    cert: '***',
+    enablePassword: false,
+    grantTypes: [],
+    redirectUris: [],
+    tokenFormat: '***',
+    tokenFields: [],
+    tokenSigningMethod: '***',
+    expireInHours: -1,
+    refreshExpireInHours: -1,
+    cookieExpireInHours: -1,
+    failedSigninLimit: -1,
+    failedSigninFrozenTime: -1,
+  };
+}
+
+const KNOWN_APP_FIELDS = new Set([
+  'owner', 'name', 'createdTime', 'displayName', 'organization', 'cert', 'enablePassword', 'enableSignUp', 'signinMethods', 'grantTypes', 'scopes',
+  'isShared', 'clientId', 'clientSecret', 'redirectUris', 'tokenFormat', 'tokenSigningMethod', 'tokenFields', 'expireInHours', 'refreshExpireInHours',
+  'codeResendTimeout', 'failedSigninLimit', 'failedSigninFrozenTime', 'homepageUrl',
+]);
+
+/**
+ * Go's json.Unmarshal into object.Application: absent fields are the zero value (that is what
+ * UpdateApplication's AllCols then writes, issue casdoor#5533); unknown ones kept in `extra`.
+ */
+function applicationFromJson(body: Record<string, unknown>): CasdoorApplication {
+  const str = (k: string): string => (typeof body[k] === 'string' ? (body[k] as string) : '');
+  const num = (k: string): number => (typeof body[k] === 'number' ? (body[k] as number) : 0);
+  const arr = <T>(k: string): T[] => (Array.isArray(body[k]) ? (body[k] as T[]) : []);
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) if (!KNOWN_APP_FIELDS.has(k)) extra[k] = v;
+  return {
+    owner: str('owner'),
+    name: str('name'),
+    createdTime: str('createdTime'),
+    displayName: str('displayName'),
+    organization: str('organization'),
+    cert: str('cert'),
+    enablePassword: body.enablePassword === true,
+    enableSignUp: body.enableSignUp === true,
+    signinMethods: arr('signinMethods'),
+    grantTypes: arr('grantTypes'),
+    scopes: arr('scopes'),
+    isShared: body.isShared === true,
+    clientId: str('clientId'),
+    clientSecret: str('clientSecret'),
+    redirectUris: arr('redirectUris'),
+    tokenFormat: str('tokenFormat') as CasdoorApplication['tokenFormat'],
+    tokenSigningMethod: str('tokenSigningMethod') as CasdoorApplication['tokenSigningMethod'],
+    tokenFields: arr('tokenFields'),
+    expireInHours: num('expireInHours'),
+    refreshExpireInHours: num('refreshExpireInHours'),
+    codeResendTimeout: num('codeResendTimeout'),
+    failedSigninLimit: num('failedSigninLimit'),
+    failedSigninFrozenTime: num('failedSigninFrozenTime'),
+    homepageUrl: str('homepageUrl'),
+    extra,
+  };
+}
+
+const bodyObject = (ctx: RouteContext): Record<string, unknown> | undefined => {
+  const b = ctx.req.json();
+  return b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : undefined;
+};
+
+function userJson(user: CasdoorUser): Record<string, unknown> {
+  const { extraClaims: _extraClaims, ...rest } = user;
+  return { ...rest, password: '***' }; // object/user.go GetMaskedUser
+}
+
+export function registerAdminApiRoutes(router: Router, state: AdminApiState): void {
+  const { model } = state;
+  const stats = (state.stats ??= newAdminApiStats());
+
+  /** Runs the filter part; returns the subject, or undefined after answering the refusal. */
+  const filter = (ctx: RouteContext, objOwner: string | undefined): Subject | undefined => {
+    const sub = subjectOf(ctx, model);
+    if ('error' in sub) {
+      ctx.responseError(sub.error);
+      stats.refused++;
+      return undefined;
+    }
+    if (objOwner !== undefined && !isAllowed(model, sub, objOwner)) {
+      ctx.responseError(UNAUTHORIZED); // routers/base.go denyRequest
+      stats.refused++;
+      return undefined;
+    }
+    return sub;
+  };
+  const userIdOf = (sub: Subject): string => ('owner' in sub ? `${sub.owner}/${sub.name}` : '');
+
+  // GET /api/get-application: public (authz.InitApi "p, *, *, GET, /api/get-application"); controllers/application.go GetApplication.
+  router.add('GET', '/api/get-application', (ctx) => {
+    const sub = filter(ctx, undefined);
+    if (!sub) return;
+    stats.reads++;
+    const app = model.getApplication(ctx.req.input('id'));
+    ctx.responseOk(app ? maskedApplicationJson(model, app, userIdOf(sub)) : null);
+  });
+
+  // GET /api/get-app-login: public; controllers/auth.go GetApplicationLogin → object/token_oauth_util.go CheckOAuthLogin (type=code).
+  router.add('GET', '/api/get-app-login', (ctx) => {
+    const sub = filter(ctx, undefined);
+    if (!sub) return;
+    stats.reads++;
+    const q = (k: string): string => ctx.req.input(k);
+    const responseType = q('responseType');
+    if (responseType !== 'code' && responseType !== 'token' && responseType !== 'id_token') {
+      ctx.responseError(`Grant_type: ${responseType} is not supported in this application`, null);
+      return;
+    }
+    const app = model.getApplicationByClientId(q('clientId'));
+    if (!app) {
+      ctx.responseError('Invalid client_id', null); // GetMaskedApplication(nil) = nil
+      return;
+    }
+    const masked = maskedApplicationJson(model, app, ''); // always masked as anonymous here
+    const redirect = q('redirectUri');
+    let origin = '';
+    try {
+      const u = new URL(redirect);
+      origin = `${u.protocol}//${u.hostname}`;
+    } catch {
+      origin = '';
+    }
+    // util/validation.go IsValidOrigin, then the application's Redirect URLs (exact here; Casdoor also matches patterns).
+    const valid = ['http://localhost', 'https://localhost', 'http://127.0.0.1'].includes(origin) || app.redirectUris.includes(redirect);
+    if (!valid) {
+      ctx.responseError(`Redirect URI: ${redirect} doesn't exist in the allowed Redirect URI list`, masked);
+      return;
+    }
+    // object.IsScopeValid: with Scopes defined, each requested scope must be listed (empty scope always valid).
+    const scopes = q('scope').split(/\s+/).filter((s) => s !== '');
+    if (model.behaviour.scopeValidation && app.scopes.length > 0 && !scopes.every((s) => app.scopes.some((x) => x.name === s))) {
+      ctx.responseError('Invalid scope', masked);
+      return;
+    }
+    ctx.responseOk(masked);
+  });
+
+  // POST /api/add-application: controllers/application.go AddApplication → object/application.go AddApplication.
+  router.add('POST', '/api/add-application', (ctx) => {
+    const body = bodyObject(ctx) ?? {};
+    const organization = typeof body.organization === 'string' ? body.organization : '';
+    if (!filter(ctx, organization)) return; // getObject: the body's organization for -application
+    const app = applicationFromJson(body);
+    if (app.grantTypes.length === 0) app.grantTypes = ['authorization_code'];
+    if (app.owner === '') app.owner = 'admin';
+    if (app.organization === '') app.organization = 'built-in';
+    if (app.clientId === '') app.clientId = generateClientId();
+    if (app.clientSecret === '') app.clientSecret = generateClientId() + generateClientId();
+    if (app.tokenFormat === '') app.tokenFormat = 'JWT'; // GetDefaultTokenFormat (no org default here)
+    if (app.createdTime === '') app.createdTime = casdoorTime();
+    // A duplicate client id: return false, nil → "Unaffected".
+    if (model.getApplicationByClientId(app.clientId) || model.getApplication(`${app.owner}/${app.name}`)) {
+      ctx.responseOk('Unaffected');
+      return;
+    }
+    if (app.isShared && app.organization !== 'built-in') {
+      ctx.responseError('only applications belonging to built-in organization can be shared');
+      return;
+    }
+    // extendApplicationWithSigninMethods: an empty list is derived from the enable* flags, plus Face ID.
+    if (app.signinMethods.length === 0) {
+      if (app.enablePassword) app.signinMethods.push({ name: 'Password', displayName: 'Password', rule: 'All' });
+      app.signinMethods.push({ name: 'Face ID', displayName: 'Face ID', rule: 'None' });
+    }
+    model.addApplication(app);
+    stats.writes++;
+    ctx.responseOk('Affected');
+  });
+
+  // POST /api/update-application?id=admin/<name>: controllers/application.go UpdateApplication → object/application.go UpdateApplication.
+  router.add('POST', '/api/update-application', (ctx) => {
+    const body = bodyObject(ctx) ?? {};
+    const organization = typeof body.organization === 'string' ? body.organization : '';
+    const sub = filter(ctx, organization);
+    if (!sub) return;
+    const id = ctx.req.input('id');
+    const old = model.getApplication(id);
+    if (!old) {
+      ctx.responseOk('Unaffected'); // oldApplication == nil → false, nil
+      return;
+    }
+    const next = applicationFromJson(body);
+    if (!isGlobalAdmin(model, sub) && old.organization !== next.organization) {
+      ctx.responseError(UNAUTHORIZED);
+      stats.refused++;
+      return;
+    }
+    const byClientId = model.getApplicationByClientId(next.clientId);
+    if (old.clientId !== next.clientId && byClientId) {
+      ctx.responseOk('Unaffected');
+      return;
+    }
+    if (next.isShared && next.organization !== 'built-in') {
+      ctx.responseError('only applications belonging to built-in organization can be shared');
+      return;
+    }
+    // AllCols: every field of the body replaces the stored one; "***" keeps the secret (Omit("client_secret")).
+    if (next.clientSecret === '***') next.clientSecret = old.clientSecret;
+    model.applications.delete(id);
+    model.addApplication(next);
+    stats.writes++;
+    ctx.responseOk('Affected');
+  });
+
+  // GET /api/get-users?owner=<org>: controllers/user.go GetUsers; getObject uses the owner query for lists.
+  router.add('GET', '/api/get-users', (ctx) => {
+    const owner = ctx.req.input('owner');
+    if (!filter(ctx, ctx.req.input('organization') || owner)) return;
+    stats.reads++;
+    const group = ctx.req.input('groupName');
+    ctx.responseOk(model.users.filter((u) => u.owner === owner && !u.isDeleted && (group === '' || u.groups.includes(`${owner}/${group}`))).map(userJson));
+  });
+
+  // POST /api/add-user: controllers/user.go AddUser → object/user.go AddUser; getObject uses the body's owner.
+  router.add('POST', '/api/add-user', (ctx) => {
+    const body = bodyObject(ctx) ?? {};
+    const owner = typeof body.owner === 'string' ? body.owner : '';
+    const name = typeof body.name === 'string' ? body.name : '';
+    if (!filter(ctx, owner)) return;
+    if (!model.organizations.has(owner)) {
+      ctx.responseError(`The organization: ${owner} does not exist`);
+      return;
+    }
+    // object/user.go AddUser: a non-built-in organization needs an application first.
+    if (owner !== 'built-in' && ![...model.applications.values()].some((a) => a.organization === owner)) {
+      ctx.responseError(`The organization: ${owner} should have one application at least`);
+      return;
+    }
+    if (name === '' || model.getUser(owner, name)) {
+      ctx.responseError(name === '' ? 'check:Username cannot be empty' : 'check:Username already exists');
+      return;
+    }
+    const groups = Array.isArray(body.groups) ? (body.groups as unknown[]).filter((g): g is string => typeof g === 'string') : [];
+    model.addUser(
+      makeUser({
+        owner,
+        name,
+        id: typeof body.id === 'string' && body.id !== '' ? body.id : stableUserId(owner, name) || generateId(),
+        displayName: typeof body.displayName === 'string' ? body.displayName : name,
+        password: typeof body.password === 'string' ? body.password : '',
+        isAdmin: body.isAdmin === true,
+        groups,
+        signupApplication: typeof body.signupApplication === 'string' ? body.signupApplication : '',
+      }),
+    );
+    stats.writes++;
+    ctx.responseOk('Affected');
+  });
+
+  // POST /api/update-user?id=<org>/<name>: controllers/user.go UpdateUser (admins; the default columns include groups).
+  router.add('POST', '/api/update-user', (ctx) => {
+    const body = bodyObject(ctx) ?? {};
+    const id = ctx.req.input('id');
+    const [owner = '', name = ''] = id.split('/');
+    const sub = filter(ctx, owner);
+    if (!sub) return;
+    const user = model.getUser(owner, name);
+    if (!user) {
+      ctx.responseError(`The user: ${id} doesn't exist`);
+      return;
+    }
+    if (!isGlobalAdmin(model, sub) && body.owner !== user.owner) {
+      ctx.responseError(UNAUTHORIZED);
+      return;
+    }
+    if (Array.isArray(body.groups)) user.groups = (body.groups as unknown[]).filter((g): g is string => typeof g === 'string');
+    if (typeof body.displayName === 'string') user.displayName = body.displayName;
+    stats.writes++;
+    ctx.responseOk('Affected');
+  });
+
+  // GET /api/get-groups?owner=<org> and POST /api/add-group: controllers/group.go.
+  router.add('GET', '/api/get-groups', (ctx) => {
+    const owner = ctx.req.input('owner');
+    if (!filter(ctx, owner)) return;
+    stats.reads++;
+    ctx.responseOk(model.groups.filter((g) => g.owner === owner));
+  });
+  router.add('POST', '/api/add-group', (ctx) => {
+    const body = bodyObject(ctx) ?? {};
+    const owner = typeof body.owner === 'string' ? body.owner : '';
+    if (!filter(ctx, owner)) return;
+    const name = typeof body.name === 'string' ? body.name : '';
+    if (name === '' || model.groups.some((g) => g.owner === owner && g.name === name)) {
+      ctx.responseOk('Unaffected');
+      return;
+    }
+    const group: CasdoorGroup = {
+      owner,
+      name,
+      createdTime: casdoorTime(),
+      displayName: typeof body.displayName === 'string' ? body.displayName : name,
+      parentId: typeof body.parentId === 'string' ? body.parentId : owner,
+      type: typeof body.type === 'string' ? body.type : 'Virtual',
+      isEnabled: body.isEnabled !== false,
+    };
+    model.groups.push(group);
+    stats.writes++;
+    ctx.responseOk('Affected');
+  });
+}

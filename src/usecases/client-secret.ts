@@ -1,0 +1,32 @@
+/**
+ * Kubeconfig entries that still hold the Casdoor client secret (written by hand from Casdoor's guide,
+ * or by an earlier version of this tool), and what to say about them (pure).
+ *
+ * Why it matters: Casdoor turns any application's client id + secret (HTTP Basic, or the `clientId` /
+ * `clientSecret` query parameters) into the identity `app/<application name>` (routers/base.go
+ * getUsernameByClientIdSecret), and its authorization lets that identity call every API endpoint
+ * (authz/authz.go IsAllowed), so whoever reads the kubeconfig can administer the whole Casdoor.
+ * Nothing needs it there: kubectl's oidc refresh sends client_secret only when the entry has one, and
+ * Casdoor's refresh grant checks it only when it is sent (object/token_oauth_util.go RefreshToken).
+ */
+import type { NamedUser } from '../kubeconfig/model.js';
+
+/** Where the entry keeps a client secret (a path for messages), or undefined when it keeps none. */
+export function clientSecretLocation(entry: NamedUser | undefined): string | undefined {
+  const user = entry?.user;
+  if (!entry || !user) return undefined;
+  if (typeof user['auth-provider']?.config?.['client-secret'] === 'string') return `users[${entry.name}].user.auth-provider.config.client-secret`;
+  const args = user.exec?.args;
+  if (Array.isArray(args) && args.some((a) => a === '--client-secret' || (typeof a === 'string' && a.startsWith('--client-secret=')))) {
+    return `users[${entry.name}].user.exec.args --client-secret`;
+  }
+  return undefined;
+}
+
+/** The warning for an entry holding the secret: why it must go, and the command that removes it. */
+export function clientSecretAdvice(location: string, file: string, context: string): string {
+  return (
+    `${location} in ${file} holds the Casdoor application's client secret, which Casdoor accepts as an administrator of every API: anyone who can read this file can run Casdoor. ` +
+    `Nothing needs it (kubectl renews the token without it). Remove it with: casdoor-kubeconfig refresh --context ${context} --remove-client-secret`
+  );
+}
