@@ -7,6 +7,7 @@
  * The kubeconfig written is then used by the real kubectl.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,7 +26,7 @@ import { keyOf, storeLogin } from '../../src/usecases/token.js';
 import { runWizardCommand } from '../../src/wizard/command.js';
 import { DEFAULT, INTERRUPT, scriptedPrompts, type Script, type ScriptedPrompts } from '../../src/wizard/scripted.js';
 import type { Prompts } from '../../src/wizard/types.js';
-import { runCli, stopChild } from '../helpers/cli.js';
+import { DIST_BIN, runCli, stopChild } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
@@ -248,7 +249,8 @@ async function wizard(
   let stderr = '';
   let stdout = '';
   const io: Io = {
-    env: { HOME: home.home, KUBECONFIG: home.kubeconfig, NO_COLOR: '1' },
+    // PATH: the final check runs the exec entry as kubectl does, and dist/bin.js starts with `#!/usr/bin/env node`.
+    env: { HOME: home.home, KUBECONFIG: home.kubeconfig, NO_COLOR: '1', PATH: path.dirname(process.execPath) },
     stdin: Object.assign(new PassThrough(), { isTTY: true }),
     stdout: { write: (s: string) => (stdout += s), isTTY: false },
     stderr: { write: (s: string) => (stderr += s), isTTY: false },
@@ -488,13 +490,15 @@ describe('the wizard, scripted', () => {
 
   it('exec mode: an exec user without tokens, the tokens handed to the cache; a re-run renews without touching the file', async () => {
     const stored: Array<{ username: string; issuer: string }> = [];
-    const storeTokens: SetupDeps['storeTokens'] = async (input) => {
+    // The real cache, as `setup` stores it: the final check runs the exec entry, which reads it.
+    const storeTokens: SetupDeps['storeTokens'] = async (input, login) => {
       stored.push({ username: input.username, issuer: input.casdoorUrl });
+      await storeLogin({ issuer: input.casdoorUrl, clientId: input.clientId, username: input.username }, login, { homeDir: home.home, env: { HOME: home.home } });
     };
-    const first = await wizard(fullScript({ mode: 'exec' }), {}, [], { storeTokens });
+    const first = await wizard(fullScript({ mode: 'exec' }), { mode: 'exec', execCommand: DIST_BIN }, ['mode', 'execCommand'], { storeTokens });
     expect(first.code).toBe(0);
     expect(stored).toEqual([{ username: 'alice', issuer: env.provider.issuer }]);
-    // Checked with the token just cached, which is what the plugin would print.
+    // Checked through the exec entry, as kubectl runs it: the plugin printed the token just cached.
     expect(first.stderr).toMatch(/The API server accepted context [^\n]*\n\s+username\s+alice/);
     const before = await readFile(home.kubeconfig, 'utf8');
     const user = (yaml.load(before) as Record<string, any>).users[0].user;
@@ -539,6 +543,17 @@ describe('the wizard, scripted', () => {
     expect(token.code).toBe(0);
     expect(JSON.parse(token.stdout).status.token).toBe(stored);
     expect(env.provider.stats.tokenRequests).toBe(0);
+  });
+
+  it('exec mode with a command kubectl cannot find: warned, and the final check fails as kubectl would (not "accepted")', async () => {
+    const storeTokens: SetupDeps['storeTokens'] = async (input, login) => {
+      await storeLogin({ issuer: input.casdoorUrl, clientId: input.clientId, username: input.username }, login, { homeDir: home.home, env: { HOME: home.home } });
+    };
+    const run = await wizard(fullScript({ mode: 'exec' }), {}, [], { storeTokens });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('casdoor-kubeconfig is not on PATH: kubectl will not be able to run this exec entry');
+    expect(run.stderr).not.toMatch(/The API server accepted context/);
+    expect(run.stderr).toMatch(/executable casdoor-kubeconfig not found|npm install -g casdoor-kubeconfig/);
   });
 
   it('exec mode cannot be picked when this build has no token store', async () => {

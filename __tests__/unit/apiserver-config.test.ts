@@ -485,6 +485,7 @@ describe('apiserver-config command', () => {
   const usageCases: Array<[string, string[], RegExp]> = [
     ['an http Casdoor URL', ['--casdoor-url', 'http://door.example.com', '--client-id', CLIENT_ID, '--offline'], /must use https/],
     ['no --client-id', ['--casdoor-url', ISSUER, '--offline'], /missing --client-id/],
+    ['an --audience Casdoor never puts in tokens', ['--casdoor-url', ISSUER, '--client-id', CLIENT_ID, '--offline', '--audience', 'other-app'], /--audience: "other-app" is not an audience Casdoor puts in tokens/],
     ['no --casdoor-url and no --client-id', ['--offline'], /missing --casdoor-url, --client-id/],
     ['1.29 with the AuthenticationConfiguration', [...base, '--kubernetes-version', '1.29', '--format', 'authentication-config'], /needs Kubernetes 1.30 or later/],
     ['an unknown signing algorithm', [...base, '--signing-algs', 'none'], /none is not accepted/],
@@ -505,6 +506,19 @@ describe('apiserver-config command', () => {
       expect(p.stdout()).toBe('');
     });
   }
+
+  it("--audience: a shared application's <client id>-org-<organization> is printed in the flags and audiences", async () => {
+    const p = program();
+    await p.run([...base, '--audience', `${CLIENT_ID}-org-k8s-org`, '--format', 'json']);
+    const doc = JSON.parse(p.stdout()) as { audience: string; flags: string[]; authenticationConfiguration: AuthenticationConfiguration };
+    expect(doc.audience).toBe(`${CLIENT_ID}-org-k8s-org`);
+    expect(doc.flags).toContain(`--oidc-client-id=${CLIENT_ID}-org-k8s-org`);
+    expect(doc.authenticationConfiguration.jwt[0]?.issuer.audiences).toEqual([`${CLIENT_ID}-org-k8s-org`]);
+    const resource = program();
+    await resource.run([...base, '--audience', 'https://k8s.example.com', '--format', 'flags']);
+    expect(resource.stdout()).toMatch(/^--oidc-client-id=https:\/\/k8s.example.com$/m);
+    expect(resource.stdout()).toMatch(/an RFC 8707 resource/);
+  });
 
   it('the 1.29 error suggests --format flags, which then works', async () => {
     const err = await rejected(program().run([...base, '--kubernetes-version', '1.29', '--format', 'authentication-config']));

@@ -5,6 +5,7 @@ import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { createHttpClient } from '../oidc/http.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
+import { audienceKind } from '../oidc/kube-rules.js';
 import {
   APISERVER_CA_FILE,
   APISERVER_FORMATS,
@@ -23,6 +24,7 @@ import type { CommandContext } from './main.js';
 export interface ApiserverConfigFlags {
   casdoorUrl?: string;
   clientId?: string;
+  audience?: string;
   usernameClaim: string;
   groupsClaim: string;
   usernamePrefix: string;
@@ -57,7 +59,13 @@ Notes:
   AuthenticationConfiguration, whose prefixes are required).
   --casdoor-ca: the flags read it from ${APISERVER_CA_FILE}, minikube from ${MINIKUBE_CA_FILE};
   the AuthenticationConfiguration carries the PEM inline.
-  --offline prints without contacting Casdoor: nothing then checks that the issuer is exactly Casdoor's.`;
+  --offline prints without contacting Casdoor: nothing then checks that the issuer is exactly Casdoor's.
+  Refresh tokens: Casdoor's refresh token is a JWT with the same key, iss and aud; the output requires
+  tokenType=access-token (--oidc-required-claim; claimValidationRules, plus a TokenType rule for the JWT-Custom
+  format, which only the AuthenticationConfiguration can express). With --username-claim email the
+  AuthenticationConfiguration also requires email_verified=true (the flags cannot).
+  --from-token: the audience printed is the one the token carries (a shared application's
+  <client id>-org-<organization>), and tokenType is left out only when the token has no such claim.`;
 
 export function registerApiserverConfig(program: Command, ctx: CommandContext): void {
   program
@@ -69,13 +77,14 @@ export function registerApiserverConfig(program: Command, ctx: CommandContext): 
     )
     .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only), exactly as tokens carry it in "iss" (required)')
     .option('--client-id <id>', "the application's Client ID (not its name); the API server's audience (required)")
+    .option('--audience <aud>', "the audience tokens carry when it is not the client ID: a shared application's <client id>-org-<organization>, or an RFC 8707 resource URL (--from-token finds it)")
     .option('--username-claim <claim>', 'token claim used as the username (Casdoor: "name" = the username; "sub" is an opaque ID)', 'name')
     .option('--groups-claim <claim>', 'token claim used as groups (Casdoor: "groups", values "<org>/<group>")', 'groups')
     .addOption(new Option('--username-prefix <prefix>', "--oidc-username-prefix: '-' = none, '' = flag unset (\"<issuer>#\"), else prepended").default('-'))
     .addOption(new Option('--groups-prefix <prefix>', "--oidc-groups-prefix, prepended to every group ('' = none)").default(''))
     .option('--casdoor-ca <file>', "CA (PEM) of Casdoor's TLS certificate, when not a public CA: trusted for discovery/login and written into the output")
-    .option('--kubernetes-version <version>', 'version of the cluster; picks the AuthenticationConfiguration apiVersion (1.30–1.33 v1beta1, 1.34+ v1)', '1.32')
-    .option('--signing-algs <algs>', `--oidc-signing-algs, comma-separated (${KUBE_SIGNING_ALGS.join(', ')})`, 'RS256')
+    .option('--kubernetes-version <version>', 'version of the cluster; picks the AuthenticationConfiguration apiVersion (1.30–1.33 v1beta1, 1.34+ v1; before 1.30 only the flags are printed)', '1.32')
+    .option('--signing-algs <algs>', `--oidc-signing-algs, comma-separated (${KUBE_SIGNING_ALGS.join(', ')}); flags and minikube only: an AuthenticationConfiguration has no algorithm list`, 'RS256')
     .addOption(new Option('--format <format>', 'what to print').choices([...APISERVER_FORMATS]).default('all'))
     .option('--offline', "don't fetch Casdoor's discovery document (no issuer check)")
     .option('--from-token', 'log in once (password grant) and check that the mapped claims exist with the right types')
@@ -107,6 +116,23 @@ function checkPrefix(flag: string, value: string): string {
   return value;
 }
 
+/** Casdoor object/token_jwt.go: aud is the client id, `<clientId>-org-<organization>` (shared app) or the RFC 8707 resource. */
+function checkAudience(audience: string, clientId: string): string {
+  let isUrl = false;
+  try {
+    isUrl = new URL(audience).protocol !== '';
+  } catch {
+    isUrl = false;
+  }
+  if (audienceKind(audience, clientId) === undefined && !isUrl) {
+    throw usageError(
+      `--audience: "${audience}" is not an audience Casdoor puts in tokens for client ${clientId}.`,
+      `Casdoor's tokens carry the client ID, "${clientId}-org-<organization>" for a shared application, or the RFC 8707 resource URL that was requested (--from-token shows which).`,
+    );
+  }
+  return audience;
+}
+
 /** Turns flags (plus env, files and stdin) into an ApiserverConfigInput, or a usage error naming what is wrong. */
 export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags, io: Pick<Io, 'env' | 'stdin' | 'cwd'>): Promise<ApiserverConfigInput> {
   const missing = [
@@ -116,6 +142,7 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
   if (missing.length) throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig apiserver-config --help for every flag.');
   const issuer = parseCasdoorUrl(flags.casdoorUrl as string);
   const clientId = checkToken('--client-id', flags.clientId as string, 'client ID');
+  const audience = flags.audience === undefined ? undefined : checkAudience(checkToken('--audience', flags.audience, 'audience'), clientId);
   const usernameClaim = checkToken('--username-claim', flags.usernameClaim, 'claim name');
   const groupsClaim = checkToken('--groups-claim', flags.groupsClaim, 'claim name');
   const usernamePrefix = checkPrefix('--username-prefix', flags.usernamePrefix);
@@ -149,6 +176,7 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
     settings: {
       issuer,
       clientId,
+      ...(audience !== undefined && audience !== clientId ? { audience } : {}),
       usernameClaim,
       // '' = kube-apiserver's flag left unset; see the help text.
       ...(usernamePrefix !== '' ? { usernamePrefix } : {}),

@@ -13,6 +13,7 @@ import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
+import { defaultExecCommand } from '../install-info.js';
 import { absoluteCommand, checkExecCommand, execCommandError } from '../usecases/exec-command.js';
 
 export interface SetupFlags {
@@ -91,7 +92,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
         .choices(['auth-provider', 'exec'])
         .default('auth-provider'),
     )
-    .option('--exec-command <command>', 'exec mode: the command kubectl runs (default casdoor-kubeconfig; an absolute path works without PATH)')
+    .option('--exec-command <command>', 'exec mode: the command kubectl runs (default casdoor-kubeconfig); must be on PATH or an executable file (checked before logging in; a relative path is written absolute)')
     .option('--skip-login', 'exec mode: write the entries without logging in; the user logs in on first kubectl use')
     .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
@@ -236,7 +237,8 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
 
 /** --exec-command (or the default name), as kubectl will find it with this PATH; a usage error (exit 2) when it cannot. */
 function checkedExecCommand(given: string | undefined, env: NodeJS.ProcessEnv): string {
-  const command = absoluteCommand(given ?? 'casdoor-kubeconfig', process.cwd());
+  // The default follows the install (install-info.ts: the single executable's path, the package name, or a refusal under npx).
+  const command = absoluteCommand(given ?? defaultExecCommand(), process.cwd());
   const check = checkExecCommand(command, env, process.cwd());
   if (!check.ok) throw execCommandError(command, check, given === undefined ? '--exec-command (default)' : '--exec-command');
   return command;

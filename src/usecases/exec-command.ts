@@ -38,12 +38,16 @@ function executableFile(file: string): ExecCommandCheck {
 export function checkExecCommand(command: string, env: NodeJS.ProcessEnv, cwd: string): ExecCommandCheck {
   if (command.includes('/')) return executableFile(path.resolve(cwd, command));
   let firstNonExecutable: string | undefined;
-  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
+  // os/exec LookPath on Windows also tries the PATHEXT extensions (npm's .cmd shim).
+  const exts = process.platform === 'win32' ? ['', ...(env['PATHEXT'] ?? '.EXE;.CMD;.BAT').split(';').map((e) => e.toLowerCase())] : [''];
+  for (const dir of (env['PATH'] ?? env['Path'] ?? '').split(path.delimiter)) {
     // os/exec LookPath: an empty PATH element is the current folder (refused since Go 1.19 for security).
     if (dir === '') continue;
-    const r = executableFile(path.join(dir, command));
-    if (r.ok) return r;
-    if (r.problem === 'not-executable') firstNonExecutable ??= r.file;
+    for (const ext of exts) {
+      const r = executableFile(path.join(dir, command + ext));
+      if (r.ok) return r;
+      if (r.problem === 'not-executable') firstNonExecutable ??= r.file;
+    }
   }
   return { ok: false, problem: firstNonExecutable ? 'not-executable' : 'not-found', ...(firstNonExecutable ? { file: firstNonExecutable } : {}) };
 }

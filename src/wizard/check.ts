@@ -27,7 +27,7 @@ function apiserverConfigCommand(input: SetupInput): string {
   ].join(' ');
 }
 
-async function defaultCheckContext(run: Run, input: ContextCheckInput, token: string | undefined): Promise<ContextCheck> {
+async function defaultCheckContext(run: Run, input: ContextCheckInput, _token: string | undefined): Promise<ContextCheck> {
   const { deps, out } = run;
   const [{ checkContext }, { selfSubjectReview }, { runExecPlugin }] = await Promise.all([
     import('../usecases/context-check.js'),
@@ -41,7 +41,9 @@ async function defaultCheckContext(run: Run, input: ContextCheckInput, token: st
     verbose: out.verboseEnabled,
     log: (line) => out.info(line),
     review: selfSubjectReview,
-    runExec: token ? async () => ({ token }) : runExecPlugin,
+    // Through the exec entry exactly as kubectl runs it (same command, args, env, KUBERNETES_EXEC_INFO:
+    // client-go exec.go refreshCredsLocked), so a command kubectl cannot find fails here too.
+    runExec: runExecPlugin,
     readFile: async (file) => (await import('node:fs/promises')).readFile(file, 'utf8'),
   });
 }

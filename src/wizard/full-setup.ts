@@ -11,6 +11,7 @@ import { applicationStep } from './steps/application.js';
 import { casdoorStep } from './steps/casdoor.js';
 import { claimsStep } from './steps/claims.js';
 import { clusterStep, namesStep } from './steps/cluster.js';
+import { execCommandStep } from './steps/exec-command.js';
 import { loginStep } from './steps/login.js';
 import { modeStep, targetStep } from './steps/target.js';
 import { previewAndWrite } from './write.js';
@@ -34,6 +35,7 @@ export async function fullSetup(run: Run): Promise<WizardResult> {
   heading(run, '4/4 Kubeconfig');
   await targetStep(run, names);
   await modeStep(run);
+  await execCommandStep(run);
   const input: SetupInput = inputOf(run, names);
   const { entries } = buildSetupEntries(input, login);
   const result = await previewAndWrite(run, input, names, entries, login, report, { fixedTarget: run.given.kubeconfig !== undefined || run.given.output !== undefined });

@@ -146,6 +146,11 @@ export const Q = {
     choices,
     ...(def !== undefined ? { default: def } : {}),
   }),
+  execCommandPath: (command: string, why: string, tool: string): ConfirmQuestion => ({
+    id: 'execCommandPath',
+    message: `kubectl runs the exec entry's command, but ${command} ${why}. Write this tool's absolute path instead (${tool})?`,
+    default: true,
+  }),
   otherClaims: (): ConfirmQuestion => ({
     id: 'otherClaims',
     message: 'The API server would reject this token. Pick other claims?',

@@ -13,7 +13,7 @@ import type { Choice } from '../types.js';
 const CLAIM_NOTES: Record<string, string> = {
   name: "Casdoor's username (recommended)",
   preferred_username: "the username (Casdoor's JWT-Standard token format)",
-  email: 'the email: the API server rejects the token unless email_verified is true',
+  email: 'the email: refused when email_verified is false, but ACCEPTED when absent (JWT-Standard/JWT-Empty): unverified emails become usernames',
   sub: 'an opaque user ID: RBAC bindings would have to name it',
   id: 'an opaque user ID: RBAC bindings would have to name it',
   displayName: 'a display name: may contain spaces and change',
