@@ -15,6 +15,7 @@ import { openSession, passwordLogin, type Session, type VerifiedLogin } from './
 import { usernameOf } from './token.js';
 import { cleartextServerWarning } from '../validate.js';
 import { summarizeList } from '../list-summary.js';
+import { looseModeWarning } from '../kubeconfig/mode.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -299,6 +300,7 @@ export async function writeEntries(input: SetupInput, entries: SetupEntries, dep
       continue;
     }
     printWritten(out, f);
+    if (f.looseMode !== undefined) out.warn(looseModeWarning(f.file, f.looseMode));
     written.push({ file: f.file, ...(f.backup ? { backup: f.backup } : {}), created: f.created, changes: f.changes });
   }
   if (!written.length && !input.dryRun) throw new CliError('internal', 'No kubeconfig file was written.');
