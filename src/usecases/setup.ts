@@ -20,6 +20,7 @@ import { cleartextServerWarning } from '../validate.js';
 import { defaultExecCommand } from '../install-info.js';
 import { summarizeList } from '../list-summary.js';
 import { execCommandFor } from '../platform.js';
+import { looseModeWarning } from '../kubeconfig/mode.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -387,6 +388,7 @@ export async function writeEntries(input: SetupInput, entries: SetupEntries, dep
       continue;
     }
     printWritten(out, f);
+    if (f.looseMode !== undefined) out.warn(looseModeWarning(f.file, f.looseMode));
     written.push({ file: f.file, ...(f.backup ? { backup: f.backup } : {}), created: f.created, changes: f.changes });
   }
   if (!written.length && !input.dryRun) throw new CliError('internal', 'No kubeconfig file was written.');
