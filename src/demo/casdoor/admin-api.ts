@@ -104,6 +104,7 @@ export function maskedApplicationJson(model: CasdoorModel, app: CasdoorApplicati
     redirectUris: [],
     tokenFormat: '***',
     tokenFields: [],
+    tokenAttributes: [],
     tokenSigningMethod: '***',
     expireInHours: -1,
     refreshExpireInHours: -1,
@@ -116,7 +117,7 @@ export function maskedApplicationJson(model: CasdoorModel, app: CasdoorApplicati
 const KNOWN_APP_FIELDS = new Set([
   'owner', 'name', 'createdTime', 'displayName', 'organization', 'cert', 'enablePassword', 'enableSignUp', 'signinMethods', 'grantTypes', 'scopes',
   'isShared', 'clientId', 'clientSecret', 'redirectUris', 'tokenFormat', 'tokenSigningMethod', 'tokenFields', 'expireInHours', 'refreshExpireInHours',
-  'codeResendTimeout', 'failedSigninLimit', 'failedSigninFrozenTime', 'homepageUrl',
+  'codeResendTimeout', 'failedSigninLimit', 'failedSigninFrozenTime', 'homepageUrl', 'tokenAttributes',
 ]);
 
 /**
@@ -148,6 +149,7 @@ function applicationFromJson(body: Record<string, unknown>): CasdoorApplication 
     tokenFormat: str('tokenFormat') as CasdoorApplication['tokenFormat'],
     tokenSigningMethod: str('tokenSigningMethod') as CasdoorApplication['tokenSigningMethod'],
     tokenFields: arr('tokenFields'),
+    tokenAttributes: arr('tokenAttributes'),
     expireInHours: num('expireInHours'),
     refreshExpireInHours: num('refreshExpireInHours'),
     codeResendTimeout: num('codeResendTimeout'),
@@ -367,7 +369,9 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
       name,
       createdTime: casdoorTime(),
       displayName: typeof body.displayName === 'string' ? body.displayName : name,
-      parentId: typeof body.parentId === 'string' ? body.parentId : owner,
+      parentId: typeof body.parentId === 'string' && body.parentId !== '' ? body.parentId : owner,
+      // Stored as sent (object/group.go Group.IsTopGroup; Go's zero value when absent): the web UI sends true for a group under the organization.
+      isTopGroup: body.isTopGroup === true,
       type: typeof body.type === 'string' ? body.type : 'Virtual',
       isEnabled: body.isEnabled !== false,
     };
