@@ -12,6 +12,7 @@ import { registerApiserverConfig } from './apiserver-config.js';
 import { registerClean } from './clean.js';
 import { registerCompletion } from './completion.js';
 import { registerDemo } from './demo.js';
+import { registerFromKubelogin } from './from-kubelogin.js';
 import { registerGenerate } from './generate.js';
 import { registerLogout } from './logout.js';
 import { registerRbac } from './rbac.js';
@@ -61,6 +62,7 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
   registerRbac(program, ctx);
   registerWhoami(program, ctx);
   registerGenerate(program, ctx);
+  registerFromKubelogin(program, ctx);
   registerCompletion(program, ctx);
   registerDemo(program, ctx);
   // --- end of command registration ---
