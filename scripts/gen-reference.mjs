@@ -252,7 +252,7 @@ token, and only the writer of the file could keep the new one): kubectl refreshe
   \`<clientId>-org-<organization>\` (explained in a warning); \`exp\` must be present and is checked with **no**
   leeway, \`nbf\` with **${need(NBF_LEEWAY_SECONDS, 'NBF_LEEWAY_SECONDS')} seconds** (\`NBF_LEEWAY_SECONDS\`, \`src/oidc/kube-rules.ts\`), \`iat\` not at all.
   Time claims must be numbers between 1970 and 9999-12-31 (what an RFC 3339
-  \`expirationTimestamp\` can hold), \`exp\` at most 10 years ahead and \`iat\` not in the future
+  \`expirationTimestamp\` can hold), \`exp\` at most 10 years ahead and \`iat\` not more than 12 hours in the future
   (\`src/oidc/claims-sanity.ts\`); otherwise exit 4.
 - A CA file (\`--casdoor-ca\`, \`--certificate-authority\`) that also holds a private key is refused (exit 2): its
   content is copied into kubeconfigs and configuration. An \`http://\` \`--server\` is refused unless it is loopback
