@@ -93,6 +93,19 @@ function embedTemplates() {
 }
 
 /**
+ * src/self-path.ts locates dist/bin.js next to itself, which holds only in a tsc build: the bundles answer
+ * from install-info instead (runningToolPath in src/usecases/exec-command.ts).
+ */
+function noSelfPath() {
+  return {
+    name: 'no-self-path',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]self-path\.ts$/ }, () => ({ contents: 'export const ENTRY_URL: string | undefined = undefined;', loader: 'ts' }));
+    },
+  };
+}
+
+/**
  * With code splitting, esbuild turns `await import('undici')` (a CommonJS package) into a chunk whose only
  * export is `default`, so `const { request } = await import('undici')` finds nothing, where Node itself
  * would offer module.exports' names. Dynamic imports of CommonJS packages go through an ESM shim that
@@ -174,7 +187,7 @@ async function bundle(esbuild, options) {
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
-    plugins: [embedTemplates()],
+    plugins: [embedTemplates(), noSelfPath()],
     define: { 'process.env.NODE_ENV': '"production"' },
     ...options,
   });
@@ -256,7 +269,7 @@ async function buildNpmPackage(esbuild) {
     outdir: path.join(pkgDir, 'dist'),
     format: 'esm',
     splitting: true,
-    plugins: [embedTemplates(), cjsDynamicImports()],
+    plugins: [embedTemplates(), noSelfPath(), cjsDynamicImports()],
     chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS packages call require() for node built-ins and read __filename (write-file-atomic
     // names its temporary files with it): give every ESM chunk real ones.
@@ -339,7 +352,7 @@ async function buildSea(esbuild) {
     entryPoints: { cli: 'src/cli/run.ts' },
     outfile: cli,
     format: 'cjs',
-    plugins: [embedTemplates(), missingOptionalRequires()],
+    plugins: [embedTemplates(), noSelfPath(), missingOptionalRequires()],
   });
   const { Script } = await import('node:vm');
   const wrapped = SEA_CLI_WRAPPER[0] + readFileSync(cli, 'utf8') + SEA_CLI_WRAPPER[1];

@@ -115,7 +115,7 @@ function onPath(rt: Runtime, name: string): string[] {
 }
 
 /** The single executable's path as the user reached it (a symlink stays a symlink), else its real path. */
-function seaCommand(rt: Runtime): string {
+export function seaCommand(rt: Runtime): string {
   const p = pathApi(rt);
   const self = safeRealpath(rt, rt.execPath) ?? rt.execPath;
   const started = rt.argv1;

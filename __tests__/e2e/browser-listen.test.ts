@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
-import { runCli } from '../helpers/cli.js';
+import { DIST_BIN, runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { setupArgs } from '../helpers/setup-args.js';
 import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
@@ -102,7 +102,7 @@ describe('--listen-address', () => {
   }, 120_000);
 
   it('a malformed address is a usage error, and nothing is written', async () => {
-    const run = await runCli(setupArgs(env, home, ['--mode', 'exec', '--skip-login', '--grant', 'browser', '--listen-address', '8000']), { home: home.home });
+    const run = await runCli(setupArgs(env, home, ['--mode', 'exec', '--exec-command', DIST_BIN, '--skip-login', '--grant', 'browser', '--listen-address', '8000']), { home: home.home });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--listen-address 8000: expected HOST:PORT');
     expect(existsSync(home.kubeconfig)).toBe(false);

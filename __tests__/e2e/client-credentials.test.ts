@@ -171,7 +171,7 @@ describe('--grant client-credentials', () => {
     expect(forms[0]?.get('scope')).toBeNull();
 
     const doc = yaml.load(await fs.readFile(home.kubeconfig, 'utf8')) as { users: Array<{ name: string; user: { exec: { args: string[] } } }> };
-    expect(doc.users[0]?.name).toBe(`${APP}@${new URL(origin).host}`);
+    expect(doc.users[0]?.name).toBe(`${APP}@${new URL(origin).host}/${CLIENT_ID}`);
     expect(doc.users[0]?.user.exec.args).toEqual(['token', '--casdoor-url', origin, '--client-id', CLIENT_ID, '--casdoor-ca', tls.caFile, '--grant', 'client-credentials']);
     // The secret is in no file under HOME (kubeconfig, cache, backups).
     for (const file of await filesUnder(home.home)) expect({ file, has: (await fs.readFile(file, 'utf8')).includes(SECRET) }).toEqual({ file, has: false });

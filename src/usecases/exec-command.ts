@@ -11,6 +11,8 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usageError, type CliError } from '../errors.js';
+import { currentRuntime, seaCommand, type Runtime } from '../install-info.js';
+import { ENTRY_URL } from '../self-path.js';
 
 export type ExecCommandCheck = { ok: true; resolved: string } | { ok: false; problem: 'not-found' | 'not-executable' | 'not-a-file'; file?: string };
 
@@ -57,9 +59,14 @@ export function absoluteCommand(command: string, cwd: string): string {
   return command.includes('/') ? path.resolve(cwd, command) : command;
 }
 
-/** The absolute path of this tool's entry point (dist/bin.js in a build or a checkout), if kubectl could run it. */
-export function runningToolPath(): string | undefined {
-  const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
+/**
+ * The absolute path of this tool's entry point, if kubectl could run it: the single executable itself
+ * (install-info seaCommand), dist/bin.js in a build or a checkout, else the script node was started with
+ * (the npm package's bin).
+ */
+export function runningToolPath(rt: Runtime = currentRuntime()): string | undefined {
+  const bin = rt.isSea ? seaCommand(rt) : ENTRY_URL ? fileURLToPath(ENTRY_URL) : rt.argv1 ? path.resolve(rt.cwd, rt.argv1) : undefined;
+  if (bin === undefined) return undefined;
   const r = executableFile(bin);
   return r.ok ? r.resolved : undefined;
 }
