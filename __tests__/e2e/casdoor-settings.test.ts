@@ -16,6 +16,7 @@ import type { CasdoorApplication } from '../../src/demo/casdoor/model.js';
 import { visit, type DemoEnvironment } from '../../src/demo/index.js';
 import { createHttpClient } from '../../src/oidc/http.js';
 import { openSession } from '../../src/usecases/login.js';
+import { tryCachedToken } from '../../src/token/fast.js';
 import { loginWithGrant } from '../../src/usecases/token.js';
 import type { CliRun } from '../helpers/cli.js';
 import { rejected } from '../helpers/errors.js';
@@ -166,7 +167,12 @@ describe("the application's Scopes (object/token_oauth_util.go IsScopeValidAndEx
     const run = await setup('password', ['--scope', 'k8s', '--mode', 'exec', '--exec-command', process.execPath]);
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
     const doc = yaml.load(await readFile(home.kubeconfig, 'utf8')) as any;
-    expect(doc.users[0].user.exec.args).toEqual(expect.arrayContaining(['--scope', 'k8s']));
+    const args = doc.users[0].user.exec.args as string[];
+    expect(args).toEqual(expect.arrayContaining(['--scope', 'k8s']));
+    // The tokens setup cached are where kubectl's hot path (token/fast.ts) looks for them with these args.
+    let printed = '';
+    expect(tryCachedToken(args.slice(1), {}, (t) => (printed += t), Date.now(), () => home.home)).toBe(true);
+    expect(JSON.parse(printed).kind).toBe('ExecCredential');
   });
 });
 

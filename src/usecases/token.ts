@@ -21,6 +21,7 @@ import { formatListenAddress, type ListenAddress } from '../oidc/loopback.js';
 import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheEntry, type CacheKey } from '../token/cache.js';
 import { execCredential, parseExecInfo } from '../token/exec-credential.js';
 import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
+import { scopesOf } from '../token/fast.js';
 import { tokenArgs } from './entries.js';
 import { clientCredentialsLogin, openSession, passwordLogin, refreshLogin, verifyTokens, type Session, type VerifiedLogin } from './login.js';
 
@@ -209,13 +210,14 @@ export interface ObtainedToken {
  * The cache key of an exec entry: the same one the hot path builds from the exec args
  * (cacheKeyFromArgs in token/fast.ts). `casdoorCaFile` must be absolute, as the exec args carry it.
  */
-export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'username' | 'grant' | 'casdoorCaFile' | 'scopes' | 'resource'>): CacheKey {
+export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'username' | 'grant' | 'casdoorCaFile' | 'scopes' | 'scope' | 'resource'>): CacheKey {
   return {
     issuer: input.casdoorUrl,
     clientId: input.clientId,
     username: input.username ?? '',
     grant: input.grant,
-    scopes: [...(input.scopes ?? [])],
+    // --scope as the exec args carry it, split as the hot path splits it (scopesOf), so both find one entry.
+    scopes: [...(input.scopes ?? scopesOf(input.scope))],
     resource: input.resource ?? '',
     ca: input.casdoorCaFile ?? '',
   };
