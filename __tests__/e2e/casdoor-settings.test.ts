@@ -17,8 +17,10 @@ import type { CasdoorApplication } from '../../src/demo/casdoor/model.js';
 import { visit, type DemoEnvironment } from '../../src/demo/index.js';
 import { createHttpClient } from '../../src/oidc/http.js';
 import { openSession } from '../../src/usecases/login.js';
+import { tryCachedToken } from '../../src/token/fast.js';
 import { loginWithGrant } from '../../src/usecases/token.js';
 import type { CliRun } from '../helpers/cli.js';
+import { rejected } from '../helpers/errors.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { setupArgs, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
@@ -130,6 +132,29 @@ describe("the application's Scopes (object/token_oauth_util.go IsScopeValidAndEx
     );
   });
 
+  it('browser: Casdoor shows an "Invalid scope" page and never redirects back; the tool said beforehand what that page means', async () => {
+    const http = createHttpClient({ env: {}, caPem: env.caPem });
+    let shown = '';
+    const pages: string[] = [];
+    try {
+      const session = await openSession(http, env.provider.issuer);
+      const out = new Output({ env: { NO_COLOR: '1' }, stdout: { write: () => true }, stderr: { write: (s: string) => (shown += s) } });
+      const openUrl = async (url: string): Promise<void> => {
+        pages.push((await visit(url, { ca: env.caPem })).body);
+      };
+      const err = await rejected(
+        loginWithGrant(session, { clientId: env.provider.clientId }, { grant: 'browser', scope: 'openid' }, { out, now: () => new Date(), interactive: false, openUrl, browserTimeoutMs: 1500 }),
+      );
+      expect(err.message).toMatch(/^No sign-in came back within 2 s/);
+    } finally {
+      await http.close();
+    }
+    // object/token_oauth_util.go CheckOAuthLogin → "Invalid scope", shown by Casdoor's page.
+    expect(pages[0]).toContain('Invalid scope');
+    expect(shown).toContain('If Casdoor shows "Invalid scope": The application defines Scopes in Casdoor and the scope "openid" is not among them.');
+    expect(env.provider.stats.codeGrants).toBe(0);
+  });
+
   it('device: the refused scope is reported (Casdoor checks it at /api/device-auth or after the approval, by release)', async () => {
     const run = await setup('device', ['--scope', 'openid profile']);
     expect(run.code).toBe(3);
@@ -139,10 +164,16 @@ describe("the application's Scopes (object/token_oauth_util.go IsScopeValidAndEx
   });
 
   it('a listed scope is asked for and kept in the exec entry for `token`', async () => {
-    const run = await setup('password', ['--scope', 'k8s', '--mode', 'exec', '--exec-command', DIST_BIN]);
-    expect(run.code).toBe(0);
+    // (any existing executable: the entry is only read here, not run)
+    const run = await setup('password', ['--scope', 'k8s', '--mode', 'exec', '--exec-command', process.execPath]);
+    expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
     const doc = yaml.load(await readFile(home.kubeconfig, 'utf8')) as any;
-    expect(doc.users[0].user.exec.args).toEqual(expect.arrayContaining(['--scope', 'k8s']));
+    const args = doc.users[0].user.exec.args as string[];
+    expect(args).toEqual(expect.arrayContaining(['--scope', 'k8s']));
+    // The tokens setup cached are where kubectl's hot path (token/fast.ts) looks for them with these args.
+    let printed = '';
+    expect(tryCachedToken(args.slice(1), {}, (t) => (printed += t), Date.now(), () => home.home)).toBe(true);
+    expect(JSON.parse(printed).kind).toBe('ExecCredential');
   });
 });
 
@@ -269,8 +300,9 @@ describe('entries that still hold the client secret (routers/base.go getUsername
     await handWrittenEntry();
     const warned = await cli(['refresh', '--kubeconfig', home.kubeconfig]);
     expect(warned.code).toBe(0);
+    const userName = (yaml.load(await readFile(home.kubeconfig, 'utf8')) as any).users[0].name as string;
     expect(warned.stderr).toContain(
-      `users[alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}].user.auth-provider.config.client-secret in ${home.kubeconfig} holds the Casdoor application's client secret, which Casdoor accepts as an administrator of every API`,
+      `users[${userName}].user.auth-provider.config.client-secret in ${home.kubeconfig} holds the Casdoor application's client secret, which Casdoor accepts as an administrator of every API`,
     );
     expect(warned.stderr).toContain(`Remove it with: casdoor-kubeconfig refresh --context ${CONTEXT()} --remove-client-secret`);
     expect(warned.all).not.toContain(env.provider.clientSecret);

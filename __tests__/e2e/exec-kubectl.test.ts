@@ -180,6 +180,8 @@ describe('expiry', () => {
 
   itKubectl('a refused refresh token without a terminal: exit non-zero, one line naming the command, nothing on stdout', async () => {
     expect((await setupExec()).code).toBe(0);
+    // (setup proved one refresh before writing: count from here)
+    env.provider.resetStats();
     const entry = JSON.parse(await fs.readFile(cachePath(), 'utf8'));
     await fs.writeFile(cachePath(), JSON.stringify({ ...entry, refreshToken: 'dead-refresh-token-value', expiresAt: 1 }), { mode: 0o600 });
     const direct = await plugin(tokenFlags());
@@ -204,6 +206,8 @@ describe('ExecCredential versions and --raw', () => {
     doc.users[0].user.exec.apiVersion = 'client.authentication.k8s.io/v1beta1';
     delete doc.users[0].user.exec.interactiveMode;
     const beta = await home.write('beta.yaml', yaml.dump(doc));
+    // (setup proved one refresh before writing: count from here)
+    env.provider.resetStats();
     expect((await whoami({}, beta)).code).toBe(0);
     await expireCache();
     const refreshed = await whoami({}, beta);

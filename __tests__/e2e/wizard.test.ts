@@ -156,7 +156,9 @@ describe('the wizard in a terminal (keystrokes into the real prompts through mai
     const doc = await readDoc();
     expect(doc['current-context']).toBe(contextName());
     expect(doc.contexts[0].context.namespace).toBe('team-a');
-    expect(doc.users[0].user['auth-provider'].config).toMatchObject({ 'client-secret': CLIENT_SECRET, 'idp-issuer-url': env.provider.issuer });
+    expect(doc.users[0].user['auth-provider'].config).toMatchObject({ 'idp-issuer-url': env.provider.issuer });
+    // Asked, checked with Casdoor, never stored (a Casdoor admin credential).
+    expect(doc.users[0].user['auth-provider'].config).not.toHaveProperty('client-secret');
     expect((await stat(home.kubeconfig)).mode & 0o777).toBe(0o600);
     expect(env.provider.stats.passwordGrants).toBe(1);
 
@@ -312,6 +314,22 @@ describe('the wizard, scripted', () => {
       'usernameClaim', 'groupsClaim', 'server', 'tls', 'certificateAuthority', 'keepNames', 'namespace', 'target', 'mode', 'write', 'apiserverConfig',
     ]);
     expect(run.prompts.unused()).toEqual([]);
+  });
+
+  it("JWT-Standard: the username claim question defaults to preferred_username, and the wizard says why (object/token_jwt.go UserStandard)", async () => {
+    const saved = env.provider.application.tokenFormat;
+    env.provider.application.tokenFormat = 'JWT-Standard';
+    try {
+      const run = await wizard(fullScript());
+      expect(run.code).toBe(0);
+      const question = run.prompts.asked.find((q) => q.id === 'usernameClaim');
+      // DEFAULT takes the question's default: the format's claim.
+      expect(question?.answer).toMatch(/^preferred_username \(alice\)$/);
+      expect(run.stderr).toContain('Casdoor token format JWT-Standard (it has "preferred_username" and no "displayName"): Casdoor\'s JWT-Standard format puts the username in "preferred_username" and the display name in "name".');
+      expect(run.stderr).toContain("Casdoor's JWT-Standard token format carries no groups, so RBAC bindings on groups will not match anyone");
+    } finally {
+      env.provider.application.tokenFormat = saved;
+    }
   });
 
   it("wrong password: Casdoor's message, then the password is asked again (not a crash)", async () => {

@@ -26,7 +26,8 @@ import { refreshLogin, type Session, type VerifiedLogin } from './login.js';
 export type RefreshStatus =
   | 'proven' // a refresh grant succeeded (the tokens were rotated)
   | 'grant-disabled' // Casdoor refused the grant type: nothing will renew the token
-  | 'no-refresh-token'; // the login returned none
+  | 'no-refresh-token' // the login returned none
+  | 'client-credentials'; // the application's own identity: a new grant, never a refresh (GetClientCredentialsToken)
 
 export interface ProofWarning {
   code: 'refresh-grant-disabled' | 'no-refresh-token' | 'refresh-expires-with-token' | 'client-secret-unchecked';

@@ -211,6 +211,7 @@ export function printPreflight(out: Output, report: PreflightResult, input: Pick
 /** How long the session can be renewed without a new login, from the refresh proof. */
 export function describeRenewal(proof: RefreshProof, now: Date): string {
   if (proof.refresh === 'no-refresh-token') return 'not possible (no refresh token)';
+  if (proof.refresh === 'client-credentials') return 'by a new client-credentials grant when it expires (no refresh token; the grant checked the client secret)';
   if (proof.refresh === 'grant-disabled') return 'not possible (the "Refresh Token" grant is not enabled)';
   const until = proof.refreshExpiresAt !== undefined ? `until ${describeExpiry(new Date(proof.refreshExpiresAt * 1000), now)}` : 'possible';
   return `${until} (refresh token; checked with Casdoor${proof.secretChecked ? ', and the client secret with it' : ''})`;
@@ -252,7 +253,7 @@ export async function login(session: Session, input: SetupInput, deps: Pick<Setu
 export async function prove(session: Session, result: VerifiedLogin, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now'>): Promise<RefreshProof> {
   // Client credentials: the grant itself checked the secret (object/token_oauth.go GetClientCredentialsToken)
   // and issues no refresh token by design; `token` asks for a new one instead of renewing.
-  if (input.grant === 'client-credentials') return { login: result, refresh: 'no-refresh-token', secretChecked: true, warnings: [] };
+  if (input.grant === 'client-credentials') return { login: result, refresh: 'client-credentials', secretChecked: true, warnings: [] };
   const proof = await proveRefresh(session, clientOf(input), result, deps);
   if (proof.refresh === 'proven') deps.out.step(`Casdoor renewed the token once${proof.secretChecked ? ' and accepted the client secret' : ''}: kubectl can renew it without the client secret.`);
   else if (proof.secretChecked) deps.out.step('Casdoor accepted the client secret.');
@@ -430,7 +431,7 @@ export interface SetupSummary {
   tokenFormat: string | null;
   /** The refresh proof made before writing (null without a login). */
   refresh: {
-    /** proven: a refresh grant worked; grant-disabled: Casdoor refused the Refresh Token grant; no-refresh-token. */
+    /** proven: a refresh grant worked; grant-disabled: Casdoor refused the Refresh Token grant; no-refresh-token; client-credentials (renewed by a new grant). */
     status: string;
     /** When the refresh token expires (ISO), i.e. until when the session can be renewed without a login. */
     expiresAt: string | null;
