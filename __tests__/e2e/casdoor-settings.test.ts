@@ -11,7 +11,6 @@ import { Readable } from 'node:stream';
 import yaml from 'js-yaml';
 import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
-import { DIST_BIN } from '../helpers/cli.js';
 import { Output } from '../../src/cli/output.js';
 import type { CasdoorApplication } from '../../src/demo/casdoor/model.js';
 import { visit, type DemoEnvironment } from '../../src/demo/index.js';
