@@ -228,8 +228,7 @@ are writable and takes the backup *before* asking Casdoor, since a refresh rotat
 **Exec plugin token cache.** \`token\` (the exec credential plugin, used by \`setup --mode exec\` entries) keeps one
 JSON file per issuer + client id + username, named \`<16 hex digits>.json\` (a hash of the three), under
 \`~/.kube/cache/casdoor-kubeconfig/\` (or \`$CASDOOR_KUBECONFIG_CACHE_DIR\`); the kubeconfig itself then holds no
-secret. The folder is created ${oct(CACHE_DIR_MODE)} (an existing one with any group or other permission is tightened to
-${oct(CACHE_DIR_MODE)}), files are created ${oct(CACHE_FILE_MODE)} and replaced atomically (temporary file, fsync, rename). A refresh
+secret. The folder is created ${oct(CACHE_DIR_MODE)} (an existing folder is never chmod-ed; one that another user owns or others can write to is refused, and the hot path then ignores the cache), files are created ${oct(CACHE_FILE_MODE)} and replaced atomically (temporary file, fsync, rename). A refresh
 or login takes the entry's lock \`<entry>.json.lock\` (same convention as above) and waits up to
 ${need(CACHE_LOCK_WAIT_MS, 'CACHE_LOCK_WAIT_MS') / 1000} s for another process holding it; reading a fresh token takes no lock.
 \`logout\` deletes the entry, \`clean\` every entry (deleting the folder by hand is always safe: the next use logs in again).

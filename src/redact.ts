@@ -33,10 +33,30 @@ export function registerSecret(value: string | undefined | null): void {
   if (value && value.length >= 4) secrets.add(value);
 }
 
+/**
+ * The forms a secret takes when someone else echoes it (issue 10, point 4): a provider quoting the
+ * request body in its error (form- or URL-encoded), a JSON document (escaped), a header or a file
+ * (base64, standard or URL-safe, with or without padding).
+ */
+export function encodedForms(secret: string): string[] {
+  const b64 = Buffer.from(secret, 'utf8').toString('base64');
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ v: secret }).toString().slice(2),
+    JSON.stringify(secret).slice(1, -1),
+    b64,
+    b64.replace(/=+$/, ''),
+    Buffer.from(secret, 'utf8').toString('base64url'),
+  ];
+  // Longest first, so a form is never left half-replaced by a shorter one it contains.
+  return [...new Set(forms)].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);
+}
+
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) {
-    if (out.includes(s)) out = out.split(s).join(REDACTED);
+    for (const form of encodedForms(s)) if (out.includes(form)) out = out.split(form).join(REDACTED);
   }
   // Anything that looks like a JWT is redacted even if it was never registered.
   return out.replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, REDACTED);
@@ -53,4 +73,28 @@ export function redactObject<T>(value: T): T {
     return out as T;
   }
   return value;
+}
+
+/** Option and variable names whose values are secrets (`--client-secret`, `--password`, `--token`, `API_KEY`). */
+export const SECRET_NAME = /secret|passw(or)?d|passwd|token|api[-_]?key|credential|private[-_]?key/i;
+
+/**
+ * Another credential plugin's arguments as we may print them ("run it yourself" lines, `whoami -o json`):
+ * the value of any option whose name looks secret is replaced, in both `--opt value` and `--opt=value`
+ * forms, and registered so that it is redacted anywhere else it shows up (the plugin's own stderr).
+ */
+export function redactArgs(args: readonly string[]): string[] {
+  return args.map((a, i) => {
+    const joined = /^(-{1,2}[^=\s]+)=(.*)$/s.exec(a);
+    if (joined && SECRET_NAME.test(joined[1] as string) && joined[2] !== '') {
+      registerSecret(joined[2]);
+      return `${joined[1]}=${REDACTED}`;
+    }
+    const prev = args[i - 1];
+    if (prev !== undefined && /^-{1,2}[^=\s]+$/.test(prev) && SECRET_NAME.test(prev) && !a.startsWith('-')) {
+      registerSecret(a);
+      return REDACTED;
+    }
+    return a;
+  });
 }

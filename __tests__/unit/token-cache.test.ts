@@ -77,13 +77,13 @@ describe('cache files', () => {
     expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
     expect(fnv1a64('foobar')).toBe('85944171f73967e8');
   });
-  it('are written atomically with mode 0600 in a 0700 folder (an existing looser folder is tightened)', async () => {
+  it('are written atomically with mode 0600; an existing folder keeps its mode (not ours to change)', async () => {
     await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     await fs.chmod(dir, 0o755);
     await ensureCacheDir(dir);
     await writeCacheEntry(file, entry());
     await writeCacheEntry(file, entry({ idToken: `${JWT}x` }));
-    expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
+    expect((await fs.stat(dir)).mode & 0o777).toBe(0o755);
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
     expect(await fs.readdir(dir)).toEqual([path.basename(file)]);
     expect(readCacheEntry(file, KEY)?.idToken).toBe(`${JWT}x`);

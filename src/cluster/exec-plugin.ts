@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { CliError } from '../errors.js';
 import type { ExecConfig } from '../kubeconfig/model.js';
-import { redact, registerSecret } from '../redact.js';
+import { SECRET_NAME, redact, registerSecret } from '../redact.js';
 import { describeCommand } from './target.js';
 
 export { describeCommand };
@@ -103,7 +103,12 @@ export async function runExecPlugin(req: ExecPluginRequest): Promise<ExecCredent
   const apiVersion = exec.apiVersion as string;
   const command = exec.command as string;
   const env: NodeJS.ProcessEnv = { ...req.env };
-  for (const e of exec.env ?? []) if (e && typeof e.name === 'string') env[e.name] = String(e.value ?? '');
+  for (const e of exec.env ?? []) {
+    if (!e || typeof e.name !== 'string') continue;
+    env[e.name] = String(e.value ?? '');
+    // A secret handed to the plugin in its environment must not come back through its stderr or our messages.
+    if (SECRET_NAME.test(e.name)) registerSecret(env[e.name]);
+  }
   env.KUBERNETES_EXEC_INFO = JSON.stringify({
     kind: 'ExecCredential',
     apiVersion,

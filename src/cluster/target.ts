@@ -8,7 +8,7 @@ import path from 'node:path';
 import { CliError } from '../errors.js';
 import type { AuthInfo, ClusterInfo, ExecConfig } from '../kubeconfig/model.js';
 import type { MergedView } from '../kubeconfig/view.js';
-import { registerSecret } from '../redact.js';
+import { redactArgs, registerSecret } from '../redact.js';
 
 export type CredentialKind = 'oidc' | 'exec' | 'token' | 'client-certificate' | 'basic' | 'auth-provider' | 'none';
 
@@ -171,5 +171,5 @@ export function describeCommand(exec: ExecConfig): string {
   args.forEach((a, i) => {
     if (args[i - 1] === '--client-secret' || a.startsWith('--client-secret=')) registerSecret(a.replace(/^--client-secret=/, ''));
   });
-  return [exec.command ?? '', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return [exec.command ?? '', ...redactArgs(args)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

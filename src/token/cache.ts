@@ -6,8 +6,8 @@
  * A cached token is trusted without re-checking its signature because it was verified against
  * Casdoor's JWKS before it was written, and the cache is private to the user.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * Everything that changes which token is the right one for an exec entry: two entries that differ in
@@ -87,7 +87,29 @@ export function parseCacheEntry(text: string, key: CacheKey): CacheEntry | undef
   return e as CacheEntry;
 }
 
+/**
+ * Why a cache folder or file is not to be trusted, or undefined when it is: it must belong to this user
+ * and be writable by nobody else, and the file must be a regular file (a symbolic link is not followed).
+ * Otherwise someone else could have put a token there that kubectl would then present as ours. The same
+ * rule on the hot path and the full path (ssh's for ~/.ssh); without POSIX owners (Windows) it is skipped.
+ */
+export function untrustedReason(path: string, kind: 'folder' | 'file', uid: number | undefined = process.getuid?.()): string | undefined {
+  if (uid === undefined) return undefined;
+  let st;
+  try {
+    st = kind === 'folder' ? statSync(path) : lstatSync(path);
+  } catch {
+    return 'missing';
+  }
+  if (kind === 'folder' ? !st.isDirectory() : !st.isFile()) return kind === 'folder' ? 'not a folder' : 'not a regular file';
+  if (st.uid !== uid) return `owned by another user (uid ${st.uid})`;
+  if ((st.mode & 0o022) !== 0) return `writable by ${(st.mode & 0o002) !== 0 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`;
+  return undefined;
+}
+
+/** The entry for `key`, or undefined when there is none, it is malformed, or it cannot be trusted (untrustedReason). */
 export function readCacheEntry(file: string, key: CacheKey): CacheEntry | undefined {
+  if (untrustedReason(dirname(file), 'folder') !== undefined || untrustedReason(file, 'file') !== undefined) return undefined;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

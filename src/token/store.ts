@@ -11,7 +11,7 @@ import { registerCleanup } from '../cleanup.js';
 import { CliError } from '../errors.js';
 import { errnoOf } from '../kubeconfig/io.js';
 import { acquireCacheLock, LockBusyError, type CacheLock } from './lock.js';
-import type { CacheEntry, CacheKey } from './cache.js';
+import { untrustedReason, type CacheEntry, type CacheKey } from './cache.js';
 
 export const CACHE_DIR_MODE = 0o700;
 export const CACHE_FILE_MODE = 0o600;
@@ -30,14 +30,22 @@ function cacheError(err: unknown, doing: string, file: string): CliError {
   });
 }
 
-/** Creates the cache folder 0700, and tightens an existing one that others can read. */
+/**
+ * Creates the cache folder 0700. An existing folder is never chmod-ed (it may be shared on purpose, or
+ * someone else's): one that another user owns or can write to is refused, as the hot path ignores it.
+ */
 export async function ensureCacheDir(dir: string): Promise<void> {
+  let created: string | undefined;
   try {
-    await fs.mkdir(dir, { recursive: true, mode: CACHE_DIR_MODE });
-    const st = await fs.stat(dir);
-    if ((st.mode & 0o077) !== 0) await fs.chmod(dir, CACHE_DIR_MODE);
+    created = await fs.mkdir(dir, { recursive: true, mode: CACHE_DIR_MODE });
   } catch (err) {
     throw cacheError(err, 'create the token cache folder', dir);
+  }
+  const why = created === undefined ? untrustedReason(dir, 'folder') : undefined;
+  if (why !== undefined) {
+    throw new CliError('kubeconfig', `the token cache folder ${dir} is ${why}: a token found there could have been put there by someone else. casdoor-kubeconfig does not change the mode of a folder it did not create.`, {
+      hint: `Make it yours and private (chmod 700 '${dir}'), or set CASDOOR_KUBECONFIG_CACHE_DIR to another folder.`,
+    });
   }
 }
 

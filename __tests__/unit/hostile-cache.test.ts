@@ -1,0 +1,79 @@
+/**
+ * Issue 10, point 12: the exec plugin's cache is trusted only when the folder and the file are the
+ * user's and nobody else can write to them, on the hot path (tryCachedToken) as on the full path; and
+ * a folder the tool did not create is never chmod-ed.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { promises as fs } from 'node:fs';
+import { exitCodeFor } from '../../src/errors.js';
+import { cacheDir, cacheFile, readCacheEntry, untrustedReason, type CacheKey } from '../../src/token/cache.js';
+import { tryCachedToken } from '../../src/token/fast.js';
+import { ensureCacheDir, writeCacheEntry } from '../../src/token/store.js';
+import { rejected } from '../helpers/errors.js';
+import { makeTempHome, type TempHome } from '../helpers/tmp.js';
+
+const KEY: CacheKey = { issuer: 'https://door.example.com', clientId: 'cid', username: 'alice' };
+const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWNhY2hl';
+const ARGS = ['--casdoor-url', KEY.issuer, '--client-id', KEY.clientId, '--username', KEY.username];
+
+let home: TempHome;
+let dir: string;
+let file: string;
+beforeEach(async () => {
+  home = await makeTempHome('hostile-cache-');
+  dir = cacheDir(home.home, {});
+  file = cacheFile(dir, KEY);
+  await ensureCacheDir(dir);
+  await writeCacheEntry(file, { ...KEY, idToken: JWT, expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+});
+afterEach(async () => {
+  await home.cleanup();
+});
+
+const served = (): string | undefined => {
+  let out: string | undefined;
+  return tryCachedToken(ARGS, {}, (s) => (out = s), Date.now(), () => home.home) ? out : undefined;
+};
+
+describe('12. cache folder trust', () => {
+  it('a private folder and file are served from the cache', () => {
+    expect(served()).toContain(JWT);
+  });
+
+  it.each([0o777, 0o770, 0o1777])('a folder with mode %o (others can write) is not trusted: no token served, and its mode is left as it is', async (mode) => {
+    await fs.chmod(dir, mode);
+    expect(untrustedReason(dir, 'folder')).toMatch(/^writable by (everyone|its group)/);
+    expect(served()).toBeUndefined();
+    expect(readCacheEntry(file, KEY)).toBeUndefined();
+    const err = await rejected(ensureCacheDir(dir));
+    expect(exitCodeFor(err.code)).toBe(6);
+    expect(err.message).toContain(`the token cache folder ${dir} is writable by`);
+    expect(err.message).toContain('does not change the mode of a folder it did not create');
+    expect(err.message + (err.hint ?? '')).not.toContain(JWT);
+    expect((await fs.stat(dir)).mode & 0o7777).toBe(mode);
+  });
+
+  it('a cache file others can write, or a symbolic link in its place, is not trusted', async () => {
+    await fs.chmod(file, 0o666);
+    expect(served()).toBeUndefined();
+    await fs.chmod(file, 0o600);
+    expect(served()).toContain(JWT);
+    const elsewhere = home.path('planted.json');
+    await fs.rename(file, elsewhere);
+    await fs.symlink(elsewhere, file);
+    expect(untrustedReason(file, 'file')).toBe('not a regular file');
+    expect(served()).toBeUndefined();
+  });
+
+  it('an existing private folder with a looser read mode is used and not chmod-ed', async () => {
+    await fs.chmod(dir, 0o755);
+    await ensureCacheDir(dir);
+    expect((await fs.stat(dir)).mode & 0o777).toBe(0o755);
+    expect(served()).toContain(JWT);
+  });
+
+  it('a folder owned by another user is not trusted', () => {
+    const uid = process.getuid?.() ?? 0;
+    expect(untrustedReason(dir, 'folder', uid + 1)).toBe(`owned by another user (uid ${uid})`);
+  });
+});
