@@ -164,6 +164,20 @@ Command-specific notes:
   stdout), and \`generate\` writes one standalone file per teammate in \`--out-dir\`.
 - A file that is not valid YAML, or whose \`apiVersion\`/\`kind\` is not \`v1\`/\`Config\`, or whose entries are
   malformed, is refused (exit 6) and left untouched.
+- Replacing an entry: our connection fields (cluster: \`server\`, \`certificate-authority(-data)\`,
+  \`insecure-skip-tls-verify\`) or credential fields (user: \`auth-provider\`, \`exec\`, \`token\`, \`tokenFile\`,
+  \`username\`/\`password\`, client certificate and key) are replaced as a set; everything else of the entry
+  (\`extensions\`, \`proxy-url\`, \`tls-server-name\`, \`as-groups\`, an oidc \`extra-scopes\`, unknown keys) is kept,
+  as \`kubectl config set-*\` keeps it. A cluster or user entry that **other** contexts use is not given another
+  server, CA, issuer, client id or Casdoor user without \`setup --force\` (exit 6 names those contexts). Default
+  user names are \`<username>@<casdoor host>/<client id>\`, so two applications never share one.
+- What kubectl reads is what we read (go-yaml v2, YAML 1.1): \`yes\`/\`on\`/\`off\` are booleans, \`0644\` is octal,
+  \`1_000\` is 1000, so values we keep mean the same after our write, and strings we write that look like those
+  are quoted. UTF-16 with a byte-order mark is read (written back as UTF-8); invalid UTF-8 is refused, as
+  kubectl refuses it.
+- Limits (exit 6, the file untouched): not a regular file (a FIFO, a device: refused at once, never waited on);
+  larger than 32 MiB; nested deeper than 100 levels; anchors and aliases expanding past go-yaml v2's budget
+  ("excessive aliasing", the limit kubectl applies), or an anchor containing itself.
 
 **Write rules and the client-go function each comes from** (\`staging/src/k8s.io/client-go/tools/clientcmd/\`;
 \`src/kubeconfig/target.ts\`, \`store.ts\`, \`commit.ts\`, \`lock.ts\`):
@@ -195,10 +209,15 @@ renamed over the old one, so kubectl never reads half a file. Before that, the b
 \`<file>${need(BACKUP_MARK, 'BACKUP_MARK')}<UTC time, yyyymmddThhmmss.mmmZ>\` beside it (with \`-001\`, \`-002\` … when
 two changes fall in the same millisecond). The newest ${need(MAX_BACKUPS, 'MAX_BACKUPS')} backups of a file are kept; older ones of
 ours are deleted (files that merely look similar never are). A backup's mode is the original's capped at 0600.
+An empty file gets no backup, a backup that could not be written whole is removed, and empty backups never count
+against the five. A token update (\`refresh\`, \`logout\`, the wizard's renewal) checks that the file and its folder
+are writable and takes the backup *before* asking Casdoor, since a refresh rotates the refresh token at once.
 
 **Modes.**
 - A kubeconfig that is merged into keeps its mode, as kubectl keeps it; a new one is created ${oct(NEW_FILE_MODE)} (it holds
   credentials); missing folders are created ${oct(NEW_FOLDER_MODE)}.
+  When group or others can read it and it holds tokens, setup warns with the exact \`chmod 600 <file>\`. The
+  temporary file of the atomic write is 0600 whatever the final mode.
 - Standalone files are always ${oct(NEW_FILE_MODE)}: \`setup --output FILE\` and every file \`generate\` writes, also when they
   replace an existing file with a looser mode (an identical file with a looser mode is rewritten ${oct(NEW_FILE_MODE)}, without a
   backup). An existing file at that path is overwritten only if it is a kubeconfig (or empty), with a backup.
@@ -232,6 +251,12 @@ token, and only the writer of the file could keep the new one): kubectl refreshe
   URL given; \`aud\` must contain the client id (a string or Casdoor's array), or exactly a shared application's
   \`<clientId>-org-<organization>\` (explained in a warning); \`exp\` must be present and is checked with **no**
   leeway, \`nbf\` with **${need(NBF_LEEWAY_SECONDS, 'NBF_LEEWAY_SECONDS')} seconds** (\`NBF_LEEWAY_SECONDS\`, \`src/oidc/kube-rules.ts\`), \`iat\` not at all.
+  Time claims must be numbers between 1970 and 9999-12-31 (what an RFC 3339
+  \`expirationTimestamp\` can hold), \`exp\` at most 10 years ahead and \`iat\` not more than 12 hours in the future
+  (\`src/oidc/claims-sanity.ts\`); otherwise exit 4.
+- A CA file (\`--casdoor-ca\`, \`--certificate-authority\`) that also holds a private key is refused (exit 2): its
+  content is copied into kubeconfigs and configuration. An \`http://\` \`--server\` is refused unless it is loopback
+  (a warning) or \`--insecure-http\` is given; a user name or password inside \`--server\` is refused.
 - Refresh leeway: the exec plugin (\`token\`) serves a cached token without any network request while it expires
   more than **${need(REFRESH_LEEWAY_SECONDS, 'REFRESH_LEEWAY_SECONDS')} seconds** from now (\`REFRESH_LEEWAY_SECONDS\`, \`src/token/cache.ts\`),
   and refreshes it after that; kubectl's own oidc auth-provider refreshes when \`now + 10 s ≥ exp\`. When Casdoor

@@ -15,11 +15,15 @@
 // Environment: RELEASE_BASE_URL, where the archives will be downloaded from (default: the GitHub release
 // of $GITHUB_REPOSITORY, tag v<version>); RELEASE_OUT_DIR, another folder than release/ (the e2e test).
 //
-// How: esbuild bundles src/ twice. (1) ESM with code splitting for the npm package: dist/bin.js holds the
-// `token` fast path (node built-ins only, asserted below) and loads the CLI and each heavy command
-// (@kubernetes/client-node, inquirer, the demo's provider) as separate chunks on first use. (2) One
-// CommonJS file for the single executable: Node's SEA runs exactly one script, as CommonJS, and its
-// require() reaches only the built-in modules (Node 20 docs, "Single executable applications").
+// How: esbuild bundles src/ four times.
+// npm package: (1) dist/bin.js, the `token` fast path alone (our sources, node built-ins only: asserted
+// below), which imports ./cli/run.js for anything else; (2) dist/cli/run.js, ESM with code splitting:
+// what every command needs (commander, js-yaml) loads with it, and each heavy part (@kubernetes/client-node,
+// undici, jose, inquirer, the demo's provider) is a chunk loaded when a command first uses it.
+// Single executable: Node's SEA runs exactly one script, as CommonJS, and its require() reaches only the
+// built-in modules (Node 20 docs, "Single executable applications"). (3) the main script: the fast path
+// again, as CommonJS; (4) the CLI as one CommonJS file, an SEA asset with a V8 code cache, compiled only
+// when the fast path does not answer.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -459,7 +463,7 @@ async function releaseAll({ sea }) {
     writeManifestAndSums(outDir);
   }
   rmSync(stage, { recursive: true, force: true });
-  for (const f of readdirSync(outDir)) say(`   release/${f}`);
+  for (const f of readdirSync(outDir)) say(`   ${path.join(path.relative(root, outDir) || ".", f)}`);
 }
 
 const args = process.argv.slice(2);

@@ -287,6 +287,20 @@ describe('entries that still hold the client secret (routers/base.go getUsername
     expect(after['refresh-token']).not.toBe(before['refresh-token']);
   });
 
+  it('setup and whoami name the entry holding a secret and the command that removes it', async () => {
+    await handWrittenEntry();
+    const doc = yaml.load(await readFile(home.kubeconfig, 'utf8')) as any;
+    // Another context: setup writes a new one next to the old entry, which keeps its secret until removed.
+    const run = await setup('password', ['--user', 'alice-new', '--context', 'new-context']);
+    expect(run.code).toBe(0);
+    const advice = `Remove it with: casdoor-kubeconfig refresh --context ${doc.contexts[0].name} --remove-client-secret`;
+    expect(run.stderr).toContain(advice);
+    expect(run.all).not.toContain(env.provider.clientSecret);
+    const who = await cli(['whoami', '--kubeconfig', home.kubeconfig, '--context', doc.contexts[0].name]);
+    expect(who.stderr).toContain(advice);
+    expect(who.all).not.toContain(env.provider.clientSecret);
+  });
+
   itKubectl("kubectl's own oidc refresh works on the entry without the secret (Casdoor checks it only if sent)", async () => {
     expect((await setup('password')).code).toBe(0);
     const doc = yaml.load(await readFile(home.kubeconfig, 'utf8')) as any;

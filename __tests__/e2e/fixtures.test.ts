@@ -531,6 +531,22 @@ describe('Casdoor behaviours and switches', () => {
         expect(access['TokenType']).toBeUndefined();
       });
     });
+
+    it('JWT-Custom token attributes: $user.groups templates (none: no claim), String takes the first, Existing Field', async () => {
+      const tokenAttributes = [
+        { name: 'k8s_groups', category: 'Static Value', value: 'oidc:$user.groups', type: 'Array' },
+        { name: 'first_group', category: 'Static Value', value: '$user.groups', type: 'String' },
+        { name: 'role_names', category: 'Existing Field', value: 'Roles', type: 'Array' },
+      ];
+      await withApp({ tokenFormat: 'JWT-Custom', tokenFields: ['Name'], tokenAttributes }, async () => {
+        const alice = jwtClaims(String(tokensOf((await passwordGrant()).body)['id_token']));
+        expect(alice).toMatchObject({ k8s_groups: ['oidc:k8s-org/admins'], first_group: 'k8s-org/admins', role_names: ['cluster-admin'] });
+        const bob = jwtClaims(String(tokensOf((await passwordGrant('bob', 'battery-staple')).body)['id_token']));
+        expect(bob['k8s_groups']).toBeUndefined();
+        expect(bob['first_group']).toBeUndefined();
+        expect(bob['role_names']).toEqual([]);
+      });
+    });
   });
 
   describe('refresh tokens (generateJwtToken, RefreshToken)', () => {
@@ -663,6 +679,24 @@ describe('Casdoor behaviours and switches', () => {
       const basicOnly = await token({ grant_type: 'password', username: 'alice', password: 'correct-horse' }, ['unknown-id', 'x']);
       expect(basicOnly.status).toBe(401);
       expect(basicOnly.body).toEqual({ error: 'invalid_client', error_description: 'client_id is invalid' });
+    });
+  });
+
+  describe('server option useGroupPathInToken (User.GetUserFullGroupPath)', () => {
+    it('puts <org>/<parent>/<child> in groups, and fails for a member of a top group (its parent is no group)', async () => {
+      const model = env.provider.model;
+      model.groups.push({ owner: 'k8s-org', name: 'sre', createdTime: '', displayName: 'SRE', parentId: 'admins', isTopGroup: false, type: 'Virtual', isEnabled: true });
+      const dave = model.addUser(makeUser({ owner: 'k8s-org', name: 'dave', password: 'dave-pw', groups: ['k8s-org/sre'] }));
+      model.config.useGroupPathInToken = true;
+      try {
+        const tokens = tokensOf((await passwordGrant('dave', 'dave-pw')).body);
+        expect(jwtClaims(String(tokens['id_token']))['groups']).toEqual(['k8s-org/admins/sre']);
+        expect((await passwordGrant()).body).toEqual({ error: 'endpoint_error', error_description: 'generate jwt token error: The group: k8s-org does not exist' });
+      } finally {
+        model.config.useGroupPathInToken = false;
+        model.users.splice(model.users.indexOf(dave), 1);
+        model.groups.pop();
+      }
     });
   });
 
@@ -834,6 +868,11 @@ describe('Casdoor behaviours and switches', () => {
         const p = () => postForm(agent, old.endpoints.token, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: old.clientId, device_code: d['device_code'] ?? '' });
         expect((await p()).status).toBe(200);
         expect((await p()).body).toEqual({ error: 'expired_token', error_description: 'token is expired' });
+        // Before v1.914 the polling errors came with HTTP 200.
+        old.behaviour.devicePollErrorsHttp400 = false;
+        const pending = (await postForm(agent, old.endpoints.device_authorization, { client_id: old.clientId })).body as Record<string, string>;
+        const answer = await postForm(agent, old.endpoints.token, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: old.clientId, device_code: pending['device_code'] ?? '' });
+        expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: { error: 'authorization_pending', error_description: 'authorization pending' } });
       } finally {
         await old.close();
       }
@@ -918,6 +957,7 @@ describe('Casdoor behaviours and switches', () => {
       expect([at('3.155.2').refreshBoundToApplication, at('3.156.0').refreshBoundToApplication]).toEqual([false, true]);
       expect([at('2.223.0').refreshChecksExpiry, at('2.224.0').refreshChecksExpiry]).toEqual([false, true]);
       expect([at('3.93.0').perAppIssuerIsOrigin, at('3.94.0').perAppIssuerIsOrigin]).toEqual([false, true]);
+      expect([at('1.913.0').devicePollErrorsHttp400, at('1.914.0').devicePollErrorsHttp400]).toEqual([false, true]);
       expect(at('v3.158.0')).toEqual(behaviourOf());
     });
 

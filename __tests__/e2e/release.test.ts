@@ -137,7 +137,7 @@ describe('npm package', () => {
     const cache = path.join(work.dir, 'empty-npm-cache');
     const env = { PATH: `${nodeDir}:/usr/bin:/bin`, HOME: work.dir, npm_config_cache: cache, npm_config_update_notifier: 'false' };
     const install = await run('npm', ['install', '-g', '--prefix', prefix, '--offline', '--omit=dev', '--no-audit', '--no-fund', tarball], { env });
-    expect({ code: install.code, stderr: install.stderr.replace(/npm warn.*\n/g, '') }).toEqual({ code: 0, stderr: '' });
+    expect({ code: install.code, stderr: install.stderr.replace(/npm (warn|notice).*\n/g, '') }).toEqual({ code: 0, stderr: '' });
     const installed = path.join(prefix, 'lib', 'node_modules', PKG.name);
     const manifest = JSON.parse(await fs.readFile(path.join(installed, 'package.json'), 'utf8'));
     expect(manifest.dependencies ?? {}).toEqual({});

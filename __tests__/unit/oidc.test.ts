@@ -5,16 +5,16 @@ import path from 'node:path';
 import { clusterNetworkError } from '../../src/cluster/review.js';
 import { exitCodeFor } from '../../src/errors.js';
 import { exchangeCode } from '../../src/oidc/browser-login.js';
-import { extractOAuthError, httpStatusError, isRefreshTokenRefused, loginError, reasonFor } from '../../src/oidc/casdoor-errors.js';
+import { CasdoorRefusal, extractOAuthError, httpStatusError, isRefreshTokenRefused, loginError, reasonFor, scopeHint } from '../../src/oidc/casdoor-errors.js';
 import { deviceLogin, parseDeviceAuthorization, parsePollResponse } from '../../src/oidc/device-login.js';
 import { checkMetadata, type ProviderMetadata } from '../../src/oidc/discovery.js';
-import { clientFields, parseTokenResponse, passwordGrant, refreshGrant } from '../../src/oidc/grants.js';
+import { clientFields, introspect, parseTokenResponse, passwordGrant, refreshGrant } from '../../src/oidc/grants.js';
 import type { HttpClient } from '../../src/oidc/http.js';
 import { networkError } from '../../src/oidc/http.js';
 import { classifyNetError, isUntrustedCertificate } from '../../src/oidc/net-errors.js';
 import { describeIssuerMismatch, discoveryUrl, parseCasdoorUrl } from '../../src/oidc/issuer.js';
 import { candidateClaims, mapUsername, preflight } from '../../src/oidc/preflight.js';
-import { caught } from '../helpers/errors.js';
+import { caught, rejected } from '../helpers/errors.js';
 
 describe('parseCasdoorUrl', () => {
   it('accepts https origins as given', () => {
@@ -307,6 +307,41 @@ describe('client credentials in forms: built in one place (grants.ts)', () => {
       client_id: 'cid',
       client_secret: 'the-secret',
     });
+  });
+  it('no scope is sent unless asked; a refresh never sends one (Casdoor then keeps the original grant\'s)', async () => {
+    const http = recordingHttp([tokens, tokens, tokens]);
+    await passwordGrant(http, meta, { clientId: 'cid' }, 'alice', 'pw');
+    await passwordGrant(http, meta, { clientId: 'cid' }, 'alice', 'pw', 'k8s openid');
+    await refreshGrant(http, meta, { clientId: 'cid' }, 'refresh-token-0');
+    expect(http.posts.map((p) => p.form)).toEqual([
+      { grant_type: 'password', username: 'alice', password: 'pw', client_id: 'cid' },
+      { grant_type: 'password', username: 'alice', password: 'pw', scope: 'k8s openid', client_id: 'cid' },
+      { grant_type: 'refresh_token', refresh_token: 'refresh-token-0', client_id: 'cid' },
+    ]);
+  });
+  it('invalid_scope names the scopes asked for and the empty-scope way out', async () => {
+    const http = recordingHttp([{ status: 400, text: '{"error":"invalid_scope","error_description":"the requested scope is invalid or not defined in the application"}' }]);
+    const err = await rejected(passwordGrant(http, meta, { clientId: 'cid' }, 'alice', 'pw', 'openid'));
+    expect(err).toMatchObject({ code: 'login', reason: 'invalid-scope' });
+    expect(err.hint).toBe(
+      "The application defines Scopes in Casdoor and the scope \"openid\" is not among them. Ask only for scopes the application lists (--scope), or for none (--scope '': an empty scope is always accepted), or add the scope to the application's Scopes.",
+    );
+    expect(scopeHint(undefined)).toMatch(/refused the scope of the original login/);
+  });
+  it("MFA users: Casdoor's refusal of the password grant points to browser or device", () => {
+    const e = { error: 'invalid_grant', description: 'the user has MFA enabled and cannot sign in with a password grant, please use the authorization code flow' };
+    expect(reasonFor(e)).toBe('mfa-required');
+    expect(loginError({ ...e, legacy: false }, 'password', { clientId: 'cid' }).hint).toMatch(/--grant browser or --grant device/);
+  });
+  it('introspection: {"active"} is an answer, a refused secret in either shape a refusal (wrong-client-secret)', async () => {
+    const url = 'https://door.example.com/api/login/oauth/introspect';
+    const ok = recordingHttp([{ status: 200, text: '{"active":true}' }]);
+    await expect(introspect(ok, url, client, 'tok')).resolves.toEqual({ active: true });
+    expect(ok.posts[0]?.form).toEqual({ token: 'tok', token_type_hint: 'access_token', client_id: 'cid', client_secret: 'the-secret' });
+    const legacy = recordingHttp([{ status: 200, text: '{"status":"error","msg":"Invalid application or wrong clientSecret"}' }]);
+    expect(await introspect(legacy, url, client, 'tok').catch((e: unknown) => e)).toMatchObject({ code: 'login', reason: 'wrong-client-secret' });
+    const oauth = recordingHttp([{ status: 401, text: '{"error":"invalid_client"}' }]);
+    expect(await introspect(oauth, url, client, 'tok').catch((e: unknown) => e)).toBeInstanceOf(CasdoorRefusal);
   });
   it('device authorization and polling: a 5xx is a network error too, an OAuth error still a refusal', () => {
     expect(caught(() => parseDeviceAuthorization(502, 'Bad Gateway', meta.device_authorization_endpoint as string, client)).code).toBe('network');

@@ -14,6 +14,7 @@ import { readPemFile, secretFrom } from './inputs.js';
 import type { Io } from './io.js';
 import type { CommandContext } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
+import { checkOutDir } from '../kubeconfig/out-dir.js';
 
 export interface GenerateFlags {
   roster?: string;
@@ -111,6 +112,7 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
             throw usageError(`--out-dir: cannot create ${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`);
           }
           if (!(await stat(dir)).isDirectory()) throw usageError(`--out-dir: ${dir} is not a folder.`);
+          await checkOutDir(dir);
         },
       });
     });

@@ -15,6 +15,7 @@ import { registerClean } from './clean.js';
 import { registerCompletion } from './completion.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
+import { registerFromKubelogin } from './from-kubelogin.js';
 import { registerGenerate } from './generate.js';
 import { registerLogout } from './logout.js';
 import { registerRbac } from './rbac.js';
@@ -67,6 +68,7 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
   registerDoctor(program, ctx);
   registerCasdoorApp(program, ctx);
   registerGenerate(program, ctx);
+  registerFromKubelogin(program, ctx);
   registerCompletion(program, ctx);
   registerDemo(program, ctx);
   // --- end of command registration ---

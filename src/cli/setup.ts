@@ -100,7 +100,21 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--force', 'replace a cluster or user entry even when other contexts use it (they are re-pointed too)')
     .option('--listen-address <host:port>', `${LISTEN_ADDRESS_HELP}; exec mode: also written into the exec args`, collectValues)
     .option('--non-interactive', 'never prompt: a missing value is an error')
-    .option('--json', 'print a JSON summary on stdout at the end: context, cluster, user, files written, username/groups as the API server will see them, expiry, warnings (no secrets)')
+    .option('--json', 'print a JSON summary on stdout at the end: context, cluster, user, files written, username/groups as the API server will see them, the username claim used, expiry, refresh proof and refresh-token expiry, token format, warnings (no secrets)')
+    .addHelpText(
+      'after',
+      `
+Before anything is written, setup logs in, verifies the id_token, and proves the renewal kubectl will
+need: one refresh grant (Casdoor rotates the tokens; the new ones are written), which also checks
+--client-secret when given. A wrong secret fails with exit 3 and the kubeconfig untouched. Casdoor does
+not check the secret at login, and it accepts any application's client id and secret as an
+administrator of its whole API, so the secret is never written anywhere: kubectl renews the token
+without it. The summary (and --json) shows until when the token can be renewed, Casdoor's token format,
+and the username claim used (default name; preferred_username for the JWT-Standard format).
+
+No scope is asked for unless --scope is given: Casdoor's tokens carry the same claims whatever the
+scope, and an application that defines Scopes refuses any scope it does not list.`,
+    )
     .action(async (flags: SetupFlags, cmd: Command) => {
       const out = ctx.output();
       const deps: SetupDeps = {

@@ -36,7 +36,10 @@ export async function writeBackup(file: string, raw: Buffer, originalMode: numbe
       await fs.writeFile(name, raw, { mode: originalMode & 0o600, flag: 'wx' });
       return name;
     } catch (err) {
-      if (errnoOf(err) !== 'EEXIST') throw fileError(err, 'write the backup', name);
+      if (errnoOf(err) === 'EEXIST') continue;
+      // A backup is never left partial (a full disk fails half-way): remove what was written.
+      await fs.unlink(name).catch(() => undefined);
+      throw fileError(err, 'write the backup', name);
     }
   }
   throw fileError(new Error('too many backups in the same millisecond'), 'write the backup', base);
@@ -52,8 +55,12 @@ export async function pruneBackups(file: string, keep = MAX_BACKUPS): Promise<st
   } catch (err) {
     throw fileError(err, 'list the backups of', file);
   }
-  const ours = names.filter((name) => pattern.test(name)).sort();
-  const doomed = ours.slice(0, Math.max(0, ours.length - keep)).map((name) => path.join(dir, name));
+  // An empty backup (from an older version, or a file that was empty) saves nothing: it does not count
+  // against the kept ones and goes first.
+  const sizes = await Promise.all(names.filter((name) => pattern.test(name)).map(async (name) => ({ name, size: (await fs.stat(path.join(dir, name)).catch(() => undefined))?.size ?? 0 })));
+  const empty = sizes.filter((b) => b.size === 0).map((b) => b.name);
+  const ours = sizes.filter((b) => b.size > 0).map((b) => b.name).sort();
+  const doomed = [...empty, ...ours.slice(0, Math.max(0, ours.length - keep))].map((name) => path.join(dir, name));
   for (const victim of doomed) {
     // Another run may have pruned it already; that is fine.
     await fs.unlink(victim).catch((err: unknown) => {

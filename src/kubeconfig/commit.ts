@@ -36,9 +36,14 @@ export interface CommitOptions {
  * so the new content is never readable with the old, looser one.
  */
 export async function commitFile(loaded: LoadedFile, text: string, now: Date, opts: CommitOptions = {}): Promise<string | undefined> {
-  const backup = loaded.exists && opts.backup !== false ? await writeBackup(loaded.file, loaded.raw, loaded.mode ?? NEW_FILE_MODE, now) : undefined;
+  // An empty file holds nothing to restore: no (empty) backup of it.
+  const backup = loaded.exists && loaded.raw.length > 0 && opts.backup !== false ? await writeBackup(loaded.file, loaded.raw, loaded.mode ?? NEW_FILE_MODE, now) : undefined;
+  const mode = opts.mode ?? loaded.mode ?? NEW_FILE_MODE;
   try {
-    await writeFileAtomic(loaded.file, text, { mode: opts.mode ?? loaded.mode ?? NEW_FILE_MODE });
+    // The temp file is 0600 whatever the final mode: it holds the tokens while it is being written.
+    // The kept mode (kubectl's rule) is set once the new content is in place.
+    await writeFileAtomic(loaded.file, text, { mode: NEW_FILE_MODE });
+    if ((mode & 0o7777) !== NEW_FILE_MODE) await fs.chmod(loaded.file, mode & 0o7777);
   } catch (err) {
     throw fileError(err, 'write', loaded.file);
   }

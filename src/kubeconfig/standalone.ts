@@ -11,6 +11,7 @@ import { CliError } from '../errors.js';
 import { pruneBackups } from './backup.js';
 import { NEW_FILE_MODE, commitFile, ensureFolder } from './commit.js';
 import { readKubeconfigFile } from './io.js';
+import { checkOutFile } from './out-dir.js';
 import { DEFAULT_LOCK_WAIT_MS, withLocks } from './lock.js';
 import type { KubeconfigEntries } from './merge.js';
 import { mergeEntries } from './merge.js';
@@ -30,13 +31,14 @@ export interface StandaloneResult {
 export async function writeStandalone(
   target: string,
   entries: KubeconfigEntries,
-  opts: { lockWaitMs?: number; now?: () => Date } = {},
+  opts: { lockWaitMs?: number; now?: () => Date; refuseLinks?: boolean } = {},
 ): Promise<StandaloneResult> {
   const text = serializeKubeconfig(mergeEntries(newKubeconfig(), entries).doc);
   if (target === '-') return { file: '-', text, written: false, created: false };
 
   await ensureFolder(target);
   const result = await withLocks([target], opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, async (): Promise<StandaloneResult> => {
+    if (opts.refuseLinks) await checkOutFile(target);
     const loaded = await readKubeconfigFile(target).catch((err: unknown) => {
       if (err instanceof CliError) {
         throw new CliError('kubeconfig', `refusing to overwrite ${target}: ${err.message}`, {

@@ -19,6 +19,7 @@ import { mergedViewOf } from './view.js';
 import { contextsOf, repointConflicts, type RepointConflict } from './replace.js';
 import { findCluster, findUser } from './merge.js';
 import { CliError } from '../errors.js';
+import { holdsSecrets, isLooseMode } from './mode.js';
 
 /** Replacing an entry would re-point other contexts; carries the conflicts for callers that ask instead. */
 export class RepointError extends CliError {
@@ -75,6 +76,8 @@ export interface FileResult {
   backup?: string;
   /** The file did not exist (and was created, unless dry run). */
   created: boolean;
+  /** The mode kept, when group or others can read the file and it now holds tokens (mode.ts). */
+  looseMode?: number;
 }
 
 export interface ApplyResult {
@@ -128,6 +131,7 @@ function report(m: Merged): FileResult {
     created: !m.loaded.exists,
   };
   if (m.backup) result.backup = m.backup;
+  if (m.text !== undefined && isLooseMode(m.loaded.mode) && holdsSecrets(m.doc)) result.looseMode = m.loaded.mode;
   return result;
 }
 

@@ -8,15 +8,29 @@
  * with another refresh. It may make one network round trip and nothing longer (no prompt, no browser):
  * kubectl fails to save the tokens it refreshed itself while `<file>.lock` exists.
  */
-import { pruneBackups } from './backup.js';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { pruneBackups, writeBackup } from './backup.js';
 import { commitFile } from './commit.js';
-import { readKubeconfigFile } from './io.js';
+import { fileError, readKubeconfigFile } from './io.js';
 import { DEFAULT_LOCK_WAIT_MS, withLocks } from './lock.js';
 import type { Change } from './merge.js';
 import { findUser, hasChanges, mergeEntries } from './merge.js';
 import type { NamedUser } from './model.js';
 import { serializeKubeconfig } from './model.js';
 import { cloneYaml } from './yaml11.js';
+
+/** The file and its folder can be written (a read-only file or folder fails here, not after a refresh). */
+async function checkWritable(file: string): Promise<void> {
+  try {
+    await fs.access(path.dirname(file), constants.W_OK);
+    await fs.access(file, constants.W_OK).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    });
+  } catch (err) {
+    throw fileError(err, 'write', file);
+  }
+}
 
 export interface UserUpdateOptions {
   lockWaitMs?: number;
@@ -46,15 +60,35 @@ export async function updateUserEntry(
   const result = await withLocks([file], opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, async (): Promise<UserUpdateResult> => {
     const loaded = await readKubeconfigFile(file);
     const current = findUser(loaded.doc, name);
-    // A copy: an update that edited the entry in place would make the merge see no change.
-    const next = await update(current === undefined ? undefined : cloneYaml(current));
-    const base = { file, found: current !== undefined };
-    if (next === undefined) return { ...base, changes: [] };
-    if (next.name !== name) throw new Error(`updateUserEntry: the update renamed user "${name}" to "${next.name}"`);
-    const { doc, changes } = mergeEntries(loaded.doc, { user: next });
-    if (!hasChanges(changes)) return { ...base, changes };
-    const backup = await commitFile(loaded, serializeKubeconfig(doc), now());
-    return backup ? { ...base, changes, backup } : { ...base, changes };
+    // Casdoor rotates the refresh token the moment `update` uses it: whatever can fail on our side must
+    // fail before that (issue 10, point 9). So the folder is checked for writing (the atomic write puts a
+    // temp file there) and the backup is taken first; a run that cannot write loses no session.
+    await checkWritable(file);
+    const backup = loaded.exists && loaded.raw.length > 0 ? await writeBackup(file, loaded.raw, loaded.mode ?? 0o600, now()) : undefined;
+    const dropBackup = async (): Promise<void> => {
+      if (backup) await fs.unlink(backup).catch(() => undefined);
+    };
+    try {
+      // A copy: an update that edited the entry in place would make the merge see no change.
+      const next = await update(current === undefined ? undefined : cloneYaml(current));
+      const base = { file, found: current !== undefined };
+      if (next === undefined) {
+        await dropBackup();
+        return { ...base, changes: [] };
+      }
+      if (next.name !== name) throw new Error(`updateUserEntry: the update renamed user "${name}" to "${next.name}"`);
+      const { doc, changes } = mergeEntries(loaded.doc, { user: next });
+      if (!hasChanges(changes)) {
+        await dropBackup();
+        return { ...base, changes };
+      }
+      await commitFile(loaded, serializeKubeconfig(doc), now(), { backup: false });
+      return backup ? { ...base, changes, backup } : { ...base, changes };
+    } catch (err) {
+      // The backup is only worth keeping beside a changed file.
+      await dropBackup();
+      throw err;
+    }
   });
   // Pruning needs no lock: it only deletes our own older backups and tolerates a concurrent prune.
   if (result.backup) await pruneBackups(file);

@@ -11,8 +11,10 @@
  *   as a metav1.Time (RFC 3339), and Go's time.Time MarshalJSON/UnmarshalJSON refuse years past 9999;
  * - `exp` at most MAX_LIFETIME_YEARS ahead: Casdoor's application setting "Expire in hours" gives
  *   `exp = now + hours` (Casdoor object/token_jwt.go generateJwtToken), and no sane setting comes near it;
- * - `iat` not in the future beyond the clock leeway (jose checks exp and nbf, not iat; go-oidc in
- *   kube-apiserver ignores iat, so this only protects what we compute and print from it).
+ * - `iat` not more than IAT_FUTURE_LIMIT_SECONDS in the future. go-oidc v2 in kube-apiserver never checks
+ *   iat (verify.go IDTokenVerifier.Verify), so a token issued a little "in the future" (clock skew) is
+ *   accepted there and here (see kube-rules.ts); only an absurd one is refused, which protects what we
+ *   compute and print from it.
  */
 import { CliError } from '../errors.js';
 
@@ -20,6 +22,8 @@ import { CliError } from '../errors.js';
 export const MAX_CLAIM_SECONDS = 253402300799;
 export const MAX_LIFETIME_YEARS = 10;
 const YEAR_SECONDS = 365.25 * 24 * 3600;
+/** An `iat` further ahead than this is no clock skew: the token is malformed. */
+export const IAT_FUTURE_LIMIT_SECONDS = 12 * 3600;
 
 /** ISO 8601 of a claim in seconds, or undefined when it is not a time at all (never "Invalid Date"). */
 export function claimIso(seconds: unknown): string | undefined {
@@ -35,9 +39,9 @@ function shown(value: unknown): string {
 
 /**
  * Refuses (CliError 'verify', exit 4) time claims no person or program downstream can use. `now` is the
- * verification clock; `leewaySeconds` the clock skew already tolerated for exp/nbf.
+ * verification clock.
  */
-export function checkClaimsSanity(claims: Record<string, unknown>, now: Date, leewaySeconds: number): void {
+export function checkClaimsSanity(claims: Record<string, unknown>, now: Date): void {
   const nowS = now.getTime() / 1000;
   const fail = (message: string, hint: string): never => {
     throw new CliError('verify', `The id_token failed verification: ${message}`, { hint });
@@ -58,7 +62,7 @@ export function checkClaimsSanity(claims: Record<string, unknown>, now: Date, le
     );
   }
   const iat = claims.iat as number | undefined;
-  if (iat !== undefined && iat - nowS > leewaySeconds) {
+  if (iat !== undefined && iat - nowS > IAT_FUTURE_LIMIT_SECONDS) {
     fail(`it was issued ${claimIso(iat)}, in the future (this machine's clock says ${now.toISOString()}).`, "Check this machine's clock and Casdoor's.");
   }
 }

@@ -150,7 +150,7 @@ export async function verifyIdToken(
   }
   if (typeof claims.exp !== 'number') throw new CliError('verify', 'The id_token has no "exp" claim; Kubernetes requires one.');
   // Absurd time claims (non-numeric, beyond what a Date holds, decades ahead) before anything reads them.
-  checkClaimsSanity(claims, expected.now ?? new Date(), NBF_LEEWAY_SECONDS);
+  checkClaimsSanity(claims, expected.now ?? new Date());
   const nowS = (expected.now ?? new Date()).getTime() / 1000;
   const times = checkTokenTimes(claims, nowS);
   if (!times.ok && times.code === 'expired') {

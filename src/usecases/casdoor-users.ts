@@ -68,7 +68,7 @@ export async function applyUsers(api: CasdoorApi, organization: string, applicat
   const haveGroups = new Set((await api.getGroups(organization)).map((g) => `${g.owner}/${g.name}`));
   for (const g of [...wantedGroups].filter((x) => !haveGroups.has(x)).sort()) {
     const name = g.slice(organization.length + 1);
-    if (!dryRun) await api.addGroup({ owner: organization, name, displayName: name, type: 'Virtual', parentId: organization, isEnabled: true });
+    if (!dryRun) await api.addGroup({ owner: organization, name, displayName: name, type: 'Virtual', parentId: organization, isTopGroup: true, isEnabled: true });
     result.groupsCreated.push(g);
   }
 

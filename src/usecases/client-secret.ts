@@ -10,6 +10,7 @@
  * Casdoor's refresh grant checks it only when it is sent (object/token_oauth_util.go RefreshToken).
  */
 import type { NamedUser } from '../kubeconfig/model.js';
+import type { MergedView } from '../kubeconfig/view.js';
 
 /** Where the entry keeps a client secret (a path for messages), or undefined when it keeps none. */
 export function clientSecretLocation(entry: NamedUser | undefined): string | undefined {
@@ -29,4 +30,18 @@ export function clientSecretAdvice(location: string, file: string, context: stri
     `${location} in ${file} holds the Casdoor application's client secret, which Casdoor accepts as an administrator of every API: anyone who can read this file can run Casdoor. ` +
     `Nothing needs it (kubectl renews the token without it). Remove it with: casdoor-kubeconfig refresh --context ${context} --remove-client-secret`
   );
+}
+
+/** Every user of the kubeconfig files that still holds a client secret, with a context that uses it (for setup's advice). */
+export function entriesWithClientSecret(view: MergedView): Array<{ location: string; file: string; context: string }> {
+  const found: Array<{ location: string; file: string; context: string }> = [];
+  for (const { file, doc } of view.files) {
+    for (const user of doc.users ?? []) {
+      const location = clientSecretLocation(user);
+      if (!location || view.findUser(user.name)?.file !== file) continue;
+      const context = view.files.flatMap((f) => f.doc.contexts ?? []).find((c) => c.context?.user === user.name)?.name;
+      if (context) found.push({ location, file, context });
+    }
+  }
+  return found;
 }

@@ -187,7 +187,8 @@ async function generateOne(entry: RosterEntry, input: GenerateInput, deps: Gener
   try {
     const { names, entries } = buildSetupEntries(setupInput, login);
     // Always 0600, also when replacing a file that had a looser mode.
-    const res = await writeStandalone(file, entries, { now: deps.now });
+    // Only inside --out-dir: a link planted under a teammate's file name is refused (kubeconfig/out-dir.ts).
+    const res = await writeStandalone(file, entries, { now: deps.now, refuseLinks: true });
     return {
       row: entry.where,
       username: entry.row.username,

@@ -14,11 +14,13 @@ import { loadMergedView } from '../kubeconfig/view.js';
 import { clusterEntry, contextEntry, defaultNames, execUserEntry, oidcUserEntry, type EntryNames, type SetupEntries } from './entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 import { proveRefresh, type RefreshProof } from './prove-refresh.js';
+import { clientSecretAdvice, entriesWithClientSecret } from './client-secret.js';
 import { usernameOf } from './token.js';
 import { cleartextServerWarning } from '../validate.js';
 import { defaultExecCommand } from '../install-info.js';
 import { summarizeList } from '../list-summary.js';
 import { execCommandFor } from '../platform.js';
+import { looseModeWarning } from '../kubeconfig/mode.js';
 
 export type SetupMode = 'auth-provider' | 'exec';
 
@@ -248,6 +250,9 @@ export async function login(session: Session, input: SetupInput, deps: Pick<Setu
  * a wrong secret fails here (exit 3). The tokens are rotated by it: use `proof.login` from here on.
  */
 export async function prove(session: Session, result: VerifiedLogin, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now'>): Promise<RefreshProof> {
+  // Client credentials: the grant itself checked the secret (object/token_oauth.go GetClientCredentialsToken)
+  // and issues no refresh token by design; `token` asks for a new one instead of renewing.
+  if (input.grant === 'client-credentials') return { login: result, refresh: 'no-refresh-token', secretChecked: true, warnings: [] };
   const proof = await proveRefresh(session, clientOf(input), result, deps);
   if (proof.refresh === 'proven') deps.out.step(`Casdoor renewed the token once${proof.secretChecked ? ' and accepted the client secret' : ''}: kubectl can renew it without the client secret.`);
   else if (proof.secretChecked) deps.out.step('Casdoor accepted the client secret.');
@@ -307,7 +312,14 @@ export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<Setu
     deps.out.step('Stored the tokens in the plugin cache: the first kubectl command needs no login.');
   }
   printNextSteps(deps.out, input, names, written);
+  if (written.length && input.output === undefined) await adviseOnClientSecrets(input, deps);
   return { ...(result ? { login: result } : {}), ...(report ? { report } : {}), ...(proof ? { proof } : {}), ...(format ? { format } : {}), names, written };
+}
+
+/** Other entries of the kubeconfig that still hold a client secret (hand-written, or by an earlier version): say how to remove it. */
+async function adviseOnClientSecrets(input: Pick<SetupInput, 'kubeconfig'>, deps: Pick<SetupDeps, 'out' | 'env' | 'homeDir'>): Promise<void> {
+  const view = await loadMergedView({ kubeconfigFlag: input.kubeconfig, env: deps.env, homeDir: deps.homeDir }).catch(() => undefined);
+  for (const e of view ? entriesWithClientSecret(view) : []) deps.out.warn(clientSecretAdvice(e.location, e.file, e.context));
 }
 
 /**
@@ -376,6 +388,7 @@ export async function writeEntries(input: SetupInput, entries: SetupEntries, dep
       continue;
     }
     printWritten(out, f);
+    if (f.looseMode !== undefined) out.warn(looseModeWarning(f.file, f.looseMode));
     written.push({ file: f.file, ...(f.backup ? { backup: f.backup } : {}), created: f.created, changes: f.changes });
   }
   if (!written.length && !input.dryRun) throw new CliError('internal', 'No kubeconfig file was written.');

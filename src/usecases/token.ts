@@ -20,6 +20,7 @@ import type { HttpClient } from '../oidc/http.js';
 import { formatListenAddress, type ListenAddress } from '../oidc/loopback.js';
 import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheEntry, type CacheKey } from '../token/cache.js';
 import { execCredential, parseExecInfo } from '../token/exec-credential.js';
+import { scopesOf } from '../token/fast.js';
 import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
 import { tokenArgs } from './entries.js';
 import { clientCredentialsLogin, openSession, passwordLogin, refreshLogin, verifyTokens, type Session, type VerifiedLogin } from './login.js';
@@ -178,8 +179,6 @@ export interface TokenInput {
   casdoorCaFile?: string;
   /** The exec entry's grant: part of the cache key, and how to log in (unless `loginGrant` says otherwise). */
   grant: GrantType;
-  /** Scopes asked for beyond the default: part of the cache key. */
-  scopes?: readonly string[];
   /** RFC 8707 resource: part of the cache key. */
   resource?: string;
   /** Part of the cache key ('' when not given, as in the fast path). */
@@ -187,7 +186,7 @@ export interface TokenInput {
   password?: string;
   browserCommand?: string;
   noBrowser?: boolean;
-  /** --scope: asked for at a new login (a refresh keeps the original grant's scope). */
+  /** --scope: asked for at a new login (a refresh keeps the original grant's scope); part of the cache key. */
   scope?: string;
   /** The exec entry's --listen-address values (browser login). */
   listen?: readonly ListenAddress[];
@@ -209,13 +208,14 @@ export interface ObtainedToken {
  * The cache key of an exec entry: the same one the hot path builds from the exec args
  * (cacheKeyFromArgs in token/fast.ts). `casdoorCaFile` must be absolute, as the exec args carry it.
  */
-export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'username' | 'grant' | 'casdoorCaFile' | 'scopes' | 'resource'>): CacheKey {
+export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'username' | 'grant' | 'casdoorCaFile' | 'scope' | 'resource'>): CacheKey {
   return {
     issuer: input.casdoorUrl,
     clientId: input.clientId,
     username: input.username ?? '',
     grant: input.grant,
-    scopes: [...(input.scopes ?? [])],
+    // --scope as the exec args carry it, split as the hot path splits it (scopesOf).
+    scopes: scopesOf(input.scope),
     resource: input.resource ?? '',
     ca: input.casdoorCaFile ?? '',
   };

@@ -8,6 +8,7 @@
  * The network and the exec plugin are passed in (src/cluster/); the diagnosis is pure.
  */
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
+import { clientSecretAdvice } from './client-secret.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../cli/output.js';
 import type { ExecPluginRequest, ExecCredentialResult } from '../cluster/exec-plugin.js';
@@ -341,6 +342,7 @@ async function credentialOf(resolved: ResolvedContext, input: WhoamiInput, deps:
     registerSecret(token);
     registerSecret(config['refresh-token']);
     registerSecret(config['client-secret']);
+    if (config['client-secret']) deps.out.warn(clientSecretAdvice(`${entry}.auth-provider.config.client-secret`, resolved.userFile, resolved.context));
     return { kind, token, target: { token }, hasRefreshToken: Boolean(config['refresh-token']) };
   }
   if (kind === 'exec') {

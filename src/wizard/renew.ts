@@ -10,6 +10,7 @@ import type { NamedUser } from '../kubeconfig/model.js';
 import { updateUserEntry } from '../kubeconfig/update.js';
 import { preflight } from '../oidc/preflight.js';
 import { registerSecret } from '../redact.js';
+import { clientSecretAdvice, clientSecretLocation } from '../usecases/client-secret.js';
 import { withAuthProviderTokens, type AuthProviderTokens, type SetupEntries } from '../usecases/entries.js';
 import { openSession, type Session } from '../usecases/login.js';
 import { printPreflight, printWritten, type SetupInput, type WrittenFile } from '../usecases/setup.js';
@@ -48,6 +49,9 @@ export async function renew(run: Run, x: RenewCandidate): Promise<WizardResult> 
     throw err;
   }
   out.step(`Casdoor at ${session.meta.issuer} answered.`);
+  // The renewal changes the tokens only: an old entry's client secret stays, so say how to remove it.
+  const secretAt = clientSecretLocation(x.entries.user as NamedUser);
+  if (secretAt) out.warn(clientSecretAdvice(secretAt, x.userFile, x.context));
   const login = await loginStep(run, session, { askMethod: false });
   const report = preflight(login.verified.claims, claimSettings(run, session.meta.issuer));
   printPreflight(out, report, claimSettingsForPrint(run), deps.now());

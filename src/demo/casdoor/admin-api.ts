@@ -16,6 +16,7 @@
  */
 import type { CasdoorApplication, CasdoorGroup, CasdoorModel, CasdoorUser } from './model.js';
 import { casdoorTime, generateClientId, generateId, makeUser, stableUserId } from './model.js';
+import { checkOAuthLogin } from './oauth.js';
 import type { RouteContext, Router } from './router.js';
 
 /** Counts of admin API calls, for tests that assert "no write happened". */
@@ -103,6 +104,7 @@ export function maskedApplicationJson(model: CasdoorModel, app: CasdoorApplicati
     redirectUris: [],
     tokenFormat: '***',
     tokenFields: [],
+    tokenAttributes: [],
     tokenSigningMethod: '***',
     expireInHours: -1,
     refreshExpireInHours: -1,
@@ -115,7 +117,7 @@ export function maskedApplicationJson(model: CasdoorModel, app: CasdoorApplicati
 const KNOWN_APP_FIELDS = new Set([
   'owner', 'name', 'createdTime', 'displayName', 'organization', 'cert', 'enablePassword', 'enableSignUp', 'signinMethods', 'grantTypes', 'scopes',
   'isShared', 'clientId', 'clientSecret', 'redirectUris', 'tokenFormat', 'tokenSigningMethod', 'tokenFields', 'expireInHours', 'refreshExpireInHours',
-  'codeResendTimeout', 'failedSigninLimit', 'failedSigninFrozenTime', 'homepageUrl',
+  'codeResendTimeout', 'failedSigninLimit', 'failedSigninFrozenTime', 'homepageUrl', 'tokenAttributes',
 ]);
 
 /**
@@ -147,6 +149,7 @@ function applicationFromJson(body: Record<string, unknown>): CasdoorApplication 
     tokenFormat: str('tokenFormat') as CasdoorApplication['tokenFormat'],
     tokenSigningMethod: str('tokenSigningMethod') as CasdoorApplication['tokenSigningMethod'],
     tokenFields: arr('tokenFields'),
+    tokenAttributes: arr('tokenAttributes'),
     expireInHours: num('expireInHours'),
     refreshExpireInHours: num('refreshExpireInHours'),
     codeResendTimeout: num('codeResendTimeout'),
@@ -197,44 +200,18 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
     ctx.responseOk(app ? maskedApplicationJson(model, app, userIdOf(sub)) : null);
   });
 
-  // GET /api/get-app-login: public; controllers/auth.go GetApplicationLogin → object/token_oauth_util.go CheckOAuthLogin (type=code).
+  // GET /api/get-app-login: public; controllers/auth.go GetApplicationLogin → object/token_oauth_util.go
+  // CheckOAuthLogin (type=code; the emulator's checkOAuthLogin), answered with the application masked
+  // as for an anonymous caller (GetMaskedApplication(application, "")), or null for an unknown client id.
   router.add('GET', '/api/get-app-login', (ctx) => {
     const sub = filter(ctx, undefined);
     if (!sub) return;
     stats.reads++;
     const q = (k: string): string => ctx.req.input(k);
-    const responseType = q('responseType');
-    if (responseType !== 'code' && responseType !== 'token' && responseType !== 'id_token') {
-      ctx.responseError(`Grant_type: ${responseType} is not supported in this application`, null);
-      return;
-    }
-    const app = model.getApplicationByClientId(q('clientId'));
-    if (!app) {
-      ctx.responseError('Invalid client_id', null); // GetMaskedApplication(nil) = nil
-      return;
-    }
-    const masked = maskedApplicationJson(model, app, ''); // always masked as anonymous here
-    const redirect = q('redirectUri');
-    let origin = '';
-    try {
-      const u = new URL(redirect);
-      origin = `${u.protocol}//${u.hostname}`;
-    } catch {
-      origin = '';
-    }
-    // util/validation.go IsValidOrigin, then the application's Redirect URLs (exact here; Casdoor also matches patterns).
-    const valid = ['http://localhost', 'https://localhost', 'http://127.0.0.1'].includes(origin) || app.redirectUris.includes(redirect);
-    if (!valid) {
-      ctx.responseError(`Redirect URI: ${redirect} doesn't exist in the allowed Redirect URI list`, masked);
-      return;
-    }
-    // object.IsScopeValid: with Scopes defined, each requested scope must be listed (empty scope always valid).
-    const scopes = q('scope').split(/\s+/).filter((s) => s !== '');
-    if (model.behaviour.scopeValidation && app.scopes.length > 0 && !scopes.every((s) => app.scopes.some((x) => x.name === s))) {
-      ctx.responseError('Invalid scope', masked);
-      return;
-    }
-    ctx.responseOk(masked);
+    const { msg, app } = checkOAuthLogin(model, { responseType: q('responseType'), clientId: q('clientId'), redirectUri: q('redirectUri'), scope: q('scope') });
+    const masked = app ? maskedApplicationJson(model, app, '') : null;
+    if (msg !== '') ctx.responseError(msg, masked);
+    else ctx.responseOk(masked);
   });
 
   // POST /api/add-application: controllers/application.go AddApplication → object/application.go AddApplication.
@@ -392,7 +369,9 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
       name,
       createdTime: casdoorTime(),
       displayName: typeof body.displayName === 'string' ? body.displayName : name,
-      parentId: typeof body.parentId === 'string' ? body.parentId : owner,
+      parentId: typeof body.parentId === 'string' && body.parentId !== '' ? body.parentId : owner,
+      // Stored as sent (object/group.go Group.IsTopGroup; Go's zero value when absent): the web UI sends true for a group under the organization.
+      isTopGroup: body.isTopGroup === true,
       type: typeof body.type === 'string' ? body.type : 'Virtual',
       isEnabled: body.isEnabled !== false,
     };

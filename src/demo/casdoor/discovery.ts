@@ -59,7 +59,12 @@ function discovery(ctx: RouteContext, applicationName: string): Record<string, u
  * cert's crypto algorithm** (not the application's token signing method), use = sig, and the cert's
  * X.509 certificate as x5c.
  */
+const jwkCache = new WeakMap<CasdoorCert, { key: string; jwk: Record<string, unknown> }>();
+
 export function jwkOf(cert: CasdoorCert): Record<string, unknown> {
+  const cacheKey = `${cert.name}\n${cert.cryptoAlgorithm}\n${cert.certificate}`;
+  const cached = jwkCache.get(cert);
+  if (cached !== undefined && cached.key === cacheKey) return { ...cached.jwk };
   const x509 = new X509Certificate(cert.certificate);
   const jwk = x509.publicKey.export({ format: 'jwk' }) as Record<string, string>;
   const entry: Record<string, unknown> = { use: 'sig', kty: jwk['kty'], kid: cert.name };
@@ -67,7 +72,8 @@ export function jwkOf(cert: CasdoorCert): Record<string, unknown> {
   entry['alg'] = cert.cryptoAlgorithm;
   for (const k of ['x', 'y', 'n', 'e']) if (jwk[k] !== undefined) entry[k] = jwk[k];
   entry['x5c'] = [x509.raw.toString('base64')];
-  return entry;
+  jwkCache.set(cert, { key: cacheKey, jwk: entry });
+  return { ...entry };
 }
 
 function jwks(ctx: RouteContext, applicationName: string): Record<string, unknown> {

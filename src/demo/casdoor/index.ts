@@ -1,6 +1,19 @@
 /**
  * The Casdoor emulator: routes over one `CasdoorModel`. `createCasdoorEmulator` returns the router
  * (extend it with `router.add`) and the shared state; `src/demo/provider.ts` serves it over HTTPS.
+ *
+ * How tests drive it (all through `startCasdoorProvider` / `startDemoEnvironment({ provider })`):
+ * - a Casdoor release: `{ version: '3.26.0' }` (see `behaviourOf` in model.ts), or one switch at run
+ *   time: `provider.behaviour.scopeValidation = false`;
+ * - an application setting: `{ application: { tokenFormat: 'JWT-Standard' } }` at start, or at run
+ *   time on the live object: `provider.application.scopes = [...]`, `.grantTypes`, `.signinMethods`
+ *   (the "Device login" method), `.isShared`, `.tokenSigningMethod`, `.refreshExpireInHours` (0 = dies
+ *   with the access token), `.tokenFields` / `.tokenAttributes` (JWT-Custom), `.codeResendTimeout`;
+ * - the certificate's algorithm apart from the signing method: `{ certAlgorithm, tokenSigningMethod }`;
+ * - Casdoor's server settings: `provider.model.config` (`origin`, `originFrontend`, `useGroupPathInToken`);
+ * - users, groups, tokens, device codes: `provider.model` (`users`, `groups`, `tokens`, `deviceAuth`);
+ * - more endpoints (admin API): `{ routes: (router, state) => router.add(...) }`; handlers get the model
+ *   and answer with `ctx.responseOk` / `ctx.responseError` (HTTP 200 envelopes) or `ctx.json`.
  */
 import { registerAuthorizeRoutes } from './authorize.js';
 import { registerDeviceRoutes } from './device.js';

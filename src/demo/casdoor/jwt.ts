@@ -11,7 +11,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
 import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
 
-import { generateId, type CasdoorApplication, type CasdoorBehaviour, type CasdoorCert, type CasdoorUser } from './model.js';
+import { generateId, type CasdoorApplication, type CasdoorBehaviour, type CasdoorCert, type CasdoorUser, type JwtItem } from './model.js';
 
 /** Go field name of object.User → its JSON key, in the order of `UserWithoutThirdIdp` (object/token_jwt.go). */
 const USER_WITHOUT_THIRD_IDP: ReadonlyArray<readonly [string, string]> = [
@@ -186,7 +186,34 @@ function claimsStandard(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims
 }
 
 /** "JWT-Custom": getClaimsCustom — registered claims, tokenType, azp, nonce and scope, then the picked fields. */
-function claimsCustom(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims, tokenFields: readonly string[]): Record<string, unknown> {
+/** object/user_util.go replaceAttributeValue: $user.roles/permissions/groups multiply the value (none: no value at all). */
+function replaceAttributeValue(user: CasdoorUser, value: string): string[] {
+  let list = [value];
+  const withList = (v: string, replacements: string[]): void => {
+    list = list.flatMap((x) => replacements.map((r) => x.split(v).join(r)));
+  };
+  if (value.includes('$user.roles')) withList('$user.roles', user.roles.map((x) => x.name));
+  if (value.includes('$user.permissions')) withList('$user.permissions', user.permissions.map((x) => String(x['name'])));
+  if (value.includes('$user.groups')) withList('$user.groups', user.groups);
+  const single: Array<[string, string]> = [['$user.owner', user.owner], ['$user.name', user.name], ['$user.email', user.email], ['$user.id', user.id], ['$user.phone', user.phone]];
+  for (const [v, r] of single) list = list.map((x) => x.split(v).join(r));
+  return list;
+}
+
+/** object/token_jwt.go getUserFieldValue ("Existing Field" token attributes). */
+function userFieldValue(user: CasdoorUser, field: string): [unknown, boolean] {
+  if (field === 'Roles') return [user.roles.map((x) => x.name), true];
+  if (field === 'Permissions' || field === 'permissionNames') return [user.permissions.map((x) => x['name']), true];
+  if (field.startsWith('Properties.')) {
+    const parts = field.split('.');
+    const prop = parts[1];
+    return parts.length === 2 && prop !== undefined && prop in user.properties ? [user.properties[prop], true] : [undefined, false];
+  }
+  const key = new Map(USER_WITHOUT_THIRD_IDP).get(field);
+  return key === undefined ? [undefined, false] : [userValue(user, key), true];
+}
+
+function claimsCustom(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims, tokenFields: readonly string[], attributes: readonly JwtItem[]): Record<string, unknown> {
   const c: Record<string, unknown> = { iss: r.iss, sub: r.sub, aud: r.aud, exp: r.exp, nbf: r.nbf, iat: r.iat, jti: r.jti };
   c['tokenType'] = 'access-token';
   if (m.azp !== '') c['azp'] = m.azp;
@@ -208,6 +235,16 @@ function claimsCustom(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims, 
       if (key !== undefined) c[customClaimName(field)] = userValue(user, key);
     }
   }
+  for (const item of attributes) {
+    if (item.category === 'Existing Field') {
+      const [value, found] = userFieldValue(user, item.value);
+      if (found) c[item.name] = value;
+      continue;
+    }
+    const values = replaceAttributeValue(user, item.value);
+    if (values.length === 0) continue;
+    c[item.name] = item.type === 'String' ? values[0] : values;
+  }
   return c;
 }
 
@@ -225,6 +262,8 @@ export interface GenerateInput {
   signinMethod?: string;
   /** Epoch milliseconds (default now). */
   now?: number;
+  /** The server's useGroupPathInToken: `groups` replaced by their full paths (GetUserFullGroupPath). */
+  groupPath?: (user: CasdoorUser) => string[];
 }
 
 export interface GeneratedTokens {
@@ -253,7 +292,15 @@ function privateKeyOf(cert: CasdoorCert): KeyObject {
 
 /** object/token_jwt.go generateJwtToken. */
 export async function generateJwtToken(input: GenerateInput): Promise<GeneratedTokens> {
-  const { application: app, user, behaviour } = input;
+  const { application: app, behaviour } = input;
+  let user = input.user;
+  if (input.groupPath !== undefined) {
+    try {
+      user = { ...user, groups: input.groupPath(user) };
+    } catch (err) {
+      throw new JwtGenerationError(err instanceof Error ? err.message : String(err));
+    }
+  }
   const nowMs = input.now ?? Date.now();
   const nowSec = nowMs / 1000;
   const ttl = hoursToSeconds(app.expireInHours);
@@ -301,9 +348,9 @@ export async function generateJwtToken(input: GenerateInput): Promise<GeneratedT
       refresh = claimsStandard(user, { ...meta, tokenType: 'refresh-token' }, { ...r, exp: refreshExp });
       break;
     case 'JWT-Custom':
-      access = claimsCustom(user, meta, r, app.tokenFields);
+      access = claimsCustom(user, meta, r, app.tokenFields, app.tokenAttributes ?? []);
       // Both carry tokenType "access-token"; only the refresh token adds TokenType "refresh-token".
-      refresh = { ...claimsCustom(user, meta, r, app.tokenFields), exp: refreshExp, TokenType: 'refresh-token' };
+      refresh = { ...claimsCustom(user, meta, r, app.tokenFields, app.tokenAttributes ?? []), exp: refreshExp, TokenType: 'refresh-token' };
       break;
     default:
       throw new JwtGenerationError(`unknown application TokenFormat: ${String(format)}`);

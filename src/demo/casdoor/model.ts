@@ -31,6 +31,16 @@ export interface SigninMethod {
   rule: string;
 }
 
+/** `object.JwtItem` (object/application.go): a JWT-Custom "Token attribute". */
+export interface JwtItem {
+  name: string;
+  /** "Existing Field" (a user field by Go name) or "Static Value"/"" (a template with $user.… variables). */
+  category: string;
+  value: string;
+  /** "String": the first value only; anything else: the list. */
+  type: string;
+}
+
 /** Casdoor's token formats (object/token_jwt.go generateJwtToken; "" means "JWT"). */
 export type TokenFormat = 'JWT' | 'JWT-Standard' | 'JWT-Empty' | 'JWT-Custom';
 /** The application's "Token signing method" (object/token_jwt.go generateJwtToken; "" means RS256). */
@@ -69,6 +79,8 @@ export interface CasdoorApplication {
   tokenSigningMethod: TokenSigningMethod | '';
   /** JWT-Custom: Go field names of `object.User` to copy into the token (getClaimsCustom). */
   tokenFields: string[];
+  /** JWT-Custom: extra claims from templates or fields (getClaimsCustom's tokenAttributes). */
+  tokenAttributes: JwtItem[];
   /** Access token (= id_token) lifetime in hours; may be fractional. */
   expireInHours: number;
   /** Refresh token lifetime in hours; 0 = expires together with the access token (generateJwtToken). */
@@ -98,7 +110,9 @@ export interface CasdoorGroup {
   name: string;
   createdTime: string;
   displayName: string;
+  /** The parent group's name, or the organization's name for a top group. */
   parentId: string;
+  isTopGroup: boolean;
   type: string;
   isEnabled: boolean;
 }
@@ -240,6 +254,8 @@ export interface CasdoorBehaviour {
   azp: boolean;
   /** v2.224+: the refresh grant refuses a token expired by logout ("refresh token is expired"). */
   refreshChecksExpiry: boolean;
+  /** v1.914+: device-code polling errors (pending, expired) as HTTP 400; before, HTTP 200. */
+  devicePollErrorsHttp400: boolean;
   /** v3.94+: the per-application discovery's issuer is the origin (before: `<origin>/.well-known/<application>`). */
   perAppIssuerIsOrigin: boolean;
   /** `aud` as an array (every Casdoor with golang-jwt v4+); false = a plain string, as very old releases sent it. */
@@ -274,6 +290,7 @@ export function behaviourOf(version: string = DEFAULT_CASDOOR_VERSION): CasdoorB
     azp: atLeast('1.832'),
     refreshChecksExpiry: atLeast('2.224'),
     perAppIssuerIsOrigin: atLeast('3.94'),
+    devicePollErrorsHttp400: atLeast('1.914'),
     audAsArray: true,
   };
 }
@@ -322,6 +339,7 @@ export function makeApplication(fields: Partial<CasdoorApplication> & Pick<Casdo
     tokenFormat: 'JWT',
     tokenSigningMethod: 'RS256',
     tokenFields: [],
+    tokenAttributes: [],
     expireInHours: 168,
     refreshExpireInHours: 168,
     codeResendTimeout: 0,
@@ -429,7 +447,7 @@ export function groupsForUsers(model: CasdoorModel): void {
     for (const id of user.groups) {
       const [owner = '', name = ''] = id.split('/');
       if (name === '' || model.groups.some((g) => g.owner === owner && g.name === name)) continue;
-      model.groups.push({ owner, name, createdTime: casdoorTime(), displayName: name, parentId: owner, type: 'Virtual', isEnabled: true });
+      model.groups.push({ owner, name, createdTime: casdoorTime(), displayName: name, parentId: owner, isTopGroup: true, type: 'Virtual', isEnabled: true });
     }
   }
 }
@@ -444,6 +462,8 @@ export interface CasdoorConfig {
   origin: string;
   /** `originFrontend`: the authorize page and verification_uri origin. */
   originFrontend: string;
+  /** `useGroupPathInToken`: `groups` as full paths (User.GetUserFullGroupPath). */
+  useGroupPathInToken: boolean;
 }
 
 /**
@@ -465,7 +485,7 @@ export class CasdoorModel {
 
   constructor(behaviour: CasdoorBehaviour = behaviourOf(), config: Partial<CasdoorConfig> = {}) {
     this.behaviour = behaviour;
-    this.config = { origin: '', originFrontend: '', ...config };
+    this.config = { origin: '', originFrontend: '', useGroupPathInToken: false, ...config };
   }
 
   addOrganization(org: CasdoorOrganization): CasdoorOrganization {
@@ -564,6 +584,33 @@ export class CasdoorModel {
     return [...user.groups];
   }
 
+  /**
+   * object/user.go GetUserFullGroupPath, quirks included: each group's parent is looked up among the
+   * organization's groups, so a top group (whose parent is the organization) fails with
+   * "The group: <org> does not exist".
+   */
+  userFullGroupPath(user: CasdoorUser): string[] {
+    const byName = new Map(this.groups.filter((g) => g.owner === user.owner).map((g) => [g.name, g]));
+    const paths: string[] = [];
+    for (const id of user.groups) {
+      const name = id.slice(id.indexOf('/') + 1);
+      const group = byName.get(name);
+      if (group === undefined) continue;
+      let path = name;
+      let cur = byName.get(group.parentId);
+      if (cur === undefined) throw new Error(`The group: ${group.parentId} does not exist`);
+      for (;;) {
+        path = `${cur.name}/${path}`;
+        if (cur.isTopGroup) break;
+        const parentId: string = cur.parentId;
+        cur = byName.get(parentId);
+        if (cur === undefined) throw new Error(`The group: ${parentId} does not exist`);
+      }
+      paths.push(`${cur.owner}/${path}`);
+    }
+    return paths;
+  }
+
   clear(): void {
     this.tokens.length = 0;
     this.deviceAuth.clear();
@@ -609,6 +656,7 @@ export function applicationFromJson(body: Record<string, unknown>): CasdoorAppli
     tokenFormat: str('tokenFormat') as TokenFormat | '',
     tokenSigningMethod: str('tokenSigningMethod') as TokenSigningMethod | '',
     tokenFields: list<string>('tokenFields'),
+    tokenAttributes: list<JwtItem>('tokenAttributes'),
     expireInHours: num('expireInHours'),
     refreshExpireInHours: num('refreshExpireInHours'),
     codeResendTimeout: num('codeResendTimeout'),

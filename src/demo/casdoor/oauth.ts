@@ -170,6 +170,7 @@ async function mint(
       scope: opts.scope,
       nonce: opts.nonce ?? '',
       resource: opts.resource ?? '',
+      ...(env.model.config.useGroupPathInToken ? { groupPath: (u: CasdoorUser) => env.model.userFullGroupPath(u) } : {}),
     });
   } catch (err) {
     if (err instanceof JwtGenerationError) return tokenError(ENDPOINT_ERROR, `generate jwt token error: ${err.message}`);

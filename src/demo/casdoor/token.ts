@@ -33,7 +33,21 @@ const GRANT_STAT: Record<string, keyof ProviderStats> = {
   [DEVICE_CODE_GRANT]: 'deviceGrants',
 };
 
-async function getOAuthTokenController(state: EmulatorState, ctx: RouteContext): Promise<TokenWrapper | TokenError> {
+async function getOAuthTokenController(state: EmulatorState, ctx: RouteContext): Promise<TokenWrapper | TokenError | undefined> {
+  const result = await getOAuthTokenInner(state, ctx);
+  if (!('devicePoll' in result)) return result;
+  const plain: TokenError = { error: result.error, error_description: result.error_description ?? '' };
+  if (ctx.model.behaviour.devicePollErrorsHttp400) return plain;
+  // Before v1.914 the polling answers were served without SetTokenErrorHttpStatus: HTTP 200.
+  state.stats.failedTokenRequests += 1;
+  ctx.json(200, plain);
+  return undefined;
+}
+
+type DevicePollError = TokenError & { devicePoll: true };
+const pollError = (error: string, description: string): DevicePollError => ({ error, error_description: description, devicePoll: true });
+
+async function getOAuthTokenInner(state: EmulatorState, ctx: RouteContext): Promise<TokenWrapper | TokenError | DevicePollError> {
   const { req, model } = ctx;
   // Form (then query) parameters first (c.Ctx.Input.Query).
   const p: Record<string, string> = {};
@@ -64,24 +78,24 @@ async function getOAuthTokenController(state: EmulatorState, ctx: RouteContext):
   if (deviceCode !== '') {
     state.stats.devicePolls += 1;
     const cache = model.deviceAuth.get(deviceCode);
-    if (cache === undefined) return { error: 'expired_token', error_description: 'token is expired' };
+    if (cache === undefined) return pollError('expired_token', 'token is expired');
     const expired = cache.requestAt + 120_000 < Date.now();
     if (model.behaviour.deviceCancelToken) {
       // v3.27+: the 120 s hard expiry (object.DeviceAuthExpiresIn) comes first, whatever expires_in said.
       if (expired) {
         model.deviceAuth.delete(deviceCode);
-        return { error: 'expired_token', error_description: 'token is expired' };
+        return pollError('expired_token', 'token is expired');
       }
-      if (cache.status === 'denied') return { error: 'access_denied', error_description: 'device login was denied' };
-      if (cache.status === 'token_issued') return { error: 'access_denied', error_description: 'device_code has already been used' };
-      if (!cache.userSignIn) return { error: 'authorization_pending', error_description: 'authorization pending' };
+      if (cache.status === 'denied') return pollError('access_denied', 'device login was denied');
+      if (cache.status === 'token_issued') return pollError('access_denied', 'device_code has already been used');
+      if (!cache.userSignIn) return pollError('authorization_pending', 'authorization pending');
       if (cache.clientId !== '' && cache.clientId !== get('client_id')) {
         return { error: 'invalid_client', error_description: 'client_id does not match the device authorization request' };
       }
     } else {
       // v1.901–v3.26: pending first, then the 120 s expiry; the code is deleted once used.
-      if (!cache.userSignIn) return { error: 'authorization_pending', error_description: 'authorization pending' };
-      if (expired) return { error: 'expired_token', error_description: 'token is expired' };
+      if (!cache.userSignIn) return pollError('authorization_pending', 'authorization pending');
+      if (expired) return pollError('expired_token', 'token is expired');
       model.deviceAuth.delete(deviceCode);
     }
     p['username'] = cache.userName;

@@ -1,0 +1,100 @@
+/**
+ * from-kubelogin on a real kubeconfig: a `kubectl oidc-login get-token …` user (password grant, a client
+ * secret on its command line) becomes a casdoor-kubeconfig exec user that the real kubectl then uses
+ * against the Casdoor-like provider and the token-checking API server. The secret is gone from the file.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import { runCli } from '../helpers/cli.js';
+import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
+import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
+
+const itKubectl = requireKubectl() ? it : it.skip;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'dist', 'bin.js');
+const SECRET = 'kubelogin-era-client-secret-91f3';
+
+let env: DemoEnvironment;
+let home: TempHome;
+let scripts: { dir: string; cleanup(): Promise<void> };
+let wrapper: string;
+
+beforeAll(async () => {
+  if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
+  env = await startDemoEnvironment();
+  scripts = await makeTempDir('ck-from-kubelogin-');
+  wrapper = path.join(scripts.dir, 'casdoor-kubeconfig');
+  await fs.writeFile(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+}, 120_000);
+afterAll(async () => {
+  await env?.close();
+  await scripts?.cleanup();
+  await home?.cleanup();
+});
+beforeEach(async () => {
+  await home?.cleanup();
+  home = await makeTempHome();
+});
+
+async function writeKubeloginConfig(extraArgs: string[] = []): Promise<string> {
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'k', cluster: { server: env.apiserver.url, 'certificate-authority': env.caFile } }],
+    users: [
+      {
+        name: 'oidc',
+        user: {
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1',
+            command: 'kubectl',
+            args: ['oidc-login', 'get-token', `--oidc-issuer-url=${env.provider.issuer}`, `--oidc-client-id=${env.provider.clientId}`, `--oidc-client-secret=${SECRET}`, `--certificate-authority=${env.caFile}`, '--grant-type=password', '--username=alice', ...extraArgs],
+            interactiveMode: 'IfAvailable',
+          },
+        },
+      },
+    ],
+    contexts: [{ name: 'oidc@k', context: { cluster: 'k', user: 'oidc' } }],
+    'current-context': 'oidc@k',
+  };
+  const text = yaml.dump(doc);
+  await fs.writeFile(home.kubeconfig, text, { mode: 0o600 });
+  return text;
+}
+
+describe('from-kubelogin', () => {
+  itKubectl('converts the current context\'s kubelogin user; kubectl then authenticates through casdoor-kubeconfig', async () => {
+    await writeKubeloginConfig();
+    const dry = await runCli(['from-kubelogin', '--kubeconfig', home.kubeconfig, '--exec-command', wrapper, '--dry-run'], { home: home.home });
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain(`becomes:   ${wrapper} token --casdoor-url ${env.provider.issuer} --client-id ${env.provider.clientId} --casdoor-ca ${env.caFile} --username alice`);
+    expect(dry.stderr).toContain('dropped --oidc-client-secret: never written here');
+    expect(dry.all).not.toContain(SECRET);
+
+    const run = await runCli(['from-kubelogin', '--kubeconfig', home.kubeconfig, '--exec-command', wrapper], { home: home.home });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('Converted user oidc');
+    const text = await fs.readFile(home.kubeconfig, 'utf8');
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain('oidc-login');
+    const doc = yaml.load(text) as { users: Array<{ user: { exec: { command: string; args: string[] } } }> };
+    expect(doc.users[0]?.user.exec.command).toBe(wrapper);
+
+    const who = await runKubectl(kubectlBinary() as string, ['auth', 'whoami', '-o', 'json'], { kubeconfig: home.kubeconfig, env: { HOME: home.home, CASDOOR_PASSWORD: 'correct-horse' } });
+    expect(who.code).toBe(0);
+    expect(JSON.parse(who.stdout).status.userInfo.username).toBe('alice');
+  }, 120_000);
+
+  it('an entry it cannot convert safely is refused and the file stays byte-identical', async () => {
+    const before = await writeKubeloginConfig(['--insecure-skip-tls-verify']);
+    const run = await runCli(['from-kubelogin', '--kubeconfig', home.kubeconfig], { home: home.home });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('cannot convert this kubelogin entry: --insecure-skip-tls-verify');
+    expect(run.all).not.toContain(SECRET);
+    expect(await fs.readFile(home.kubeconfig, 'utf8')).toBe(before);
+  });
+});
