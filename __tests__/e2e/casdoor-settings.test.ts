@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import yaml from 'js-yaml';
 import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { DIST_BIN } from '../helpers/cli.js';
 import { Output } from '../../src/cli/output.js';
 import type { CasdoorApplication } from '../../src/demo/casdoor/model.js';
 import { visit, type DemoEnvironment } from '../../src/demo/index.js';
@@ -138,7 +139,7 @@ describe("the application's Scopes (object/token_oauth_util.go IsScopeValidAndEx
   });
 
   it('a listed scope is asked for and kept in the exec entry for `token`', async () => {
-    const run = await setup('password', ['--scope', 'k8s', '--mode', 'exec']);
+    const run = await setup('password', ['--scope', 'k8s', '--mode', 'exec', '--exec-command', DIST_BIN]);
     expect(run.code).toBe(0);
     const doc = yaml.load(await readFile(home.kubeconfig, 'utf8')) as any;
     expect(doc.users[0].user.exec.args).toEqual(expect.arrayContaining(['--scope', 'k8s']));
@@ -269,7 +270,7 @@ describe('entries that still hold the client secret (routers/base.go getUsername
     const warned = await cli(['refresh', '--kubeconfig', home.kubeconfig]);
     expect(warned.code).toBe(0);
     expect(warned.stderr).toContain(
-      `users[alice@${new URL(env.provider.issuer).host}].user.auth-provider.config.client-secret in ${home.kubeconfig} holds the Casdoor application's client secret, which Casdoor accepts as an administrator of every API`,
+      `users[alice@${new URL(env.provider.issuer).host}/${env.provider.clientId}].user.auth-provider.config.client-secret in ${home.kubeconfig} holds the Casdoor application's client secret, which Casdoor accepts as an administrator of every API`,
     );
     expect(warned.stderr).toContain(`Remove it with: casdoor-kubeconfig refresh --context ${CONTEXT()} --remove-client-secret`);
     expect(warned.all).not.toContain(env.provider.clientSecret);

@@ -33,7 +33,8 @@ export function claimIso(seconds: unknown): string | undefined {
 
 /** How a claim's value reads in a message: the number as sent, shortened, never the whole token. */
 function shown(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  // JSON for strings, objects and arrays (never "[object Object]"); numbers as JavaScript prints them.
+  const text = typeof value === 'number' || value === undefined ? String(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
