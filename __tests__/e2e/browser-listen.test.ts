@@ -102,7 +102,7 @@ describe('--listen-address', () => {
   }, 120_000);
 
   it('a malformed address is a usage error, and nothing is written', async () => {
-    const run = await runCli(setupArgs(env, home, ['--mode', 'exec', '--skip-login', '--grant', 'browser', '--listen-address', '8000']), { home: home.home });
+    const run = await runCli(setupArgs(env, home, ['--mode', 'exec', '--exec-command', BIN, '--skip-login', '--grant', 'browser', '--listen-address', '8000']), { home: home.home });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--listen-address 8000: expected HOST:PORT');
     expect(existsSync(home.kubeconfig)).toBe(false);

@@ -128,7 +128,7 @@ describe('6. a FIFO as the kubeconfig', () => {
   it('the real process (dist/bin.js) ends with exit 6 instead of blocking in open()', async () => {
     const fifo = home.path('fifo-config');
     execFileSync('mkfifo', [fifo]);
-    const child = spawn(process.execPath, [BIN, 'setup', '--non-interactive', '--mode', 'exec', '--skip-login', '--casdoor-url', 'https://door.example.com', '--client-id', 'cid', '--username', 'alice', '--server', 'https://k8s.example:6443', '--kubeconfig', fifo], {
+    const child = spawn(process.execPath, [BIN, 'setup', '--non-interactive', '--mode', 'exec', '--exec-command', BIN, '--skip-login', '--casdoor-url', 'https://door.example.com', '--client-id', 'cid', '--username', 'alice', '--server', 'https://k8s.example:6443', '--kubeconfig', fifo], {
       env: { PATH: process.env.PATH ?? '', HOME: home.home, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -194,7 +194,7 @@ describe('14. the smaller ones', () => {
   });
 
   it('a username starting with "-" survives the exec args: `token` reads it as the username, not as an option', async () => {
-    const run = await setup(['--mode', 'exec', '--skip-login', '--username', '--grant']);
+    const run = await setup(['--mode', 'exec', '--exec-command', BIN, '--skip-login', '--username', '--grant']);
     expect(run.code).toBe(0);
     const text = await fs.readFile(home.kubeconfig, 'utf8');
     expect(text).toContain("- '--username=--grant'");
