@@ -249,7 +249,7 @@ token, and only the writer of the file could keep the new one): kubectl refreshe
   \`alg\` is not compared (a mismatch is reported as a warning for the Casdoor admin); \`iss\` must equal the Casdoor
   URL given; \`aud\` must contain the client id (a string or Casdoor's array), or exactly a shared application's
   \`<clientId>-org-<organization>\` (explained in a warning); \`exp\` must be present and is checked with **no**
-  leeway, \`nbf\` with **${need(NBF_LEEWAY_SECONDS, 'NBF_LEEWAY_SECONDS')} seconds** (\`NBF_LEEWAY_SECONDS\`, \`src/oidc/kube-rules.ts\`), \`iat\` not at all.
+  leeway, \`nbf\` with **${need(NBF_LEEWAY_SECONDS, 'NBF_LEEWAY_SECONDS')} seconds** (\`NBF_LEEWAY_SECONDS\`, \`src/oidc/kube-rules.ts\`); kube-apiserver does not check \`iat\`.
   Time claims must be numbers between 1970 and 9999-12-31 (what an RFC 3339
   \`expirationTimestamp\` can hold), \`exp\` at most 10 years ahead and \`iat\` not more than 12 hours in the future
   (\`src/oidc/claims-sanity.ts\`); otherwise exit 4.

@@ -511,7 +511,8 @@ describe('the wizard, scripted', () => {
     // The real cache, as `setup` stores it: the final check runs the exec entry, which reads it.
     const storeTokens: SetupDeps['storeTokens'] = async (input, login) => {
       stored.push({ username: input.username, issuer: input.casdoorUrl });
-      await storeLogin({ issuer: input.casdoorUrl, clientId: input.clientId, username: input.username }, login, { homeDir: home.home, env: { HOME: home.home } });
+      // The key the written exec args name, as setup's own storeTokens computes it.
+      await storeLogin(keyOf({ ...input, grant: input.grant ?? 'password' }), login, { homeDir: home.home, env: { HOME: home.home } });
     };
     const first = await wizard(fullScript({ mode: 'exec' }), { mode: 'exec', execCommand: DIST_BIN }, ['mode', 'execCommand'], { storeTokens });
     expect(first.code).toBe(0);
@@ -565,7 +566,8 @@ describe('the wizard, scripted', () => {
 
   it('exec mode with a command kubectl cannot find: warned, and the final check fails as kubectl would (not "accepted")', async () => {
     const storeTokens: SetupDeps['storeTokens'] = async (input, login) => {
-      await storeLogin({ issuer: input.casdoorUrl, clientId: input.clientId, username: input.username }, login, { homeDir: home.home, env: { HOME: home.home } });
+      // The key the written exec args name, as setup's own storeTokens computes it.
+      await storeLogin(keyOf({ ...input, grant: input.grant ?? 'password' }), login, { homeDir: home.home, env: { HOME: home.home } });
     };
     const run = await wizard(fullScript({ mode: 'exec' }), {}, [], { storeTokens });
     expect(run.code).toBe(0);
