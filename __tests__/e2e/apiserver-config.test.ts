@@ -15,8 +15,8 @@ import yaml from 'js-yaml';
 import type { Agent } from 'undici';
 
 import { registerApiserverConfig } from '../../src/cli/apiserver-config.js';
-import type { Io } from '../../src/cli/io.js';
-import { Output } from '../../src/cli/output.js';
+import type { Io } from '../../src/ports/io.js';
+import { Output } from '../../src/ports/output.js';
 import { registerRbac } from '../../src/cli/rbac.js';
 import { startApiServer, type ApiServerOptions } from '../../src/demo/apiserver.js';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';

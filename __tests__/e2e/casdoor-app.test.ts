@@ -13,7 +13,7 @@ import type { DemoEnvironment } from '../../src/demo/index.js';
 import { visit } from '../../src/demo/browser.js';
 import { DEFAULT_ORGANIZATION } from '../../src/demo/users.js';
 import { makeApplication, type CasdoorApplication } from '../../src/demo/casdoor/model.js';
-import { Output } from '../../src/cli/output.js';
+import { Output } from '../../src/ports/output.js';
 import { createHttpClient } from '../../src/oidc/http.js';
 import { browserLogin } from '../../src/oidc/browser-login.js';
 import { runApply } from '../../src/usecases/casdoor-app.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import yaml from 'js-yaml';
-import { Output } from '../../src/cli/output.js';
+import { Output } from '../../src/ports/output.js';
 import type { DemoEnvironment } from '../../src/demo/index.js';
 import { CliError } from '../../src/errors.js';
 import { passwordGrant, refreshGrant } from '../../src/oidc/grants.js';

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { readFile, stat } from 'node:fs/promises';
 import { decodeJwt } from 'jose';
-import { Output } from '../../src/cli/output.js';
+import { Output } from '../../src/ports/output.js';
 import { startCasdoorProvider, visit, type CasdoorProvider } from '../../src/demo/index.js';
 import { CliError } from '../../src/errors.js';
 import { checkNonce } from '../../src/oidc/browser-login.js';

@@ -4,8 +4,8 @@
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import type { Io } from '../../src/cli/io.js';
-import { Output } from '../../src/cli/output.js';
+import type { Io } from '../../src/ports/io.js';
+import { Output } from '../../src/ports/output.js';
 import type { SetupFlags } from '../../src/cli/setup.js';
 import type { DemoEnvironment } from '../../src/demo/index.js';
 import { createHttpClient } from '../../src/oidc/http.js';

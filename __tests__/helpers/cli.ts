@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/io.js';
+import type { Io } from '../../src/ports/io.js';
 
 /** The built entry point (executable: the jest globalSetup builds it as `npm run build` does), for exec entries kubectl can run. */
 export const DIST_BIN = join(process.cwd(), 'dist', 'bin.js');

@@ -11,8 +11,8 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import yaml from 'js-yaml';
 
 import { registerApiserverConfig } from '../../src/cli/apiserver-config.js';
-import type { Io } from '../../src/cli/io.js';
-import { Output } from '../../src/cli/output.js';
+import type { Io } from '../../src/ports/io.js';
+import { Output } from '../../src/ports/output.js';
 import type { HttpClient, HttpResponse } from '../../src/oidc/http.js';
 import {
   apiserverConfigJson,

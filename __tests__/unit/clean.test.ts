@@ -66,7 +66,7 @@ describe('clean', () => {
     // The live lock is another process's refresh: clean waits for it (shortened here through the
     // use case), then deletes the entry anyway.
     const { runClean } = await import('../../src/usecases/clean.js');
-    const { Output } = await import('../../src/cli/output.js');
+    const { Output } = await import('../../src/ports/output.js');
     let stdout = '';
     let stderr = '';
     const out = new Output({ env: { NO_COLOR: '1' }, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
@@ -96,7 +96,7 @@ describe('clean', () => {
     await fs.writeFile(`${file}.lock`, JSON.stringify({ pid: 1, host: 'elsewhere.example', boot: '', start: '', nonce: 'x', since: Date.now() }));
     const probe: ProcessProbe = { hostname: () => 'here', bootId: () => '', startOf: () => undefined, alive: () => false };
     const { runClean } = await import('../../src/usecases/clean.js');
-    const { Output } = await import('../../src/cli/output.js');
+    const { Output } = await import('../../src/ports/output.js');
     const out = new Output({ env: {}, stdout: { write: () => true }, stderr: { write: () => true } });
     const result = await runClean({ dryRun: true }, { out, homeDir: home.home, env: {}, now: () => new Date(), probe });
     expect(result.kept.map((k) => k.description)).toEqual(['held by process 1 on elsewhere.example: a refresh or login is running']);

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Command } from 'commander';
 import { bashScript, describeProgram, fishScript, shortDescription, zshScript } from '../../src/cli/completion.js';
 import { buildProgram, type CommandContext } from '../../src/cli/main.js';
-import { Output } from '../../src/cli/output.js';
-import type { Io } from '../../src/cli/io.js';
+import { Output } from '../../src/ports/output.js';
+import type { Io } from '../../src/ports/io.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

@@ -2,7 +2,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import { Output } from '../../src/cli/output.js';
+import { Output } from '../../src/ports/output.js';
 import { CliError } from '../../src/errors.js';
 import { formatSummary, runGenerate, type GenerateInput, type GenerateResult } from '../../src/usecases/generate.js';
 import { parseRoster } from '../../src/usecases/roster.js';

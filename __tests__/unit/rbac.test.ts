@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Command } from 'commander';
 import yaml from 'js-yaml';
 
-import type { Io } from '../../src/cli/io.js';
-import { Output } from '../../src/cli/output.js';
+import type { Io } from '../../src/ports/io.js';
+import { Output } from '../../src/ports/output.js';
 import { registerRbac } from '../../src/cli/rbac.js';
 import { mapGroups, mapUsername } from '../../src/oidc/preflight.js';
 import { buildRbacBinding, defaultBindingName, rbacNameProblem, rbacSubjects, toDnsName, type RbacBinding, type RbacInput } from '../../src/usecases/rbac.js';

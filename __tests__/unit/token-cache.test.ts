@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Output } from '../../src/cli/output.js';
+import { Output } from '../../src/ports/output.js';
 import { CliError } from '../../src/errors.js';
 import type { HttpClient } from '../../src/oidc/http.js';
 import { acquireCacheLock } from '../../src/token/lock.js';

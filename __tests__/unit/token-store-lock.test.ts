@@ -29,7 +29,7 @@ const { withCacheLock, ensureCacheDir, writeCacheEntry } = await import('../../s
 const { cacheDir, cacheFile } = await import('../../src/token/cache.js');
 const { obtainToken } = await import('../../src/usecases/token.js');
 const { runLogout } = await import('../../src/usecases/logout.js');
-const { Output } = await import('../../src/cli/output.js');
+const { Output } = await import('../../src/ports/output.js');
 
 const KEY = { issuer: 'https://door.example.com', clientId: 'cid', username: 'alice' };
 let home: TempHome;

@@ -6,7 +6,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { reportError } from '../../src/cli/main.js';
-import { Output } from '../../src/cli/output.js';
+import { Output } from '../../src/ports/output.js';
 import { mergedViewOf } from '../../src/kubeconfig/view.js';
 import type { KubeconfigDoc } from '../../src/kubeconfig/model.js';
 import { findRenewable, unverifiedClaims } from '../../src/wizard/existing.js';

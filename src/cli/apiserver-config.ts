@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
-import { createHttpClient } from '../oidc/http.js';
+import { httpFactory } from './deps.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { audienceKind } from '../oidc/kube-rules.js';
 import {
@@ -18,7 +18,7 @@ import {
   type ApiserverFormat,
 } from '../usecases/apiserver-config.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
-import type { Io } from './io.js';
+import type { Io } from '../ports/io.js';
 import type { CommandContext } from './main.js';
 
 export interface ApiserverConfigFlags {
@@ -98,7 +98,7 @@ export function registerApiserverConfig(program: Command, ctx: CommandContext): 
       await runApiserverConfig(input, {
         out,
         now: ctx.io.now,
-        makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+        makeHttp: httpFactory(ctx.io.env, out),
       });
     });
 }

@@ -5,11 +5,10 @@ import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { DEFAULT_EXPIRE_HOURS, DEFAULT_REFRESH_EXPIRE_HOURS, type AppSpec } from '../casdoor/k8s-app.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
-import { createHttpClient } from '../oidc/http.js';
 import { readPemFile, secretFrom } from './inputs.js';
 import type { UsersInput } from '../usecases/casdoor-users.js';
 import type { CommandContext } from './main.js';
-import { loginDepsFor } from './token.js';
+import { httpFactory, loginDepsFor } from './deps.js';
 
 export interface ApplyFlags {
   casdoorUrl?: string;
@@ -116,7 +115,7 @@ export function registerCasdoorApp(program: Command, ctx: CommandContext): void 
       const users = flags.users ? await usersInput(flags, ctx.io.cwd) : undefined;
       const adminToken = secretFrom(flags.adminToken, ctx.io.env, 'CASDOOR_ADMIN_TOKEN');
       const caPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
-      const http = createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) });
+      const http = httpFactory(ctx.io.env, out)(caPem);
       const interactive = Boolean(ctx.io.stdin.isTTY && ctx.io.stderr.isTTY);
       const { runApply, nextSteps } = await import('../usecases/casdoor-app.js');
       try {
@@ -128,7 +127,7 @@ export function registerCasdoorApp(program: Command, ctx: CommandContext): void 
             ...(users ? { savePasswords: (generated: Array<[string, string]>) => savePasswords(users.passwordFile, generated) } : {}),
             adminLogin: async (session, clientId) => {
               const { browserLogin } = await import('../oidc/browser-login.js');
-              const deps = loginDepsFor(ctx, out, flags);
+              const deps = loginDepsFor(ctx.io, out, flags);
               out.info('Sign in to Casdoor as an admin (the built-in application "app-built-in").');
               const login = await browserLogin({ http: session.http, meta: session.meta, client: { clientId }, openUrl: deps.openUrl, notify: (t) => out.info(t) });
               return login.tokens.accessToken ?? login.tokens.idToken;

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { registerCleanup } from '../cleanup.js';
 import type { DemoDeps, DemoServers } from '../usecases/demo.js';
 import type { CommandContext } from './main.js';
-import type { Output } from './output.js';
+import type { Output } from '../ports/output.js';
 
 interface DemoFlags {
   nonInteractive?: boolean;
@@ -37,7 +37,7 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
 
 /** The real dependencies of the demo (exported so a test can swap one, e.g. which kubectl checks the result). */
 export async function demoDeps(ctx: CommandContext, out: Output, headless: boolean): Promise<DemoDeps> {
-  const [wizard, { createHttpClient }, demo] = await Promise.all([import('../wizard/index.js'), import('../oidc/http.js'), import('../usecases/demo.js')]);
+  const [wizard, { httpFactory }, demo] = await Promise.all([import('../wizard/index.js'), import('./deps.js'), import('../usecases/demo.js')]);
   const io = ctx.io;
   const env = demo.withLoopbackUnproxied(io.env);
   return {
@@ -54,7 +54,7 @@ export async function demoDeps(ctx: CommandContext, out: Output, headless: boole
         env: wizardEnv,
         homeDir: io.homeDir,
         now: io.now,
-        makeHttp: (caPem) => createHttpClient({ env: wizardEnv, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+        makeHttp: httpFactory(wizardEnv, out),
         prompts: headless ? wizard.scriptedPrompts(demo.demoScript(servers), (line) => out.info(out.c.dim(line))) : wizard.promptsFor(io),
         spin: wizard.spinnerOn(io.stderr, out.c.cyan),
       }),

@@ -4,14 +4,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
-import { createHttpClient } from '../oidc/http.js';
+import { httpFactory } from './deps.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { registerSecret } from '../redact.js';
 import { runGenerate, type GenerateFormat, type GenerateInput } from '../usecases/generate.js';
 import { parsePasswords, parseRoster } from '../usecases/roster.js';
 import type { SetupMode } from '../usecases/setup.js';
 import { readPemFile, secretFrom } from './inputs.js';
-import type { Io } from './io.js';
+import type { Io } from '../ports/io.js';
 import type { CommandContext } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
 import { checkOutDir } from '../kubeconfig/out-dir.js';
@@ -104,7 +104,7 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
       await runGenerate(input, {
         out,
         now: ctx.io.now,
-        makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+        makeHttp: httpFactory(ctx.io.env, out),
         makeOutDir: async (dir) => {
           try {
             await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -1,6 +1,6 @@
 /** `logout`: flags → LogoutInput → usecases/logout. */
 import type { Command } from 'commander';
-import { createHttpClient } from '../oidc/http.js';
+import { httpFactory } from './deps.js';
 import { runLogout } from '../usecases/logout.js';
 import type { CommandContext } from './main.js';
 
@@ -44,7 +44,7 @@ Examples:
           homeDir: ctx.io.homeDir,
           cwd: ctx.io.cwd,
           now: ctx.io.now,
-          makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+          makeHttp: httpFactory(ctx.io.env, out),
         },
       );
     });

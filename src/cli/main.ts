@@ -6,8 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { CliError, exitCodeFor } from '../errors.js';
 import { versionDetails } from '../install-info.js';
 import { redact } from '../redact.js';
-import type { Io } from './io.js';
-import { Output } from './output.js';
+import type { Io } from '../ports/io.js';
+import { Output } from '../ports/output.js';
 // --- command modules (one import + one register call each; keep this block sorted) ---
 import { registerApiserverConfig } from './apiserver-config.js';
 import { registerCasdoorApp } from './casdoor-app.js';

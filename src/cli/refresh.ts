@@ -5,7 +5,8 @@ import { GRANTS, type GrantType } from '../usecases/token.js';
 import { runRefresh } from '../usecases/refresh.js';
 import { secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
-import { ENVIRONMENT_HELP, tokenDepsFor } from './token.js';
+import { tokenDepsFor } from './deps.js';
+import { ENVIRONMENT_HELP } from './token.js';
 
 export interface RefreshFlags {
   context?: string;
@@ -62,7 +63,7 @@ Examples:
           noBrowser: flags.browser === false,
           removeClientSecret: Boolean(flags.removeClientSecret),
         },
-        { ...tokenDepsFor(ctx, out, flags), cwd: ctx.io.cwd },
+        { ...tokenDepsFor(ctx.io, out, flags), cwd: ctx.io.cwd },
       );
     });
 }

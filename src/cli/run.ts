@@ -5,7 +5,7 @@
  */
 import { runCleanups } from '../cleanup.js';
 import { redact } from '../redact.js';
-import { realIo } from './io.js';
+import { realIo } from '../ports/io.js';
 import { main } from './main.js';
 
 export async function run(argv: string[]): Promise<void> {

@@ -4,11 +4,11 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
-import { createHttpClient } from '../oidc/http.js';
+import { httpFactory, loginDepsFor } from './deps.js';
 import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
 import { GRANTS, keyOf, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
 import type { WizardSettings } from '../wizard/options.js';
-import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, SCOPE_HELP, loginDepsFor } from './token.js';
+import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, SCOPE_HELP } from './token.js';
 import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
@@ -122,14 +122,14 @@ scope, and an application that defines Scopes refuses any scope it does not list
         env: ctx.io.env,
         homeDir: ctx.io.homeDir,
         now: ctx.io.now,
-        makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
+        makeHttp: httpFactory(ctx.io.env, out),
         storeTokens: async (given, login) => {
           // The key the written exec args name (keyOf = cacheKeyFromArgs of the hot path).
           const key = keyOf({ ...given, grant: given.grant ?? 'password', ...(given.casdoorCaFile ? { casdoorCaFile: path.resolve(given.casdoorCaFile) } : {}) });
           await storeLogin(key, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
         },
         grantLogin: (session, given) =>
-          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password, scope: given.scope }, loginDepsFor(ctx, out, { browserCommand: given.browserCommand, browser: !given.noBrowser, listenAddress: given.listenAddresses })),
+          loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password, scope: given.scope }, loginDepsFor(ctx.io, out, { browserCommand: given.browserCommand, browser: !given.noBrowser, listenAddress: given.listenAddresses })),
       };
       // A person at a terminal and no --non-interactive: the wizard (loaded only then: it pulls in inquirer).
       if (flags.json && flags.output === '-') throw usageError('--json and --output - both print on standard output: give one of them.');

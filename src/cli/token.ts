@@ -7,15 +7,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
-import { createHttpClient } from '../oidc/http.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { parseListenAddress } from '../oidc/loopback.js';
-import { makeUrlOpener } from '../oidc/open-browser.js';
-import { promptPassword } from '../token/prompt.js';
-import { GRANTS, runToken, type GrantType, type LoginDeps, type TokenDeps, type TokenInput } from '../usecases/token.js';
+import { tokenDepsFor } from './deps.js';
+import { GRANTS, runToken, type GrantType, type TokenInput } from '../usecases/token.js';
 import { readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
-import type { Output } from './output.js';
 
 export interface TokenFlags {
   casdoorUrl?: string;
@@ -52,37 +49,6 @@ Environment:
   BROWSER                       command that opens the sign-in URL (like --browser-command)
   KUBERNETES_EXEC_INFO          set by kubectl; the ExecCredential apiVersion it asks for (v1 or v1beta1)
   CASDOOR_KUBECONFIG_CACHE_DIR  token cache folder (default ~/.kube/cache/casdoor-kubeconfig)`;
-
-/** The login-related outside world every token-handling command shares: terminal, prompt, browser. */
-export function loginDepsFor(
-  ctx: CommandContext,
-  out: Output,
-  flags: { browserCommand?: string | undefined; browser?: boolean | undefined; listenAddress?: readonly string[] | undefined },
-): LoginDeps {
-  return {
-    out,
-    ...(flags.listenAddress?.length ? { listen: flags.listenAddress.map(parseListenAddress) } : {}),
-    loginEnv: ctx.io.env,
-    now: ctx.io.now,
-    interactive: ctx.io.stdin.isTTY === true,
-    promptPassword: (message) => promptPassword(message, { input: ctx.io.stdin, output: ctx.io.stderr }),
-    openUrl: makeUrlOpener({
-      browserCommand: flags.browserCommand,
-      noBrowser: flags.browser === false,
-      env: ctx.io.env,
-      warn: (text) => out.warn(text),
-    }),
-  };
-}
-
-export function tokenDepsFor(ctx: CommandContext, out: Output, flags: { browserCommand?: string | undefined; browser?: boolean | undefined }): TokenDeps {
-  return {
-    ...loginDepsFor(ctx, out, flags),
-    env: ctx.io.env,
-    homeDir: ctx.io.homeDir,
-    makeHttp: (caPem) => createHttpClient({ env: ctx.io.env, ...(caPem ? { caPem } : {}), trace: (l) => out.verbose(l) }),
-  };
-}
 
 export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.ProcessEnv): Promise<TokenInput> {
   const missing = [
@@ -156,6 +122,6 @@ Examples:
     .action(async (flags: TokenFlags) => {
       const out = ctx.output();
       const input = await tokenInputFromFlags(flags, ctx.io.env);
-      await runToken(input, tokenDepsFor(ctx, out, flags), { raw: Boolean(flags.raw) });
+      await runToken(input, tokenDepsFor(ctx.io, out, flags), { raw: Boolean(flags.raw) });
     });
 }

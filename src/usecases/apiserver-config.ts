@@ -10,7 +10,7 @@
  */
 import yaml from 'js-yaml';
 import { CliError, usageError } from '../errors.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import type { ProviderMetadata } from '../oidc/discovery.js';
 import type { ClientCredentials } from '../oidc/grants.js';
 import type { HttpClient } from '../oidc/http.js';

@@ -16,7 +16,7 @@
 import { CasdoorApi, CasdoorApiError } from '../casdoor/api.js';
 import { planCreate, planUpdate, renderPlan, verifyStored, type AppPlan, type AppSpec } from '../casdoor/k8s-app.js';
 import { BUILT_IN_APPLICATION, isMasked, type CasdoorApplication } from '../casdoor/model.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import { CliError } from '../errors.js';
 import type { HttpClient } from '../oidc/http.js';
 import { registerSecret } from '../redact.js';

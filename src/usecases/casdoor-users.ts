@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CasdoorApi } from '../casdoor/api.js';
 import type { CasdoorUser } from '../casdoor/model.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import { CliError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { rowGroups, type RosterEntry } from './roster.js';

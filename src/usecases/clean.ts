@@ -7,7 +7,7 @@
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import { CliError } from '../errors.js';
 import { errnoOf } from '../kubeconfig/io.js';
 import { cacheDir, type CacheEntry, type CacheKey } from '../token/cache.js';

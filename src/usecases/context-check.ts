@@ -8,7 +8,7 @@
  */
 import type { ExecCredentialResult, ExecPluginRequest } from '../cluster/exec-plugin.js';
 import type { ReviewOutcome, ReviewTarget } from '../cluster/review.js';
-import { Output } from '../cli/output.js';
+import { Output } from '../ports/output.js';
 import { CliError } from '../errors.js';
 import { runWhoami, type ClaimMapping, type WhoamiReport } from './whoami.js';
 

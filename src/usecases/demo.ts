@@ -6,7 +6,7 @@
  * servers, the wizard, the temp folder and the "who am I" call come in through DemoDeps.
  */
 import path from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import { CliError } from '../errors.js';
 import type { Script } from '../wizard/scripted.js';
 import type { WizardOptions } from '../wizard/options.js';

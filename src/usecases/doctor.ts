@@ -31,7 +31,7 @@ import {
   type Check,
 } from '../casdoor/checks.js';
 import type { CasdoorApplication } from '../casdoor/model.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import type { ReviewOutcome, ReviewTarget } from '../cluster/review.js';
 import { CliError } from '../errors.js';
 import { extractOAuthError, type OAuthErrorBody } from '../oidc/casdoor-errors.js';

@@ -6,7 +6,7 @@
  * command line (--oidc-client-secret, --password) are dropped, never carried over.
  */
 import path from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import { CliError, usageError } from '../errors.js';
 import { updateUserEntry } from '../kubeconfig/update.js';
 import { loadMergedView } from '../kubeconfig/view.js';

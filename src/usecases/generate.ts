@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { CliError, type ErrorCode } from '../errors.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import type { HttpClient } from '../oidc/http.js';
 import { preflight } from '../oidc/preflight.js';
 import { errnoOf, fileError } from '../kubeconfig/io.js';

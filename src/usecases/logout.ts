@@ -14,7 +14,7 @@
  * It clears no cookie of the browser that signed in, and the id_token stays valid for the API server
  * (which never asks Casdoor) until its `exp`.
  */
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import { CliError } from '../errors.js';
 import { discover } from '../oidc/discovery.js';
 import type { HttpClient } from '../oidc/http.js';

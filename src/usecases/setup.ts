@@ -4,7 +4,7 @@
  * CLI and the wizard both build a SetupInput and call the steps here.
  */
 import { CliError } from '../errors.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import type { ClientCredentials } from '../oidc/grants.js';
 import type { HttpClient } from '../oidc/http.js';
 import { preflight, type PreflightResult } from '../oidc/preflight.js';

@@ -10,7 +10,7 @@
  * refresh and token share. Knows nothing of argv; prompts and the browser come in through deps.
  */
 import { CliError, usageError } from '../errors.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import { registerSecret } from '../redact.js';
 import { browserLogin, checkNonce } from '../oidc/browser-login.js';
 import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';

@@ -10,7 +10,7 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { clientSecretAdvice } from './client-secret.js';
 import { CliError } from '../errors.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../ports/output.js';
 import type { ExecPluginRequest, ExecCredentialResult } from '../cluster/exec-plugin.js';
 import type { ReviewOutcome, ReviewTarget, ReviewedUser } from '../cluster/review.js';
 import { credentialKind, describeCommand, expectedTokenOf, isOurExecPlugin, resolveContext, type CredentialKind, type ExpectedToken, type ResolvedContext } from '../cluster/target.js';

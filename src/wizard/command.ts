@@ -4,7 +4,7 @@
  * inquirer is never loaded by non-interactive runs.
  */
 import path from 'node:path';
-import type { Io } from '../cli/io.js';
+import type { Io } from '../ports/io.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from '../cli/inputs.js';
 import { settingsFromFlags, type SetupFlags } from '../cli/setup.js';
 import { usageError } from '../errors.js';

@@ -40,7 +40,7 @@ function outputFor(target: TerminalOutput): NodeJS.WritableStream {
 }
 
 /**
- * One masked password question on its own, for the token commands (src/token/prompt.ts loads this
+ * One masked password question on its own, for the token commands (src/cli/deps.ts passwordPrompt loads this
  * module only when a person is actually asked): drawn on `streams.output` (stderr, since stdout may
  * carry the ExecCredential kubectl reads) and cleared once answered.
  */

@@ -2,7 +2,7 @@
  * A tiny spinner on stderr while the wizard waits for Casdoor or the API server. Drawn only on a
  * terminal; elsewhere (CI logs, the headless demo) the step's result line is enough.
  */
-import type { WritableLike } from '../cli/io.js';
+import type { WritableLike } from '../ports/io.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const INTERVAL_MS = 80;
