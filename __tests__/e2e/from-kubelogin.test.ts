@@ -40,7 +40,7 @@ beforeEach(async () => {
   home = await makeTempHome();
 });
 
-async function writeKubeloginConfig(extraArgs: string[] = []): Promise<string> {
+async function writeKubeloginConfig(extraArgs: string[] = [], options: { noCaFile?: boolean } = {}): Promise<string> {
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
@@ -52,7 +52,7 @@ async function writeKubeloginConfig(extraArgs: string[] = []): Promise<string> {
           exec: {
             apiVersion: 'client.authentication.k8s.io/v1',
             command: 'kubectl',
-            args: ['oidc-login', 'get-token', `--oidc-issuer-url=${env.provider.issuer}`, `--oidc-client-id=${env.provider.clientId}`, `--oidc-client-secret=${SECRET}`, `--certificate-authority=${env.caFile}`, '--grant-type=password', '--username=alice', ...extraArgs],
+            args: ['oidc-login', 'get-token', `--oidc-issuer-url=${env.provider.issuer}`, `--oidc-client-id=${env.provider.clientId}`, `--oidc-client-secret=${SECRET}`, ...(options.noCaFile ? [] : [`--certificate-authority=${env.caFile}`]), '--grant-type=password', '--username=alice', ...extraArgs],
             interactiveMode: 'IfAvailable',
           },
         },
@@ -84,6 +84,22 @@ describe('from-kubelogin', () => {
     const doc = yaml.load(text) as { users: Array<{ user: { exec: { command: string; args: string[] } } }> };
     expect(doc.users[0]?.user.exec.command).toBe(wrapper);
 
+    const who = await runKubectl(kubectlBinary() as string, ['auth', 'whoami', '-o', 'json'], { kubeconfig: home.kubeconfig, env: { HOME: home.home, CASDOOR_PASSWORD: 'correct-horse' } });
+    expect(who.code).toBe(0);
+    expect(JSON.parse(who.stdout).status.userInfo.username).toBe('alice');
+  }, 120_000);
+
+  itKubectl('carries --certificate-authority-data (as a CA file beside the kubeconfig) and --oidc-extra-scope (as --scope)', async () => {
+    const caData = Buffer.from(await fs.readFile(env.caFile, 'utf8')).toString('base64');
+    await writeKubeloginConfig([`--certificate-authority-data=${caData}`, '--oidc-extra-scope=groups'], { noCaFile: true });
+    const run = await runCli(['from-kubelogin', '--kubeconfig', home.kubeconfig, '--exec-command', wrapper], { home: home.home });
+    expect(run.code).toBe(0);
+    const doc = yaml.load(await fs.readFile(home.kubeconfig, 'utf8')) as { users: Array<{ user: { exec: { args: string[] } } }> };
+    const args = doc.users[0]?.user.exec.args ?? [];
+    const caFile = args[args.indexOf('--casdoor-ca') + 1] as string;
+    expect(path.dirname(caFile)).toBe(path.dirname(home.kubeconfig));
+    expect(await fs.readFile(caFile, 'utf8')).toBe(await fs.readFile(env.caFile, 'utf8'));
+    expect(args).toEqual(expect.arrayContaining(['--scope', 'groups']));
     const who = await runKubectl(kubectlBinary() as string, ['auth', 'whoami', '-o', 'json'], { kubeconfig: home.kubeconfig, env: { HOME: home.home, CASDOOR_PASSWORD: 'correct-horse' } });
     expect(who.code).toBe(0);
     expect(JSON.parse(who.stdout).status.userInfo.username).toBe('alice');

@@ -50,15 +50,26 @@ describe('convertKubeloginArgs', () => {
   it('refuses what cannot be carried safely, naming every flag', () => {
     const err = (() => {
       try {
-        convertKubeloginArgs([...base, '--insecure-skip-tls-verify', '--certificate-authority-data', 'LS0t', '--oidc-extra-scope', 'groups', '--mystery', '1'], '/');
+        convertKubeloginArgs([...base, '--insecure-skip-tls-verify', '--mystery', '1'], '/');
       } catch (e) {
         return e as CliError;
       }
       throw new Error('converted');
     })();
     expect(err.code).toBe('usage');
-    for (const f of ['--insecure-skip-tls-verify', '--certificate-authority-data', '--oidc-extra-scope', '--mystery']) expect(err.message).toContain(f);
+    for (const f of ['--insecure-skip-tls-verify', '--mystery']) expect(err.message).toContain(f);
     expect(() => convertKubeloginArgs(['--oidc-client-id', 'cid'], '/')).toThrow(/no --oidc-issuer-url/);
     expect(() => convertKubeloginArgs(['--oidc-issuer-url', 'http://door.example.com', '--oidc-client-id', 'c'], '/')).toThrow(CliError);
+  });
+
+  it('carries --oidc-extra-scope into --scope and --certificate-authority-data into a CA to write; refuses a key in it', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const c = convertKubeloginArgs([...base, '--oidc-extra-scope', 'groups,email', '--oidc-extra-scope=profile', `--certificate-authority-data=${Buffer.from(pem).toString('base64')}`], '/');
+    expect(c.spec.scope).toBe('groups email profile');
+    expect(c.caPem).toBe(pem);
+    const withKey = Buffer.from(`${pem}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n`).toString('base64');
+    expect(() => convertKubeloginArgs([...base, '--certificate-authority-data', withKey], '/')).toThrow(/also holds a private key/);
+    expect(() => convertKubeloginArgs([...base, '--certificate-authority-data', 'LS0t'], '/')).toThrow(/holds no PEM certificate/);
+    expect(() => convertKubeloginArgs([...base, '--certificate-authority-data', 'LS0t', '--certificate-authority', '/ca.crt'], '/')).toThrow(/more than one --certificate-authority/);
   });
 });

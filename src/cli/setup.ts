@@ -13,8 +13,7 @@ import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
-import { defaultExecCommand } from '../install-info.js';
-import { absoluteCommand, checkExecCommand, execCommandError } from '../usecases/exec-command.js';
+import { checkedExecCommand } from '../usecases/exec-command.js';
 
 export interface SetupFlags {
   casdoorUrl?: string;
@@ -200,7 +199,7 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig setup --help for every flag, or run it in a terminal without --non-interactive to be asked.');
   }
   // Before any login: kubectl must be able to run the exec entry's command (usecases/exec-command.ts).
-  const execCommand = flags.mode === 'exec' ? checkedExecCommand(flags.execCommand, env) : undefined;
+  const execCommand = flags.mode === 'exec' ? checkedExecCommand(flags.execCommand, env, process.cwd()) : undefined;
   const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
   const apiCaPem = flags.certificateAuthority ? await readPemFile('--certificate-authority', flags.certificateAuthority) : undefined;
   return {
@@ -233,15 +232,6 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     // Left at its default, the username claim follows the token format found at login.
     ...(flags.usernameClaimGiven === false ? { usernameClaimGiven: false } : {}),
   };
-}
-
-/** --exec-command (or the default name), as kubectl will find it with this PATH; a usage error (exit 2) when it cannot. */
-function checkedExecCommand(given: string | undefined, env: NodeJS.ProcessEnv): string {
-  // The default follows the install (install-info.ts: the single executable's path, the package name, or a refusal under npx).
-  const command = absoluteCommand(given ?? defaultExecCommand(), process.cwd());
-  const check = checkExecCommand(command, env, process.cwd());
-  if (!check.ok) throw execCommandError(command, check, given === undefined ? '--exec-command (default)' : '--exec-command');
-  return command;
 }
 
 /** The settings that have no wizard question, from the flags: shared by setup --non-interactive and the wizard. */

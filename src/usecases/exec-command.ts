@@ -11,7 +11,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usageError, type CliError } from '../errors.js';
-import { currentRuntime, seaCommand, type Runtime } from '../install-info.js';
+import { currentRuntime, defaultExecCommand, seaCommand, type Runtime } from '../install-info.js';
 import { ENTRY_URL } from '../self-path.js';
 
 export type ExecCommandCheck = { ok: true; resolved: string } | { ok: false; problem: 'not-found' | 'not-executable' | 'not-a-file'; file?: string };
@@ -87,4 +87,16 @@ export function execCommandError(command: string, check: Exclude<ExecCommandChec
     case 'not-a-file':
       return usageError(`${flag} ${command}: ${check.file ?? command} is not a file.`, `Give the path of the casdoor-kubeconfig executable.${offer}`);
   }
+}
+
+/**
+ * --exec-command (or the default, which follows the install: install-info.ts defaultExecCommand), made
+ * absolute and checked as kubectl will find it with this PATH; a usage error (exit 2) when it cannot.
+ * Shared by setup and from-kubelogin, which both write exec entries.
+ */
+export function checkedExecCommand(given: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  const command = absoluteCommand(given ?? defaultExecCommand(), cwd);
+  const check = checkExecCommand(command, env, cwd);
+  if (!check.ok) throw execCommandError(command, check, given === undefined ? '--exec-command (default)' : '--exec-command');
+  return command;
 }

@@ -5,6 +5,8 @@
  * authentication.go, tls.go, tokencache.go); docs/from-kubelogin.md explains each row. Secrets on the old
  * command line (--oidc-client-secret, --password) are dropped, never carried over.
  */
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Output } from '../ports/output.js';
 import { CliError, usageError } from '../errors.js';
@@ -13,11 +15,15 @@ import { loadMergedView } from '../kubeconfig/view.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { execCommandFor } from '../platform.js';
+import { checkCaPem } from '../pem.js';
 import { registerSecret } from '../redact.js';
+import { checkedExecCommand } from './exec-command.js';
 import { execUserEntry, type ExecUserSpec } from './entries.js';
 
 export interface KubeloginConversion {
   spec: Omit<ExecUserSpec, 'command'>;
+  /** --certificate-authority-data, decoded: written to a file of its own (the token args take a path). */
+  caPem?: string;
   /** token args beyond ExecUserSpec (browser options). */
   extraArgs: string[];
   /** Flags that were dropped, and why (for the person). */
@@ -122,15 +128,19 @@ export function convertKubeloginArgs(args: readonly string[], cwd: string): Kube
   if (!issuer || !clientId) throw usageError('the kubelogin command line has no --oidc-issuer-url or no --oidc-client-id.');
   const problems: string[] = [];
   if (one('insecure-skip-tls-verify') === 'true') problems.push('--insecure-skip-tls-verify (Casdoor must be reached over verified TLS: pass its CA with --certificate-authority)');
-  if (flags.has('certificate-authority-data')) problems.push('--certificate-authority-data (save the PEM to a file and use --certificate-authority in the kubelogin args, then convert)');
   const cas = list(flags.get('certificate-authority'));
-  if (cas.length > 1) problems.push('--certificate-authority given more than once (one CA file is carried over)');
-  if (flags.has('oidc-extra-scope')) problems.push('--oidc-extra-scope (extra scopes are not carried over by this version)');
+  const caData = list(flags.get('certificate-authority-data'));
+  if (cas.length + caData.length > 1) problems.push('more than one --certificate-authority(-data) (one CA is carried over)');
   if (flags.has('oidc-auth-request-extra-params')) problems.push('--oidc-auth-request-extra-params (extra authorization parameters are not supported)');
   for (const name of flags.keys()) if (name.startsWith('token-exchange')) problems.push(`--${name} (token exchange is not supported)`);
   const known = new Set(['oidc-issuer-url', 'oidc-client-id', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify', 'oidc-extra-scope', 'oidc-auth-request-extra-params', 'grant-type', 'username', 'listen-address', 'browser-command', 'skip-open-browser', ...Object.keys(DROPPED)]);
   for (const name of flags.keys()) if (!known.has(name) && !name.startsWith('token-exchange')) problems.push(`--${name} (unknown to this converter)`);
   if (problems.length) throw usageError(`cannot convert this kubelogin entry: ${problems.join('; ')}.`, 'Change the kubelogin args first, or write the entry with casdoor-kubeconfig setup --mode exec.');
+  // kubelogin get_token.go: --certificate-authority-data is base64 PEM (tls.go). It becomes a file of its own.
+  const caPem = caData[0] === undefined ? undefined : checkCaPem('--certificate-authority-data', 'the kubelogin argument', Buffer.from(caData[0], 'base64').toString('utf8'));
+  // kubelogin asks for "openid" plus --oidc-extra-scope; Casdoor needs no scope at all (an empty scope is
+  // always valid: object/token_oauth_util.go IsScopeValidAndExpand), so only the extra ones carry over.
+  const scopes = list(flags.get('oidc-extra-scope'));
   const username = one('username');
   const grant = grantOf(one('grant-type') ?? 'auto', username);
   const listen = list(flags.get('listen-address')).map((a) => formatListenAddress(parseListenAddress(a)));
@@ -143,12 +153,13 @@ export function convertKubeloginArgs(args: readonly string[], cwd: string): Kube
     ...(grant !== 'password' ? { grant } : {}),
     ...(username && grant !== 'client-credentials' ? { username } : {}),
     ...(grant === 'browser' && listen.length ? { listenAddresses: listen } : {}),
+    ...(scopes.length ? { scope: scopes.join(' ') } : {}),
   };
   const extraArgs = [
     ...(one('browser-command') ? ['--browser-command', one('browser-command') as string] : []),
     ...(one('skip-open-browser') === 'true' ? ['--no-browser'] : []),
   ];
-  return { spec, extraArgs, dropped };
+  return { spec, extraArgs, dropped, ...(caPem ? { caPem } : {}) };
 }
 
 export interface FromKubeloginInput {
@@ -192,16 +203,21 @@ export async function runFromKubelogin(input: FromKubeloginInput, deps: FromKube
   const kubelogin = kubeloginArgs(found.entry.user.exec as { command?: unknown; args?: unknown } | undefined);
   if (!kubelogin) throw usageError(`user "${userName}" is not a kubelogin exec entry (kubectl oidc-login get-token …, kubelogin get-token …).`);
   const conversion = convertKubeloginArgs(kubelogin, deps.cwd);
-  const exec = execUserEntry(userName, { command: execCommandFor(input.execCommand ?? 'casdoor-kubeconfig'), ...conversion.spec }).user.exec as Record<string, unknown> & { args: string[] };
+  // The CA given inline goes next to the kubeconfig that uses it (a certificate, not a secret: 0644).
+  const caFile = conversion.caPem ? path.join(path.dirname(found.file), `casdoor-ca-${createHash('sha256').update(conversion.caPem).digest('hex').slice(0, 12)}.crt`) : undefined;
+  const command = execCommandFor(checkedExecCommand(input.execCommand, deps.env, deps.cwd));
+  const exec = execUserEntry(userName, { command, ...conversion.spec, ...(caFile ? { casdoorCaFile: caFile } : {}) }).user.exec as Record<string, unknown> & { args: string[] };
   exec.args = [...exec.args, ...conversion.extraArgs];
   out.info(`User ${userName} in ${found.file}:`);
   out.info(`  kubelogin: ${String(found.entry.user.exec?.command)} ${kubelogin.length ? `… get-token ${kubelogin.join(' ')}` : ''}`);
   out.info(`  becomes:   ${String(exec.command)} ${exec.args.join(' ')}`);
   for (const d of conversion.dropped) out.info(`  dropped ${d.flag}: ${d.why}`);
+  if (caFile) out.info(`  the CA of --certificate-authority-data goes to ${caFile}`);
   if (input.dryRun) {
     out.info('Dry run: nothing was written.');
     return { user: userName, file: found.file, args: exec.args, written: false };
   }
+  if (caFile && conversion.caPem) await writeCaFile(caFile, conversion.caPem);
   const result = await updateUserEntry(found.file, userName, async (current) => {
     // Under the lock: the entry must still be the kubelogin one read above.
     if (!current || !kubeloginArgs(current.user.exec as { command?: unknown; args?: unknown } | undefined)) return undefined;
@@ -212,4 +228,14 @@ export async function runFromKubelogin(input: FromKubeloginInput, deps: FromKube
   }
   out.step(`Converted user ${userName} in ${result.file}${result.backup ? ` (previous version saved as ${result.backup})` : ''}. The first kubectl command logs in with casdoor-kubeconfig; kubelogin's own cache (~/.kube/cache/oidc-login) can go: kubectl oidc-login clean.`);
   return { user: userName, file: result.file, args: exec.args, written: true };
+}
+
+/** Writes the CA certificate once (the same content under the same name is left as it is). */
+async function writeCaFile(file: string, pem: string): Promise<void> {
+  try {
+    if ((await readFile(file, 'utf8').catch(() => undefined)) === pem) return;
+    await writeFile(file, pem, { mode: 0o644, flag: 'wx' });
+  } catch (err) {
+    throw new CliError('kubeconfig', `cannot write the CA file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); nothing was converted.`, { cause: err });
+  }
 }
