@@ -154,4 +154,40 @@ describe('--resource (RFC 8707)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('is not an absolute URI');
   });
+
+  it('a Casdoor that drops the resource on refresh (before v3.156) fails setup with the reason, the kubeconfig untouched', async () => {
+    const old = await startDemoEnvironment({ provider: { autoLoginAs: 'alice', version: '3.150.0' } });
+    try {
+      await fs.writeFile(home.kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: []\n');
+      const before = await fs.readFile(home.kubeconfig);
+      const args = setupArgs(old, home, ['--mode', 'exec', '--exec-command', wrapper, '--grant', 'browser', '--browser-command', browserScript, '--resource', RESOURCE]);
+      // The browser script trusts the file's CA: both environments' certificates are made per environment.
+      args[args.indexOf('--browser-command') + 1] = await browserFor(old);
+      const run = await runCli(args, { home: home.home });
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain(`is not the resource ${RESOURCE} that was asked for`);
+      expect(run.stderr).toContain('v3.156');
+      expect(old.provider.stats.codeGrants).toBe(1);
+      expect(await fs.readFile(home.kubeconfig)).toEqual(before);
+    } finally {
+      await old.close();
+    }
+  }, 120_000);
 });
+
+/** A scripted browser trusting `other`'s CA. */
+async function browserFor(other: DemoEnvironment): Promise<string> {
+  const file = path.join(scripts.dir, `browser-${other.apiserver.port}.mjs`);
+  await fs.writeFile(
+    file,
+    [
+      `#!${process.execPath}`,
+      `import { readFileSync } from 'node:fs';`,
+      `import { visit } from ${JSON.stringify(path.join(ROOT, 'dist', 'demo', 'browser.js'))};`,
+      `await visit(process.argv[2], { ca: readFileSync(${JSON.stringify(other.caFile)}, 'utf8') });`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return file;
+}
