@@ -126,7 +126,7 @@ describe('--resource (RFC 8707)', () => {
       [['--grant', 'browser', '--resource', 'prod-cluster'], 'is not an absolute URI'],
       [['--grant', 'browser', '--resource', 'https://x.example/#a'], 'fragment'],
     ] as const) {
-      const run = await runCli(prodSetupArgs(['--mode', 'exec', '--exec-command', wrapper, '--skip-login', ...(extra.includes('--resource') ? [] : ['--resource', RESOURCE]), ...extra]), {
+      const run = await runCli(prodSetupArgs(['--mode', 'exec', '--exec-command', wrapper, '--skip-login', ...((extra as readonly string[]).includes('--resource') ? [] : ['--resource', RESOURCE]), ...extra]), {
         home: home.home,
         env: { CASDOOR_PASSWORD: 'x' },
       });

@@ -40,6 +40,10 @@ export function checkResourceUri(resource: string, command: string): void {
   if (!url) {
     throw usageError(`${command}: --resource ${JSON.stringify(resource)} is not an absolute URI (RFC 8707).`, 'Name the cluster with an absolute URI, e.g. --resource https://api.prod.example.com:6443.');
   }
+  // "api.example.com:6443" parses as the scheme "api.example.com": an absolute URI only by accident.
+  if (/^[^:/]+:\d+(\/|$)/.test(resource)) {
+    throw usageError(`${command}: --resource ${JSON.stringify(resource)} looks like HOST:PORT without a scheme.`, `Write it as a URI, e.g. --resource https://${resource}.`);
+  }
   if (resource.includes('#')) {
     throw usageError(`${command}: --resource ${JSON.stringify(resource)} has a fragment (#…), which RFC 8707 forbids.`, 'Leave out the part from # on.');
   }
