@@ -14,6 +14,7 @@ import { keyOf } from '../../src/usecases/token.js';
 import { cacheKeyFromArgs, TOKEN_OPTIONS } from '../../src/token/fast.js';
 import { parseArgs } from 'node:util';
 import type { CliError } from '../../src/errors.js';
+import { convertKubeloginArgs } from '../../src/usecases/from-kubelogin.js';
 
 const META = {
   issuer: 'https://door.example.com',
@@ -84,5 +85,19 @@ describe('the cache key', () => {
     expect(fast).toEqual(keyOf({ casdoorUrl: spec.issuer, clientId: 'c1', grant: 'browser', resource: R }));
     expect(fast?.resource).toBe(R);
     expect(cacheKeyFromArgs(parseArgs({ args: tokenArgs({ ...spec, resource: undefined } as never).slice(1), options: TOKEN_OPTIONS, strict: true }).values as never)).not.toEqual(fast);
+  });
+});
+
+describe('from-kubelogin: --oidc-auth-request-extra-params resource=URI', () => {
+  const base = ['--oidc-issuer-url=https://door.example.com', '--oidc-client-id=c1'];
+  it('becomes --resource for a browser login', () => {
+    const c = convertKubeloginArgs([...base, `--oidc-auth-request-extra-params=resource=${R}`], '/work');
+    expect(c.spec.grant).toBe('browser');
+    expect(c.spec.resource).toBe(R);
+    expect(tokenArgs(c.spec)).toEqual(expect.arrayContaining(['--resource', R]));
+  });
+  it('other extra parameters, or a grant Casdoor gives no resource to, are refused', () => {
+    expect(thrown(() => convertKubeloginArgs([...base, '--oidc-auth-request-extra-params=prompt=login'], '/work')).message).toContain('only resource=URI is carried over');
+    expect(thrown(() => convertKubeloginArgs([...base, '--grant-type=password', '--username=alice', `--oidc-auth-request-extra-params=resource=${R}`], '/work')).message).toContain('--resource needs --grant browser');
   });
 });
