@@ -108,6 +108,12 @@ describe('--resource (RFC 8707)', () => {
     expect(JSON.parse(ok.stdout).status.userInfo.username).toBe('alice');
     expect(prod.requests.some((r) => r.user === 'alice' && r.status < 400)).toBe(true);
 
+    // whoami reads --resource from the exec args: the resource audience is what this entry expects.
+    const who = await runCli(['whoami', '--kubeconfig', home.kubeconfig], { home: home.home });
+    expect(who.code).toBe(0);
+    expect(who.stdout + who.stderr).toContain('alice');
+    expect(who.stdout + who.stderr).not.toMatch(/audience \(aud\)/);
+
     // The same credential at a cluster whose audience is the client id: refused, for its audience.
     const refused = await runKubectl(kubectl, ['--server', env.apiserver.url, 'auth', 'whoami', '-o', 'json'], { kubeconfig: home.kubeconfig, env: kenv });
     expect(refused.code).not.toBe(0);

@@ -13,6 +13,8 @@ import { tokenArgs } from '../../src/usecases/entries.js';
 import { keyOf } from '../../src/usecases/token.js';
 import { cacheKeyFromArgs, TOKEN_OPTIONS } from '../../src/token/fast.js';
 import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
+import { diagnoseUnauthorized, type DiagnosisInput } from '../../src/usecases/whoami.js';
 import type { CliError } from '../../src/errors.js';
 import { convertKubeloginArgs } from '../../src/usecases/from-kubelogin.js';
 
@@ -99,5 +101,29 @@ describe('from-kubelogin: --oidc-auth-request-extra-params resource=URI', () => 
   it('other extra parameters, or a grant Casdoor gives no resource to, are refused', () => {
     expect(thrown(() => convertKubeloginArgs([...base, '--oidc-auth-request-extra-params=prompt=login'], '/work')).message).toContain('only resource=URI is carried over');
     expect(thrown(() => convertKubeloginArgs([...base, '--grant-type=password', '--username=alice', `--oidc-auth-request-extra-params=resource=${R}`], '/work')).message).toContain('--resource needs --grant browser');
+  });
+});
+
+describe('whoami on a 401 for a --resource entry', () => {
+  const NOW = new Date('2025-06-01T12:00:00Z');
+  const nowS = NOW.getTime() / 1000;
+  const key = new TextEncoder().encode('k'.repeat(32));
+  const token = (claims: Record<string, unknown>): Promise<string> => new SignJWT({ name: 'alice', groups: ['o/g'], ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+  const input = (t: string): DiagnosisInput => ({
+    token: t,
+    kind: 'exec',
+    expected: { issuer: 'https://door.example.com', clientId: 'c1', resource: R, source: 'exec' },
+    claims: { usernameClaim: 'name', groupsClaim: 'groups', usernamePrefix: '-' },
+    now: NOW,
+    context: 'ctx',
+    hasRefreshToken: true,
+  });
+
+  it('the resource audience is no finding (the API server is then the suspect, with the --resource command); the client id instead of it is', async () => {
+    const ok = diagnoseUnauthorized(input(await token({ iss: 'https://door.example.com', aud: [R], exp: nowS + 600 })));
+    expect(ok.map((f) => f.code)).not.toContain('audience');
+    expect(ok.find((f) => f.code === 'server-config')?.fix).toContain(`--client-id c1 --resource ${R}`);
+    const dropped = diagnoseUnauthorized(input(await token({ iss: 'https://door.example.com', aud: ['c1'], exp: nowS + 600 })));
+    expect(dropped.find((f) => f.code === 'audience')?.message).toContain(`is not this user's --resource ${R}`);
   });
 });
