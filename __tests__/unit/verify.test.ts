@@ -135,6 +135,13 @@ describe('verifyIdToken', () => {
     expect((await refusal(await token({ aud: [resource] }))).message).toMatch(/does not contain the client ID/);
   });
 
+  it('with a resource asked for, refuses a token that carries the client ID instead (a Casdoor that dropped the resource)', async () => {
+    const resource = 'https://k8s.example.com';
+    const err = await rejected(verifyIdToken(await token({ aud: [CLIENT] }), jwks, { issuer: ISSUER, clientId: CLIENT, resource }), 'the token was accepted');
+    expect(err.message).toMatch(/is not the resource https:\/\/k8s.example.com that was asked for/);
+    expect(err.hint).toMatch(/v3\.156/);
+  });
+
   it('refuses a token without exp (Kubernetes requires one)', async () => {
     const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'cert-built-in' }).setIssuer(ISSUER).setAudience([CLIENT]).sign(signingKey);
     expect((await refusal(jwt)).message).toMatch(/no "exp"/);

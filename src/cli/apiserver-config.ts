@@ -6,6 +6,7 @@ import { usageError } from '../errors.js';
 import { httpFactory } from './deps.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { audienceKind } from '../oidc/kube-rules.js';
+import { checkResourceUri } from '../oidc/resource.js';
 import {
   APISERVER_CA_FILE,
   APISERVER_FORMATS,
@@ -25,6 +26,7 @@ export interface ApiserverConfigFlags {
   casdoorUrl?: string;
   clientId?: string;
   audience?: string;
+  resource?: string;
   usernameClaim: string;
   groupsClaim: string;
   usernamePrefix: string;
@@ -78,6 +80,7 @@ export function registerApiserverConfig(program: Command, ctx: CommandContext): 
     .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only), exactly as tokens carry it in "iss" (required)')
     .option('--client-id <id>', "the application's Client ID (not its name); the API server's audience (required)")
     .option('--audience <aud>', "the audience tokens carry when it is not the client ID: a shared application's <client id>-org-<organization>, or an RFC 8707 resource URL (--from-token finds it)")
+    .option('--resource <uri>', 'the RFC 8707 resource this cluster\'s users log in with (setup/token --resource, browser grant): tokens then carry it as their audience instead of the client ID, so it is printed as --oidc-client-id / audiences (an absolute URI)')
     .option('--username-claim <claim>', 'token claim used as the username (Casdoor: "name" = the username; "sub" is an opaque ID)', 'name')
     .option('--groups-claim <claim>', 'token claim used as groups (Casdoor: "groups", values "<org>/<group>")', 'groups')
     .addOption(new Option('--username-prefix <prefix>', "--oidc-username-prefix: '-' = none, '' = flag unset (\"<issuer>#\"), else prepended").default('-'))
@@ -142,7 +145,22 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
   if (missing.length) throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig apiserver-config --help for every flag.');
   const issuer = parseCasdoorUrl(flags.casdoorUrl as string);
   const clientId = checkToken('--client-id', flags.clientId as string, 'client ID');
-  const audience = flags.audience === undefined ? undefined : checkAudience(checkToken('--audience', flags.audience, 'audience'), clientId);
+  let audience = flags.audience === undefined ? undefined : checkAudience(checkToken('--audience', flags.audience, 'audience'), clientId);
+  if (flags.resource !== undefined) {
+    // Casdoor object/token_jwt.go generateJwtToken: with a resource, aud = [resource] and not the client id,
+    // so the API server's audience (go-oidc verify.go Verify, exact) must be the resource itself.
+    checkResourceUri(checkToken('--resource', flags.resource, 'resource'), 'apiserver-config');
+    if (audience !== undefined && audience !== flags.resource) {
+      throw usageError(`--audience ${audience} and --resource ${flags.resource} name different audiences: tokens of a --resource login carry only the resource.`, 'Give one of them.');
+    }
+    if (flags.fromToken) {
+      throw usageError(
+        '--from-token logs in with the password grant, and Casdoor sends a resource only in the authorization-code flow (object/token_oauth.go GetPasswordToken takes none): its token would carry the client ID, not the resource.',
+        'Leave out --from-token; "casdoor-kubeconfig token --grant browser --resource URI --raw" gets a token to check with whoami.',
+      );
+    }
+    audience = flags.resource;
+  }
   const usernameClaim = checkToken('--username-claim', flags.usernameClaim, 'claim name');
   const groupsClaim = checkToken('--groups-claim', flags.groupsClaim, 'claim name');
   const usernamePrefix = checkPrefix('--username-prefix', flags.usernamePrefix);

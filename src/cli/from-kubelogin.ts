@@ -27,7 +27,8 @@ export function registerFromKubelogin(program: Command, ctx: CommandContext): vo
       `
 Secrets on kubelogin's command line (--oidc-client-secret, --password) are not carried over. Entries that
 cannot be converted safely (--insecure-skip-tls-verify, --certificate-authority-data, extra scopes or
-parameters, token exchange, unknown flags) are refused, naming the flags, and nothing is written.
+parameters other than resource=URI, which becomes --resource; token exchange, unknown flags) are refused,
+naming the flags, and nothing is written.
 See docs/from-kubelogin.md for every kubelogin flag and its equivalent.
 
 Examples:

@@ -8,7 +8,8 @@ import { httpFactory, loginDepsFor } from './deps.js';
 import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
 import { GRANTS, keyOf, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
 import type { WizardSettings } from '../wizard/options.js';
-import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, SCOPE_HELP } from './token.js';
+import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, RESOURCE_HELP, SCOPE_HELP } from './token.js';
+import { checkResource } from '../oidc/resource.js';
 import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
@@ -40,6 +41,7 @@ export interface SetupFlags {
   /** Set by the action: --username-claim was given (else the default follows the token format). */
   usernameClaimGiven?: boolean;
   scope?: string;
+  resource?: string;
   groupsClaim: string;
   usernamePrefix: string;
   groupsPrefix?: string;
@@ -83,6 +85,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--dry-run', 'print what would change (secrets redacted) and write nothing')
     .option('--username-claim <claim>', "token claim the API server uses as username (default name, or preferred_username when Casdoor's token format is JWT-Standard)", 'name')
     .option('--scope <scopes>', SCOPE_HELP)
+    .option('--resource <uri>', RESOURCE_HELP)
     .option('--groups-claim <claim>', 'token claim the API server uses as groups', 'groups')
     .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\"), as in apiserver-config").default('-'))
     .option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix")
@@ -187,6 +190,7 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     if (flags.username) throw usageError('--grant client-credentials signs in as the application itself: leave out --username.');
     if (!clientSecret && !skipLogin) throw usageError('--grant client-credentials needs the client secret: set CASDOOR_CLIENT_SECRET (or --client-secret); it is not written into the kubeconfig.');
   }
+  checkResource(flags.resource, grant, 'setup');
   // Only the password grant needs a password and a username up front; browser and device logins ask
   // Casdoor's own pages, and the token then says who logged in.
   const have: Record<string, unknown> = {
@@ -249,6 +253,7 @@ export function settingsFromFlags(flags: SetupFlags): WizardSettings {
     ...(flags.browser === false ? { noBrowser: true } : {}),
     ...(flags.force ? { force: true } : {}),
     ...(flags.scope ? { scope: flags.scope } : {}),
+    ...(flags.resource !== undefined ? { resource: flags.resource } : {}),
     // Checked here (a usage error), and kept in a normal form for the exec args.
     ...(flags.listenAddress?.length ? { listenAddresses: flags.listenAddress.map((a) => formatListenAddress(parseListenAddress(a))) } : {}),
   };

@@ -9,6 +9,7 @@ import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { parseListenAddress } from '../oidc/loopback.js';
+import { checkResource } from '../oidc/resource.js';
 import { tokenDepsFor } from './deps.js';
 import { GRANTS, runToken, type GrantType, type TokenInput } from '../usecases/token.js';
 import { readPemFile, secretFrom } from './inputs.js';
@@ -22,6 +23,7 @@ export interface TokenFlags {
   grant?: GrantType;
   username?: string;
   scope?: string;
+  resource?: string;
   raw?: boolean;
   browserCommand?: string;
   /** commander's --no-browser. */
@@ -39,6 +41,9 @@ export const GRANT_HELP =
 
 export const SCOPE_HELP =
   "scopes to ask Casdoor for at a login, space-separated (default: none, which Casdoor always accepts; an application that defines Scopes refuses any it does not list); a refresh keeps the login's scope";
+
+export const RESOURCE_HELP =
+  "RFC 8707 resource (an absolute URI naming one cluster; --grant browser only): Casdoor (v2.318+) puts it in the token's aud instead of the client ID, so a token for one cluster is refused by another; the API server then expects it as its audience (apiserver-config --resource); part of the cache key";
 
 export const ENVIRONMENT_HELP = `
 Environment:
@@ -63,6 +68,7 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
   if (grant === 'client-credentials' && flags.username) {
     throw usageError('token: --grant client-credentials signs in as the application itself: leave out --username.');
   }
+  const resource = checkResource(flags.resource, grant, 'token');
   const casdoorUrl = parseCasdoorUrl(flags.casdoorUrl as string);
   const clientSecret = secretFrom(flags.clientSecret, env, 'CASDOOR_CLIENT_SECRET');
   const password = secretFrom(undefined, env, 'CASDOOR_PASSWORD');
@@ -76,6 +82,7 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
     grant,
     ...(flags.username ? { username: flags.username } : {}),
     ...(flags.scope ? { scope: flags.scope } : {}),
+    ...(resource ? { resource } : {}),
     ...(password ? { password } : {}),
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
@@ -96,6 +103,7 @@ export function registerToken(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--grant <grant>', GRANT_HELP).choices([...GRANTS]).default('password'))
     .option('--username <name>', 'Casdoor username; part of the cache key (required for --grant password)')
     .option('--scope <scopes>', SCOPE_HELP)
+    .option('--resource <uri>', RESOURCE_HELP)
     .option('--raw', 'print only the id_token (for kubectl --token=… or curl -H "Authorization: Bearer …")')
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')

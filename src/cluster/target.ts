@@ -33,6 +33,8 @@ export interface ExpectedToken {
   issuer: string;
   /** client-id (auth-provider) or --client-id (exec): what --oidc-client-id would be. */
   clientId: string;
+  /** --resource (exec): the RFC 8707 audience the tokens carry instead of the client id. */
+  resource?: string;
   source: 'auth-provider' | 'exec';
 }
 
@@ -160,7 +162,8 @@ export function expectedTokenOf(user: AuthInfo): ExpectedToken | undefined {
   if (user.exec && isOurExecPlugin(user.exec)) {
     const issuer = argValue(user.exec.args, '--casdoor-url');
     const clientId = argValue(user.exec.args, '--client-id');
-    if (issuer && clientId) return { issuer, clientId, source: 'exec' };
+    const resource = argValue(user.exec.args, '--resource');
+    if (issuer && clientId) return { issuer, clientId, ...(resource ? { resource } : {}), source: 'exec' };
   }
   return undefined;
 }

@@ -48,6 +48,9 @@ export function buildAuthorizationRequest(meta: ProviderMetadata, client: Client
   url.searchParams.set('redirect_uri', redirectUri);
   // Casdoor checks it on its authorize page (object/token_oauth_util.go CheckOAuthLogin → IsScopeValid).
   if (scope) url.searchParams.set('scope', scope);
+  // RFC 8707: Casdoor (v2.318+) stores it with the code (object/token_oauth_util.go GetOAuthCode → Token.Resource)
+  // and mints the tokens with aud = [resource] instead of the client id (object/token_jwt.go generateJwtToken).
+  if (client.resource) url.searchParams.set('resource', client.resource);
   url.searchParams.set('state', state);
   url.searchParams.set('nonce', nonce);
   url.searchParams.set('code_challenge', pkce.challenge);

@@ -18,6 +18,12 @@ export interface ClientCredentials {
   clientSecret?: string;
   /** Only used to explain a client-id/application-name mix-up. */
   application?: string;
+  /**
+   * RFC 8707 resource (--resource): sent with the authorization request and the code exchange (browser
+   * grant only), and the audience the id_token must then carry instead of the client id (verify.ts).
+   * Not a form field of clientFields: Casdoor reads it only in the authorization-code flow.
+   */
+  resource?: string;
 }
 
 /** Checks a token-endpoint answer (pure apart from registering the secrets it carries). */
@@ -130,6 +136,10 @@ export function authorizationCodeGrant(
     code: code.code,
     redirect_uri: code.redirectUri,
     code_verifier: code.verifier,
+    // Casdoor object/token_oauth.go GetAuthorizationCodeToken: `resource != token.Resource` → invalid_grant
+    // "resource parameter does not match authorization request", so the exchange repeats exactly what the
+    // authorization request sent (and sends none when it sent none).
+    ...(client.resource ? { resource: client.resource } : {}),
   });
 }
 

@@ -140,7 +140,16 @@ export async function verifyIdToken(
   }
   const auds = audiencesOf(claims.aud);
   const kinds = auds.map((a) => ({ a, k: audienceKind(a, expected.clientId, expected.resource) }));
-  const match = kinds.find((x) => x.k === 'client') ?? kinds.find((x) => x.k !== undefined);
+  // A resource was asked for (--resource): only that audience will do, since the API server of that
+  // cluster expects it and no other (Casdoor object/token_jwt.go generateJwtToken puts it in aud instead
+  // of the client id; object/token_oauth_util.go RefreshToken keeps it only since v3.156).
+  if (expected.resource && !auds.includes(expected.resource)) {
+    throw failWith(
+      `its audience (aud) ${JSON.stringify(claims.aud ?? null)} is not the resource ${expected.resource} that was asked for (--resource).`,
+      'Casdoor puts the resource in aud only for a browser login (authorization code) since v2.318, and keeps it across a refresh only since v3.156: upgrade Casdoor, or leave out --resource (the audience is then the client ID).',
+    );
+  }
+  const match = kinds.find((x) => x.k === (expected.resource ? 'resource' : 'client')) ?? kinds.find((x) => x.k !== undefined);
   if (!match?.k) {
     throw failWith(
       `its audience (aud) ${JSON.stringify(claims.aud ?? null)} does not contain the client ID ${expected.clientId}` +

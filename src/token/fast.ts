@@ -18,6 +18,7 @@ export const TOKEN_OPTIONS = {
   grant: { type: 'string' },
   username: { type: 'string' },
   scope: { type: 'string' },
+  resource: { type: 'string' },
   raw: { type: 'boolean' },
   'browser-command': { type: 'string' },
   'no-browser': { type: 'boolean' },

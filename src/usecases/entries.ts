@@ -143,6 +143,8 @@ export interface ExecUserSpec {
   scope?: string;
   /** Browser login: --listen-address values, in order (first free wins). */
   listenAddresses?: readonly string[];
+  /** RFC 8707 --resource (browser grant): the audience of this cluster; part of the cache key. */
+  resource?: string;
 }
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1';
@@ -159,6 +161,7 @@ export function tokenArgs(spec: Omit<ExecUserSpec, 'command'>): string[] {
     // (node:util parseArgs in the token fast path refuses it as ambiguous; commander takes it for a flag).
     ...(spec.username ? (spec.username.startsWith('-') ? [`--username=${spec.username}`] : ['--username', spec.username]) : []),
     ...(spec.scope ? ['--scope', spec.scope] : []),
+    ...(spec.resource ? ['--resource', spec.resource] : []),
     ...(spec.listenAddresses ?? []).flatMap((a) => ['--listen-address', a]),
   ];
 }

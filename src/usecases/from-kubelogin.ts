@@ -19,6 +19,7 @@ import { checkCaPem } from '../pem.js';
 import { registerSecret } from '../redact.js';
 import { checkedExecCommand } from './exec-command.js';
 import { execUserEntry, type ExecUserSpec } from './entries.js';
+import { checkResource } from '../oidc/resource.js';
 
 export interface KubeloginConversion {
   spec: Omit<ExecUserSpec, 'command'>;
@@ -131,7 +132,12 @@ export function convertKubeloginArgs(args: readonly string[], cwd: string): Kube
   const cas = list(flags.get('certificate-authority'));
   const caData = list(flags.get('certificate-authority-data'));
   if (cas.length + caData.length > 1) problems.push('more than one --certificate-authority(-data) (one CA is carried over)');
-  if (flags.has('oidc-auth-request-extra-params')) problems.push('--oidc-auth-request-extra-params (extra authorization parameters are not supported)');
+  // kubelogin's --oidc-auth-request-extra-params is a key=value map (pflag StringToString). The only one
+  // Casdoor acts on is the RFC 8707 `resource`, in the authorization-code flow (object/token_oauth_util.go
+  // GetOAuthCode; object/token_oauth.go GetAuthorizationCodeToken): it becomes --resource (oidc/resource.ts).
+  const extra = list(flags.get('oidc-auth-request-extra-params')).map((kv) => [kv.slice(0, Math.max(0, kv.indexOf('='))), kv.slice(kv.indexOf('=') + 1)] as const);
+  const resource = extra.find(([k]) => k === 'resource')?.[1];
+  if (extra.some(([k]) => k !== 'resource')) problems.push('--oidc-auth-request-extra-params (only resource=URI is carried over: Casdoor acts on no other extra authorization parameter)');
   for (const name of flags.keys()) if (name.startsWith('token-exchange')) problems.push(`--${name} (token exchange is not supported)`);
   const known = new Set(['oidc-issuer-url', 'oidc-client-id', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify', 'oidc-extra-scope', 'oidc-auth-request-extra-params', 'grant-type', 'username', 'listen-address', 'browser-command', 'skip-open-browser', ...Object.keys(DROPPED)]);
   for (const name of flags.keys()) if (!known.has(name) && !name.startsWith('token-exchange')) problems.push(`--${name} (unknown to this converter)`);
@@ -143,6 +149,7 @@ export function convertKubeloginArgs(args: readonly string[], cwd: string): Kube
   const scopes = list(flags.get('oidc-extra-scope'));
   const username = one('username');
   const grant = grantOf(one('grant-type') ?? 'auto', username);
+  if (resource !== undefined) checkResource(resource, grant, 'from-kubelogin');
   const listen = list(flags.get('listen-address')).map((a) => formatListenAddress(parseListenAddress(a)));
   const dropped = [...flags.keys()].filter((name) => name in DROPPED).map((name) => ({ flag: `${name.length === 1 ? '-' : '--'}${name}`, why: DROPPED[name] as string }));
   if (grant !== 'browser' && listen.length) dropped.push({ flag: '--listen-address', why: `only used by the browser login (this entry logs in with ${grant})` });
@@ -154,6 +161,7 @@ export function convertKubeloginArgs(args: readonly string[], cwd: string): Kube
     ...(username && grant !== 'client-credentials' ? { username } : {}),
     ...(grant === 'browser' && listen.length ? { listenAddresses: listen } : {}),
     ...(scopes.length ? { scope: scopes.join(' ') } : {}),
+    ...(resource !== undefined ? { resource } : {}),
   };
   const extraArgs = [
     ...(one('browser-command') ? ['--browser-command', one('browser-command') as string] : []),

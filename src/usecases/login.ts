@@ -29,6 +29,7 @@ export async function verifyTokens(session: Session, client: ClientCredentials, 
   const verified = await verifyIdToken(tokens.idToken, jwks, {
     issuer: session.meta.issuer,
     clientId: client.clientId,
+    ...(client.resource ? { resource: client.resource } : {}),
     ...(now ? { now } : {}),
   });
   return { tokens, verified };

@@ -145,6 +145,7 @@ export async function resolveEntry(view: MergedView, contextFlag: string | undef
           grant: (grant as GrantType | undefined) ?? 'password',
           ...(typeof values.username === 'string' ? { username: values.username } : {}),
           ...(typeof values.scope === 'string' && values.scope ? { scope: values.scope } : {}),
+          ...(typeof values.resource === 'string' && values.resource ? { resource: values.resource } : {}),
           ...(typeof values['browser-command'] === 'string' ? { browserCommand: values['browser-command'] } : {}),
           ...(values['no-browser'] === true ? { noBrowser: true } : {}),
           // parseArgs gives the repeatable --listen-address as a list.

@@ -11,6 +11,7 @@ import { preflight, type PreflightResult } from '../oidc/preflight.js';
 import { analyzeTokenFormat, type TokenFormatReport } from '../oidc/token-format.js';
 import { applyKubeconfigChange, writeStandalone } from '../kubeconfig/store.js';
 import { loadMergedView } from '../kubeconfig/view.js';
+import { checkResource } from '../oidc/resource.js';
 import { clusterEntry, contextEntry, defaultNames, execUserEntry, oidcUserEntry, type EntryNames, type SetupEntries } from './entries.js';
 import { openSession, passwordLogin, type Session, type VerifiedLogin } from './login.js';
 import { proveRefresh, type RefreshProof } from './prove-refresh.js';
@@ -38,6 +39,8 @@ export interface SetupInput {
   clientSecret?: string;
   /** --scope: what to ask Casdoor for at login; none when absent (always valid in Casdoor). */
   scope?: string;
+  /** RFC 8707 --resource (browser grant only, oidc/resource.ts): the token's audience instead of the client id. */
+  resource?: string;
   /**
    * The Casdoor username; '' when not given, which only browser and device logins allow: the exec
    * entry then carries no --username (the cache key of `token` without one) and the entry names use
@@ -118,9 +121,10 @@ export interface WrittenFile {
   changes: Array<{ kind: string; name: string; action: string }>;
 }
 
-export function clientOf(input: Pick<SetupInput, 'clientId' | 'clientSecret' | 'application'>): ClientCredentials {
+export function clientOf(input: Pick<SetupInput, 'clientId' | 'clientSecret' | 'application' | 'resource'>): ClientCredentials {
   return {
     clientId: input.clientId,
+    ...(input.resource ? { resource: input.resource } : {}),
     ...(input.clientSecret ? { clientSecret: input.clientSecret } : {}),
     ...(input.application ? { application: input.application } : {}),
   };
@@ -149,6 +153,7 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
       // '' (not given) leaves --username out: `token` then keys its cache on the empty username.
       ...(input.username ? { username: input.username } : {}),
       ...(input.scope ? { scope: input.scope } : {}),
+      ...(input.resource ? { resource: input.resource } : {}),
       ...(input.listenAddresses?.length ? { listenAddresses: input.listenAddresses } : {}),
     });
   } else {
@@ -232,6 +237,8 @@ export async function connect(http: HttpClient, input: Pick<SetupInput, 'casdoor
 /** Step 2: login (password, or browser/device through deps.grantLogin) and id_token verification. */
 export async function login(session: Session, input: SetupInput, deps: Pick<SetupDeps, 'out' | 'now' | 'grantLogin'>): Promise<VerifiedLogin> {
   const grant = input.grant ?? 'password';
+  // The wizard picks the grant itself: the rule of oidc/resource.ts holds for it too.
+  checkResource(input.resource, grant, 'setup');
   if (grant !== 'password' && !deps.grantLogin) throw new CliError('internal', `--grant ${grant} needs a login driver`);
   const result = grant === 'password' || !deps.grantLogin
     ? await passwordLogin(session, clientOf(input), input.username, input.password, deps.now(), input.scope)

@@ -221,8 +221,8 @@ export function keyOf(input: Pick<TokenInput, 'casdoorUrl' | 'clientId' | 'usern
   };
 }
 
-export function clientOfToken(input: Pick<TokenInput, 'clientId' | 'clientSecret'>): ClientCredentials {
-  return { clientId: input.clientId, ...(input.clientSecret ? { clientSecret: input.clientSecret } : {}) };
+export function clientOfToken(input: Pick<TokenInput, 'clientId' | 'clientSecret' | 'resource'>): ClientCredentials {
+  return { clientId: input.clientId, ...(input.clientSecret ? { clientSecret: input.clientSecret } : {}), ...(input.resource ? { resource: input.resource } : {}) };
 }
 
 /** The command that logs this entry in, for messages (it is exactly what the exec entry runs). */
@@ -234,6 +234,7 @@ export function loginCommand(input: TokenInput): string {
     ...(input.grant !== 'password' ? { grant: input.grant } : {}),
     ...(input.username ? { username: input.username } : {}),
     ...(input.scope ? { scope: input.scope } : {}),
+    ...(input.resource ? { resource: input.resource } : {}),
     ...(input.listen?.length ? { listenAddresses: input.listen.map(formatListenAddress) } : {}),
   });
   return ['casdoor-kubeconfig', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');

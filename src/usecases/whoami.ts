@@ -246,7 +246,17 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
       );
     }
     const special = aud.find((a) => audienceKind(a, expected.clientId) === 'shared');
-    if (!aud.includes(expected.clientId) && special) {
+    if (expected.resource !== undefined) {
+      // --resource: Casdoor object/token_jwt.go generateJwtToken puts the resource in aud instead of the client id.
+      if (!aud.includes(expected.resource)) {
+        add(
+          'audience',
+          true,
+          `The token's audience (aud) ${JSON.stringify(aud)} is not this user's --resource ${expected.resource} (what apiserver-config --resource passes as --oidc-client-id).`,
+          'Casdoor keeps the resource across a refresh only since v3.156: upgrade Casdoor, or re-run setup without --resource.',
+        );
+      }
+    } else if (!aud.includes(expected.clientId) && special) {
       add(
         'audience',
         false,
@@ -307,7 +317,7 @@ export function diagnoseUnauthorized(input: DiagnosisInput): Finding[] {
       false,
       'Nothing in the token explains the refusal, so the API server is probably set up differently: not for OIDC at all, for another issuer or client id, ' +
         "or unable to fetch Casdoor's signing keys (a private CA it does not trust, or no route to Casdoor from the control plane).",
-      `Compare the API server's flags with: casdoor-kubeconfig apiserver-config --casdoor-url ${issuer} --client-id ${clientId} --format flags (and check its log for "oidc").`,
+      `Compare the API server's flags with: casdoor-kubeconfig apiserver-config --casdoor-url ${issuer} --client-id ${clientId}${expected?.resource ? ` --resource ${expected.resource}` : ''} --format flags (and check its log for "oidc").`,
     );
   }
   return findings;
