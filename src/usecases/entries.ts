@@ -143,6 +143,8 @@ export interface ExecUserSpec {
   scope?: string;
   /** Browser login: --listen-address values, in order (first free wins). */
   listenAddresses?: readonly string[];
+  /** --token-cache-storage, when not the default disk. */
+  tokenCacheStorage?: 'keyring' | 'none';
 }
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1';
@@ -160,6 +162,7 @@ export function tokenArgs(spec: Omit<ExecUserSpec, 'command'>): string[] {
     ...(spec.username ? (spec.username.startsWith('-') ? [`--username=${spec.username}`] : ['--username', spec.username]) : []),
     ...(spec.scope ? ['--scope', spec.scope] : []),
     ...(spec.listenAddresses ?? []).flatMap((a) => ['--listen-address', a]),
+    ...(spec.tokenCacheStorage ? ['--token-cache-storage', spec.tokenCacheStorage] : []),
   ];
 }
 
