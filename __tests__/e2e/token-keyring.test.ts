@@ -176,6 +176,24 @@ describe('token --token-cache-storage keyring (gnome-keyring in dbus-run-session
     expect(await keyringItem()).toBe('');
   });
 
+  itKeyring('logout deletes its entry\'s keychain item with the file', async () => {
+    expect((await cli(tokenArgs('keyring'), { CASDOOR_PASSWORD: 'correct-horse' })).code).toBe(0);
+    expect(await keyringItem()).not.toBe('');
+    const kubeconfig = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'casdoor-kubeconfig', args: tokenArgs('keyring'), interactiveMode: 'IfAvailable' } } }],
+      contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'ctx',
+    };
+    await fs.writeFile(home.kubeconfig, JSON.stringify(kubeconfig), { mode: 0o600 });
+    const got = await cli(['logout', '--kubeconfig', home.kubeconfig]);
+    expect(got.stderr).toContain('Deleted the cached tokens');
+    expect(existsSync(entryFile())).toBe(false);
+    expect(await keyringItem()).toBe('');
+  });
+
   it('without a Secret Service: a clear error naming --token-cache-storage disk, and no refresh token written anywhere', async () => {
     const got = await cli(tokenArgs('keyring'), { CASDOOR_PASSWORD: 'correct-horse', DBUS_SESSION_BUS_ADDRESS: `unix:path=${home.path('no-bus')}` });
     expect(got.code).toBe(6);

@@ -184,6 +184,14 @@ async function withRefreshToken(entry: CacheEntry | undefined, file: string, whe
   return refreshToken ? { ...entry, refreshToken } : entry;
 }
 
+/** logout: deletes an entry's file and, when it has one, its keychain item; returns whether a file was there. */
+export async function forgetCachedTokens(file: string, key: CacheKey, where: Pick<CacheLocation, 'keyring'> = {}): Promise<boolean> {
+  const entry = readCacheEntry(file, key);
+  if (!entry) return deleteCacheEntry(file);
+  await forgetEntry(file, entry, where);
+  return true;
+}
+
 /** Forgets an entry: the file, and its keychain item when it has one. */
 async function forgetEntry(file: string, entry: CacheEntry, where: Pick<CacheLocation, 'keyring'>): Promise<void> {
   if (entry.refreshTokenIn === 'keyring') await (await keyringOf(where)).delete(keyringAccount(file));
