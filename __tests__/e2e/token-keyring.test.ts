@@ -176,7 +176,7 @@ describe('token --token-cache-storage keyring (gnome-keyring in dbus-run-session
     expect(await keyringItem()).toBe('');
   });
 
-  itKeyring('logout deletes its entry\'s keychain item with the file', async () => {
+  itKeyring('refresh keeps the rotated refresh token in the keychain; logout deletes its entry\'s keychain item with the file', async () => {
     expect((await cli(tokenArgs('keyring'), { CASDOOR_PASSWORD: 'correct-horse' })).code).toBe(0);
     expect(await keyringItem()).not.toBe('');
     const kubeconfig = {
@@ -188,6 +188,14 @@ describe('token --token-cache-storage keyring (gnome-keyring in dbus-run-session
       'current-context': 'ctx',
     };
     await fs.writeFile(home.kubeconfig, JSON.stringify(kubeconfig), { mode: 0o600 });
+    const before = await keyringItem();
+    const refreshed = await cli(['refresh', '--kubeconfig', home.kubeconfig]);
+    expect(refreshed.code).toBe(0);
+    expect(provider.stats.refreshGrants).toBe(1);
+    const rotated = await keyringItem();
+    expect(rotated).not.toBe('');
+    expect(rotated).not.toBe(before);
+    expect(await filesContaining(rotated)).toEqual([]);
     const got = await cli(['logout', '--kubeconfig', home.kubeconfig]);
     expect(got.stderr).toContain('Deleted the cached tokens');
     expect(existsSync(entryFile())).toBe(false);
