@@ -173,6 +173,9 @@ function isCommonJs(file) {
   return true;
 }
 
+/** Native bindings: never bundled (esbuild cannot load .node files), imported at run time. */
+const NATIVE_EXTERNALS = ['@napi-rs/keyring'];
+
 async function bundle(esbuild, options) {
   const result = await esbuild.build({
     absWorkingDir: root,
@@ -189,6 +192,7 @@ async function bundle(esbuild, options) {
     logLevel: 'warning',
     plugins: [embedTemplates(), noSelfPath()],
     define: { 'process.env.NODE_ENV': '"production"' },
+    external: NATIVE_EXTERNALS,
     ...options,
   });
   if (result.warnings.length) fail(`esbuild warnings (see above): ${result.warnings.length}`);
@@ -240,6 +244,10 @@ function publishedPackageJson() {
   const out = Object.fromEntries(keep.filter((k) => pkg[k] !== undefined).map((k) => [k, pkg[k]]));
   out.bin = { 'casdoor-kubeconfig': 'dist/bin.js', 'kubectl-casdoor': 'dist/bin.js' };
   out.files = ['dist', 'docs', 'README.md', 'LICENSE', 'THIRD_PARTY_NOTICES.md'];
+  // The one package that cannot be bundled: a native binding (prebuilt per platform, in its own optional
+  // packages), loaded only for --token-cache-storage keyring. Optional: where it cannot be installed the
+  // tool works and that storage says so (src/token/keyring.ts).
+  out.optionalDependencies = Object.fromEntries(NATIVE_EXTERNALS.map((name) => [name, pkg.dependencies[name]]));
   return out;
 }
 

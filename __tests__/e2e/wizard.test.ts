@@ -523,12 +523,27 @@ describe('the wizard, scripted', () => {
     const user = (yaml.load(before) as Record<string, any>).users[0].user;
     expect(user.exec.args.slice(0, 5)).toEqual(['token', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId]);
     expect(before).not.toContain(CLIENT_SECRET);
+    // Asked, and its default (disk) is the plugin's default: nothing about it in the exec args.
+    expect(first.asked).toContain('tokenCacheStorage');
+    expect(user.exec.args).not.toContain('--token-cache-storage');
 
     const again = await wizard({ password: PASSWORD }, {}, [], { storeTokens });
     expect(again.code).toBe(0);
     expect(again.asked).toEqual(['action', 'password']);
     expect(stored).toHaveLength(2);
     expect(await readFile(home.kubeconfig, 'utf8')).toBe(before);
+  });
+
+  it('exec mode: the token storage picked in the wizard goes into the exec args', async () => {
+    const storeTokens: SetupDeps['storeTokens'] = async (input, login) => {
+      await storeLogin(keyOf({ ...input, grant: input.grant ?? 'password' }), login, { homeDir: home.home, env: { HOME: home.home } }, input.tokenCacheStorage);
+    };
+    const run = await wizard({ ...fullScript({ mode: 'exec' }), tokenCacheStorage: { value: 'none' } }, { mode: 'exec', execCommand: DIST_BIN }, ['mode', 'execCommand'], { storeTokens });
+    expect(run.code).toBe(0);
+    const args: string[] = (await readDoc()).users[0].user.exec.args;
+    expect(args.slice(-2)).toEqual(['--token-cache-storage', 'none']);
+    // none: setup's login left nothing in the token cache.
+    expect(existsSync(path.join(home.kubeDir, 'cache', 'casdoor-kubeconfig'))).toBe(false);
   });
 
   it('renewing an exec entry without --username caches the tokens where `token` looks: kubectl needs no new login', async () => {

@@ -124,6 +124,14 @@ describe('the hot path (src/token/fast.ts)', () => {
     expect(run([...ARGS, 'extra']).hit).toBe(false);
     expect(run(ARGS, { CASDOOR_KUBECONFIG_CACHE_DIR: home.path('elsewhere') }).hit).toBe(false);
   });
+  it('--token-cache-storage: keyring answers from the file like disk (the id_token is there); none never answers from a file', async () => {
+    await ensureCacheDir(dir);
+    await writeCacheEntry(file, { ...entry(), refreshTokenIn: 'keyring' });
+    expect(run([...ARGS, '--token-cache-storage', 'keyring']).hit).toBe(true);
+    expect(run([...ARGS, '--token-cache-storage', 'disk']).hit).toBe(true);
+    // A file left by another storage must not answer for an entry that keeps nothing.
+    expect(run([...ARGS, '--token-cache-storage', 'none']).hit).toBe(false);
+  });
 });
 
 describe('the entry lock', () => {

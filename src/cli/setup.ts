@@ -6,9 +6,10 @@ import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { httpFactory, loginDepsFor } from './deps.js';
 import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
+import { TOKEN_STORAGES, type TokenStorage } from '../token/keyring.js';
 import { GRANTS, keyOf, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
 import type { WizardSettings } from '../wizard/options.js';
-import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, RESOURCE_HELP, SCOPE_HELP } from './token.js';
+import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, RESOURCE_HELP, SCOPE_HELP, TOKEN_CACHE_STORAGE_HELP } from './token.js';
 import { checkResource } from '../oidc/resource.js';
 import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
@@ -54,6 +55,8 @@ export interface SetupFlags {
   /** commander's --no-browser. */
   browser?: boolean;
   listenAddress?: string[];
+  /** Exec mode: where the plugin keeps tokens (the wizard asks when not given). */
+  tokenCacheStorage?: TokenStorage;
   /** Print a JSON summary on stdout at the end. */
   json?: boolean;
   force?: boolean;
@@ -101,6 +104,7 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--no-browser', 'browser login: only print the URL')
     .option('--force', 'replace a cluster or user entry even when other contexts use it (they are re-pointed too)')
     .option('--listen-address <host:port>', `${LISTEN_ADDRESS_HELP}; exec mode: also written into the exec args`, collectValues)
+    .addOption(new Option('--token-cache-storage <where>', `exec mode: ${TOKEN_CACHE_STORAGE_HELP}; written into the exec args`).choices([...TOKEN_STORAGES]))
     .option('--non-interactive', 'never prompt: a missing value is an error')
     .option('--json', 'print a JSON summary on stdout at the end: context, cluster, user, files written, username/groups as the API server will see them, the username claim used, expiry, refresh proof and refresh-token expiry, token format, warnings (no secrets)')
     .addHelpText(
@@ -128,7 +132,7 @@ scope, and an application that defines Scopes refuses any scope it does not list
         storeTokens: async (given, login) => {
           // The key the written exec args name (keyOf = cacheKeyFromArgs of the hot path).
           const key = keyOf({ ...given, grant: given.grant ?? 'password', ...(given.casdoorCaFile ? { casdoorCaFile: path.resolve(given.casdoorCaFile) } : {}) });
-          await storeLogin(key, login, { homeDir: ctx.io.homeDir, env: ctx.io.env });
+          await storeLogin(key, login, { homeDir: ctx.io.homeDir, env: ctx.io.env }, given.tokenCacheStorage ?? 'disk');
         },
         grantLogin: (session, given) =>
           loginWithGrant(session, clientOf(given), { grant: given.grant ?? 'password', username: given.username, password: given.password, scope: given.scope }, loginDepsFor(ctx.io, out, { browserCommand: given.browserCommand, browser: !given.noBrowser, listenAddress: given.listenAddresses })),
@@ -256,5 +260,6 @@ export function settingsFromFlags(flags: SetupFlags): WizardSettings {
     ...(flags.resource !== undefined ? { resource: flags.resource } : {}),
     // Checked here (a usage error), and kept in a normal form for the exec args.
     ...(flags.listenAddress?.length ? { listenAddresses: flags.listenAddress.map((a) => formatListenAddress(parseListenAddress(a))) } : {}),
+    ...(flags.tokenCacheStorage ? { tokenCacheStorage: flags.tokenCacheStorage } : {}),
   };
 }

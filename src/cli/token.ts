@@ -3,6 +3,7 @@
  * context; src/bin.ts answers from a fresh cache before this module is even loaded (src/token/fast.ts),
  * so everything here runs only when a refresh or a login is due, or for --help.
  */
+import { TOKEN_STORAGES, type TokenStorage } from '../token/keyring.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -29,12 +30,16 @@ export interface TokenFlags {
   /** commander's --no-browser. */
   browser?: boolean;
   listenAddress?: string[];
+  tokenCacheStorage?: TokenStorage;
 }
 
 export const collectValues = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export const LISTEN_ADDRESS_HELP =
   'browser login: where the sign-in callback listens, HOST:PORT (repeatable: the first free one wins; default 127.0.0.1 on a random port); pin it for SSH or container port forwarding';
+
+export const TOKEN_CACHE_STORAGE_HELP =
+  'where tokens are kept: disk (default: id_token and refresh token in a 0600 file), keyring (the refresh token in the OS keychain — macOS Keychain, Windows Credential Manager, a Linux Secret Service — the short-lived id_token in the 0600 file; no keychain is an error, never a silent fallback to disk), none (nothing kept: every kubectl command logs in again, so only for CI with CASDOOR_PASSWORD or client-credentials)';
 
 export const GRANT_HELP =
   'how to log in when needed: password (CASDOOR_PASSWORD, or asked in a terminal), browser (authorization code + PKCE via 127.0.0.1), device (a code to enter on any device), client-credentials (the application itself, for CI: CASDOOR_CLIENT_SECRET)';
@@ -87,6 +92,7 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),
     ...(flags.listenAddress?.length ? { listen: flags.listenAddress.map(parseListenAddress) } : {}),
+    ...(flags.tokenCacheStorage && flags.tokenCacheStorage !== 'disk' ? { storage: flags.tokenCacheStorage } : {}),
   };
 }
 
@@ -108,12 +114,15 @@ export function registerToken(program: Command, ctx: CommandContext): void {
     .option('--browser-command <command>', 'browser login: command that opens the URL, given as its last argument (default: $BROWSER, else xdg-open/open)')
     .option('--no-browser', 'browser login: only print the URL')
     .option('--listen-address <host:port>', LISTEN_ADDRESS_HELP, collectValues)
+    .addOption(new Option('--token-cache-storage <where>', TOKEN_CACHE_STORAGE_HELP).choices([...TOKEN_STORAGES]).default('disk'))
     .addHelpText(
       'after',
       `
 Tokens are cached per issuer + client id + username + grant + CA file (and scopes/resource) in
 ~/.kube/cache/casdoor-kubeconfig/ (folder 0700, files 0600) and refreshed 60 s before they expire, under
-a lock that a killed holder does not keep; see docs/token-lifecycle.md.
+a lock that a killed holder does not keep; see docs/token-lifecycle.md. With --token-cache-storage
+keyring the refresh token is kept in the OS keychain (service casdoor-kubeconfig, account = the cache
+file's name) instead of the file.
 ${ENVIRONMENT_HELP}
 
 Examples:

@@ -32,6 +32,8 @@ export interface CacheKey {
 export interface CacheEntry extends CacheKey {
   idToken: string;
   refreshToken?: string;
+  /** 'keyring': the refresh token is in the OS keychain (token/keyring.ts), not in this file. */
+  refreshTokenIn?: 'keyring';
   /** Seconds since the epoch: the id_token's `exp`. */
   expiresAt: number;
 }

@@ -24,6 +24,7 @@ export const TOKEN_OPTIONS = {
   'no-browser': { type: 'boolean' },
   'listen-address': { type: 'string', multiple: true },
   verbose: { type: 'boolean', short: 'v' },
+  'token-cache-storage': { type: 'string' },
 } as const;
 
 /** The exec args' values that make up the cache key (scope/resource: when those flags exist). */
@@ -74,6 +75,9 @@ export function tryCachedToken(
   } catch {
     return false;
   }
+  // none: nothing is kept, so a file left by another storage must not answer (keyring: the id_token is
+  // in the file as with disk; only the refresh token, which this path never needs, is elsewhere).
+  if (values['token-cache-storage'] === 'none') return false;
   const key = cacheKeyFromArgs(values as KeyArgs);
   if (!key) return false;
   const entry = readCacheEntry(cacheFile(cacheDir(home(), env), key), key);

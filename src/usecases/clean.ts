@@ -12,6 +12,7 @@ import { CliError } from '../errors.js';
 import { errnoOf } from '../kubeconfig/io.js';
 import { cacheDir, type CacheEntry, type CacheKey } from '../token/cache.js';
 import { deadHolder, parseOwner, realProbe, TAKEOVER_LOCK_STALE_MS, takeOver, type ProcessProbe } from '../token/lock.js';
+import { keyringAccount, openKeyring, type SecretStore } from '../token/keyring.js';
 import { deleteCacheEntry, withCacheLock } from '../token/store.js';
 import { describeExpiry } from './setup.js';
 
@@ -31,6 +32,8 @@ export interface CleanDeps {
   now: () => Date;
   lockWaitMs?: number;
   probe?: ProcessProbe;
+  /** The OS keychain (tests inject one); opened only when an entry keeps its refresh token there. */
+  keyring?: () => Promise<SecretStore>;
 }
 
 export type CleanKind = 'entry' | 'lock' | 'temp';
@@ -44,6 +47,8 @@ export interface CleanItem {
   key?: CacheKey;
   /** Locks: the text judged dead (removed only if the lock still holds it). */
   lockText?: string;
+  /** Entries of --token-cache-storage keyring: the refresh token's keychain item goes too. */
+  keyring?: boolean;
 }
 
 export interface CleanResult {
@@ -58,7 +63,7 @@ const ENTRY = /^[0-9a-f]{16}\.json$/;
 const LOCK = /^[0-9a-f]{16}\.json\.lock(\.takeover)?$/;
 const TEMP = /^\.[0-9a-f]{16}\.json(\.lock)?\..+\.tmp$/;
 
-function describeEntry(file: string, now: Date): { description: string; key?: CacheKey } {
+function describeEntry(file: string, now: Date): { description: string; key?: CacheKey; keyring?: boolean } {
   let e: Partial<CacheEntry>;
   try {
     e = JSON.parse(readFileSync(file, 'utf8')) as Partial<CacheEntry>;
@@ -71,9 +76,10 @@ function describeEntry(file: string, now: Date): { description: string; key?: Ca
   if (Array.isArray(e.scopes) && e.scopes.length) parts.push(`scopes ${e.scopes.join(' ')}`);
   if (e.resource) parts.push(`resource ${e.resource}`);
   if (e.ca) parts.push(`CA ${e.ca}`);
-  parts.push(e.refreshToken ? 'with a refresh token' : 'no refresh token');
+  const inKeyring = e.refreshTokenIn === 'keyring';
+  parts.push(e.refreshToken ? 'with a refresh token' : inKeyring ? `refresh token in the OS keyring (service casdoor-kubeconfig, account ${keyringAccount(file)})` : 'no refresh token');
   if (typeof e.expiresAt === 'number') parts.push(`id_token ${e.expiresAt * 1000 > now.getTime() ? 'expires' : 'expired'} ${describeExpiry(new Date(e.expiresAt * 1000), now)}`);
-  return { description: `${who} (${parts.join(', ')})`, key: { issuer: e.issuer, clientId: e.clientId, username: typeof e.username === 'string' ? e.username : '' } };
+  return { description: `${who} (${parts.join(', ')})`, key: { issuer: e.issuer, clientId: e.clientId, username: typeof e.username === 'string' ? e.username : '' }, ...(inKeyring ? { keyring: true } : {}) };
 }
 
 function readFileOrUndefined(file: string): string | undefined {
@@ -166,10 +172,15 @@ export async function runClean(input: CleanInput, deps: CleanDeps): Promise<Clea
         // holder's lock is taken over, and so goes too); a lock held longer than the wait (a login in
         // another terminal) does not stop the clean.
         const key = item.key ?? { issuer: path.basename(item.file), clientId: '', username: '' };
-        await withCacheLock(item.file, key, waitMs, () => deleteCacheEntry(item.file), { warn: (l) => out.warn(l) }).catch(async (err: unknown) => {
+        // The keychain item first: a failure there (no Secret Service) leaves the file that names it.
+        const forget = async (): Promise<void> => {
+          if (item.keyring) await (await (deps.keyring ?? openKeyring)()).delete(keyringAccount(item.file));
+          await deleteCacheEntry(item.file);
+        };
+        await withCacheLock(item.file, key, waitMs, forget, { warn: (l) => out.warn(l) }).catch(async (err: unknown) => {
           if (!(err instanceof CliError) || !/is locked/.test(err.message)) throw err;
           out.warn(`${path.basename(item.file)} is locked by a refresh or login in progress; deleting it anyway.`);
-          await deleteCacheEntry(item.file);
+          await forget();
         });
       } else if (item.lockText !== undefined) {
         // A dead holder's lock goes the way `token` takes one over: only if it still is the lock judged

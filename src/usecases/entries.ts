@@ -145,6 +145,8 @@ export interface ExecUserSpec {
   listenAddresses?: readonly string[];
   /** RFC 8707 --resource (browser grant): the audience of this cluster; part of the cache key. */
   resource?: string;
+  /** --token-cache-storage, when not the default disk. */
+  tokenCacheStorage?: 'keyring' | 'none';
 }
 
 export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1';
@@ -163,6 +165,7 @@ export function tokenArgs(spec: Omit<ExecUserSpec, 'command'>): string[] {
     ...(spec.scope ? ['--scope', spec.scope] : []),
     ...(spec.resource ? ['--resource', spec.resource] : []),
     ...(spec.listenAddresses ?? []).flatMap((a) => ['--listen-address', a]),
+    ...(spec.tokenCacheStorage ? ['--token-cache-storage', spec.tokenCacheStorage] : []),
   ];
 }
 

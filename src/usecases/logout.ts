@@ -23,11 +23,11 @@ import { updateUserEntry } from '../kubeconfig/update.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { readCacheEntry } from '../token/cache.js';
 import { redact, registerSecret } from '../redact.js';
-import { deleteCacheEntry, withCacheLock } from '../token/store.js';
+import { withCacheLock } from '../token/store.js';
 import { withAuthProviderTokens } from './entries.js';
 import { resolveEntry, unverifiedClaims, type ResolvedEntry } from './refresh.js';
 import { describeExpiry } from './setup.js';
-import { cacheFileOf, keyOf } from './token.js';
+import { cacheFileOf, forgetCachedTokens, keyOf } from './token.js';
 
 /** Logging out should not hang on a stuck refresh: after this, the entry is deleted without the lock. */
 const LOGOUT_LOCK_WAIT_MS = 5000;
@@ -143,12 +143,12 @@ export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<L
     const file = cacheFileOf(key, deps);
     // Under the entry's lock, so that a refresh in flight cannot write the tokens back after us. A lock
     // that cannot be removed after the delete is only warned about: the tokens are gone all the same.
-    result.cacheDeleted = await withCacheLock(file, key, deps.lockWaitMs ?? LOGOUT_LOCK_WAIT_MS, () => deleteCacheEntry(file), {
+    result.cacheDeleted = await withCacheLock(file, key, deps.lockWaitMs ?? LOGOUT_LOCK_WAIT_MS, () => forgetCachedTokens(file, key), {
       warn: (line) => out.warn(line),
     }).catch((err: unknown) => {
       if (!(err instanceof CliError)) throw err;
       out.warn(`${err.message} Deleting the cached tokens anyway.`);
-      return deleteCacheEntry(file);
+      return forgetCachedTokens(file, key);
     });
     out.step(result.cacheDeleted ? `Deleted the cached tokens (${file}).` : 'No cached tokens to delete.');
   }

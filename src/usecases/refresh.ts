@@ -150,6 +150,8 @@ export async function resolveEntry(view: MergedView, contextFlag: string | undef
           ...(values['no-browser'] === true ? { noBrowser: true } : {}),
           // parseArgs gives the repeatable --listen-address as a list.
           ...(Array.isArray(values['listen-address']) ? { listen: (values['listen-address'] as unknown as string[]).map(parseListenAddress) } : {}),
+          // Where the entry keeps its tokens: a refresh of a keyring entry must put the new refresh token there too.
+          ...(values['token-cache-storage'] === 'keyring' || values['token-cache-storage'] === 'none' ? { storage: values['token-cache-storage'] } : {}),
         },
       },
     };

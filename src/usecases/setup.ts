@@ -3,6 +3,7 @@
  * write (or merge) a cluster, an OIDC user and a context. Knows nothing of argv or prompts: the
  * CLI and the wizard both build a SetupInput and call the steps here.
  */
+import type { TokenStorage } from '../token/keyring.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../ports/output.js';
 import type { ClientCredentials } from '../oidc/grants.js';
@@ -85,6 +86,8 @@ export interface SetupInput {
   browserCommand?: string;
   /** Browser login: --listen-address values (also written into the exec args). */
   listenAddresses?: string[];
+  /** Exec mode: --token-cache-storage (written into the exec args; default disk). */
+  tokenCacheStorage?: TokenStorage;
   /** Browser login: only print the URL. */
   noBrowser?: boolean;
   /** Replace a cluster or user entry even when other contexts use it (re-pointing them). */
@@ -155,6 +158,7 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
       ...(input.scope ? { scope: input.scope } : {}),
       ...(input.resource ? { resource: input.resource } : {}),
       ...(input.listenAddresses?.length ? { listenAddresses: input.listenAddresses } : {}),
+      ...(input.tokenCacheStorage && input.tokenCacheStorage !== 'disk' ? { tokenCacheStorage: input.tokenCacheStorage } : {}),
     });
   } else {
     if (!login) throw new CliError('internal', 'auth-provider mode needs a login');

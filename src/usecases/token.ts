@@ -21,6 +21,7 @@ import { formatListenAddress, type ListenAddress } from '../oidc/loopback.js';
 import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheEntry, type CacheKey } from '../token/cache.js';
 import { execCredential, parseExecInfo } from '../token/exec-credential.js';
 import { scopesOf } from '../token/fast.js';
+import { keyringAccount, openKeyring, type SecretStore, type TokenStorage } from '../token/keyring.js';
 import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
 import { tokenArgs } from './entries.js';
 import { clientCredentialsLogin, openSession, passwordLogin, refreshLogin, verifyTokens, type Session, type VerifiedLogin } from './login.js';
@@ -152,6 +153,49 @@ export interface CacheLocation {
   homeDir: string;
   env: NodeJS.ProcessEnv;
   lockWaitMs?: number;
+  /** --token-cache-storage keyring: the OS keychain (tests inject one); loaded only when used. */
+  keyring?: () => Promise<SecretStore>;
+}
+
+function keyringOf(where: Pick<CacheLocation, 'keyring'>): Promise<SecretStore> {
+  return (where.keyring ?? openKeyring)();
+}
+
+/**
+ * Writes an entry the way `storage` says: `keyring` puts the refresh token in the OS keychain (first,
+ * so that the file never points at a keychain item that is not there yet) and keeps only the id_token
+ * in the file; `disk` keeps both in the 0600 file.
+ */
+async function saveEntry(file: string, entry: CacheEntry, storage: TokenStorage | undefined, where: Pick<CacheLocation, 'keyring'>): Promise<void> {
+  if (storage === 'keyring' && entry.refreshToken) {
+    await (await keyringOf(where)).set(keyringAccount(file), entry.refreshToken);
+    const { refreshToken: _inKeyring, ...rest } = entry;
+    await writeCacheEntry(file, { ...rest, refreshTokenIn: 'keyring' });
+    return;
+  }
+  const { refreshTokenIn: _gone, ...rest } = entry;
+  await writeCacheEntry(file, rest);
+}
+
+/** The entry with its refresh token, fetched from the keychain when the file says it is there. */
+async function withRefreshToken(entry: CacheEntry | undefined, file: string, where: Pick<CacheLocation, 'keyring'>): Promise<CacheEntry | undefined> {
+  if (!entry || entry.refreshToken || entry.refreshTokenIn !== 'keyring') return entry;
+  const refreshToken = await (await keyringOf(where)).get(keyringAccount(file));
+  return refreshToken ? { ...entry, refreshToken } : entry;
+}
+
+/** logout: deletes an entry's file and, when it has one, its keychain item; returns whether a file was there. */
+export async function forgetCachedTokens(file: string, key: CacheKey, where: Pick<CacheLocation, 'keyring'> = {}): Promise<boolean> {
+  const entry = readCacheEntry(file, key);
+  if (!entry) return deleteCacheEntry(file);
+  await forgetEntry(file, entry, where);
+  return true;
+}
+
+/** Forgets an entry: the file, and its keychain item when it has one. */
+async function forgetEntry(file: string, entry: CacheEntry, where: Pick<CacheLocation, 'keyring'>): Promise<void> {
+  if (entry.refreshTokenIn === 'keyring') await (await keyringOf(where)).delete(keyringAccount(file));
+  await deleteCacheEntry(file);
 }
 
 export function cacheFileOf(key: CacheKey, where: Pick<CacheLocation, 'homeDir' | 'env'>): string {
@@ -159,11 +203,13 @@ export function cacheFileOf(key: CacheKey, where: Pick<CacheLocation, 'homeDir' 
 }
 
 /** setup --mode exec: puts freshly verified tokens where `token` will find them. */
-export async function storeLogin(key: CacheKey, login: VerifiedLogin, where: CacheLocation): Promise<string> {
+export async function storeLogin(key: CacheKey, login: VerifiedLogin, where: CacheLocation, storage: TokenStorage = 'disk'): Promise<string | undefined> {
+  // --token-cache-storage none: nothing is kept; the first kubectl command logs in again.
+  if (storage === 'none') return undefined;
   const dir = cacheDir(where.homeDir, where.env);
   const file = cacheFile(dir, key);
   await ensureCacheDir(dir);
-  await withCacheLock(file, key, where.lockWaitMs ?? CACHE_LOCK_WAIT_MS, () => writeCacheEntry(file, cacheEntryOf(key, login)));
+  await withCacheLock(file, key, where.lockWaitMs ?? CACHE_LOCK_WAIT_MS, () => saveEntry(file, cacheEntryOf(key, login), storage, where));
   return file;
 }
 
@@ -190,6 +236,8 @@ export interface TokenInput {
   scope?: string;
   /** The exec entry's --listen-address values (browser login). */
   listen?: readonly ListenAddress[];
+  /** --token-cache-storage: where tokens are kept (default disk); not part of the cache key. */
+  storage?: TokenStorage;
 }
 
 export interface TokenDeps extends LoginDeps, CacheLocation {
@@ -236,6 +284,7 @@ export function loginCommand(input: TokenInput): string {
     ...(input.scope ? { scope: input.scope } : {}),
     ...(input.resource ? { resource: input.resource } : {}),
     ...(input.listen?.length ? { listenAddresses: input.listen.map(formatListenAddress) } : {}),
+    ...(input.storage && input.storage !== 'disk' ? { tokenCacheStorage: input.storage } : {}),
   });
   return ['casdoor-kubeconfig', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
 }
@@ -278,6 +327,7 @@ export async function obtainToken(
 ): Promise<ObtainedToken> {
   const key = keyOf(input);
   const loginInput: TokenInput = options.loginGrant ? { ...input, grant: options.loginGrant } : input;
+  if (input.storage === 'none') return loginUncached(key, input, loginInput, deps);
   const dir = cacheDir(deps.homeDir, deps.env);
   const file = cacheFile(dir, key);
   const seen = readCacheEntry(file, key);
@@ -290,13 +340,15 @@ export async function obtainToken(
   const warn = (line: string): void => deps.out.warn(line);
   return withCacheLock(file, key, deps.lockWaitMs ?? CACHE_LOCK_WAIT_MS, async () => {
     // Re-read under the lock: another process may have refreshed (and rotated the refresh token) meanwhile.
-    const entry = readCacheEntry(file, key);
-    if (entry?.refreshToken) registerSecret(entry.refreshToken);
-    const changedMeanwhile = entry !== undefined && entry.idToken !== seen?.idToken;
-    if (entry && isFresh(entry, deps.now().getTime()) && (!options.forceRefresh || changedMeanwhile)) {
+    const onDisk = readCacheEntry(file, key);
+    const changedMeanwhile = onDisk !== undefined && onDisk.idToken !== seen?.idToken;
+    if (onDisk && isFresh(onDisk, deps.now().getTime()) && (!options.forceRefresh || changedMeanwhile)) {
       deps.out.verbose('token: another process refreshed the token meanwhile');
-      return { entry, source: 'cache' as const, file };
+      return { entry: onDisk, source: 'cache' as const, file };
     }
+    // Only now (a refresh or login is due) is the keychain asked for the refresh token.
+    const entry = await withRefreshToken(onDisk, file, deps);
+    if (entry?.refreshToken) registerSecret(entry.refreshToken);
     const client = clientOfToken(input);
     const http = deps.makeHttp(input.casdoorCaPem);
     try {
@@ -308,7 +360,7 @@ export async function obtainToken(
           deps.out.verbose(`token: refreshing (${file})`);
           const refreshed = await refreshLogin(await connect(), client, entry.refreshToken, deps.now());
           const next = cacheEntryOf(key, refreshed, entry.refreshToken);
-          await writeCacheEntry(file, next);
+          await saveEntry(file, next, input.storage, deps);
           return { entry: next, source: 'refresh' as const, file };
         } catch (err) {
           if (!isRefreshTokenRefused(err)) {
@@ -330,7 +382,7 @@ export async function obtainToken(
       if (blocker !== undefined) {
         // Only a refresh token Casdoor refused (or none) gets here: forget the entry, so later runs do not
         // present a dead token again. Outages and misconfigurations were thrown above, the entry kept.
-        if (entry) await deleteCacheEntry(file);
+        if (entry) await forgetEntry(file, entry, deps);
         throw notLoggedIn(input, reason, blocker);
       }
       // A client-credentials token has no refresh token (GetClientCredentialsToken): a new grant on every
@@ -341,7 +393,7 @@ export async function obtainToken(
       const loginDeps = input.listen?.length && !deps.listen ? { ...deps, listen: input.listen } : deps;
       const login = await loginWithGrant(await connect(), client, { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, loginDeps);
       const next = cacheEntryOf(key, login);
-      await writeCacheEntry(file, next);
+      await saveEntry(file, next, input.storage, deps);
       const as = routine ? ` as application ${usernameOf(login.verified.claims) ?? input.clientId}` : input.username ? ` as ${input.username}` : '';
       const done = `Logged in to ${input.casdoorUrl}${as}; the token is cached until ${new Date(next.expiresAt * 1000).toISOString()}.`;
       if (routine) deps.out.verbose(`token: ${done}`);
@@ -351,6 +403,26 @@ export async function obtainToken(
       await http.close();
     }
   }, { warn, onTakeover: (reason) => deps.out.verbose(`token: took over the cache lock of a dead holder (${reason})`) });
+}
+
+/**
+ * --token-cache-storage none: no file, no keychain, no lock — every run logs in (nothing can be reused,
+ * so kubectl asks for a login on every command; fit for CI with the password or client-credentials grant).
+ */
+async function loginUncached(key: CacheKey, input: TokenInput, loginInput: TokenInput, deps: TokenDeps): Promise<ObtainedToken> {
+  const blocker = loginBlocker(loginInput, deps);
+  if (blocker !== undefined) throw notLoggedIn(input, '--token-cache-storage none keeps no token between runs', blocker);
+  const http = deps.makeHttp(input.casdoorCaPem);
+  try {
+    const session = await openSession(http, input.casdoorUrl);
+    const loginDeps = input.listen?.length && !deps.listen ? { ...deps, listen: input.listen } : deps;
+    const login = await loginWithGrant(session, clientOfToken(input), { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, loginDeps);
+    const { refreshToken: _notKept, ...entry } = cacheEntryOf(key, login);
+    deps.out.verbose('token: logged in; nothing stored (--token-cache-storage none)');
+    return { entry, source: 'login', file: '' };
+  } finally {
+    await http.close();
+  }
 }
 
 /** What `token` prints: the ExecCredential in the apiVersion kubectl asked for, or the bare id_token. */

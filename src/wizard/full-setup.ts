@@ -12,6 +12,7 @@ import { casdoorStep } from './steps/casdoor.js';
 import { claimsStep } from './steps/claims.js';
 import { clusterStep, namesStep } from './steps/cluster.js';
 import { execCommandStep } from './steps/exec-command.js';
+import { tokenStorageStep } from './steps/token-storage.js';
 import { loginStep } from './steps/login.js';
 import { modeStep, targetStep } from './steps/target.js';
 import { previewAndWrite } from './write.js';
@@ -36,6 +37,7 @@ export async function fullSetup(run: Run): Promise<WizardResult> {
   await targetStep(run, names);
   await modeStep(run);
   await execCommandStep(run);
+  await tokenStorageStep(run);
   const input: SetupInput = inputOf(run, names);
   const { entries } = buildSetupEntries(input, login);
   const result = await previewAndWrite(run, input, names, entries, login, report, { fixedTarget: run.given.kubeconfig !== undefined || run.given.output !== undefined });

@@ -40,5 +40,6 @@ export function inputOf(run: Run, names: EntryNames): SetupInput {
     ...(s.force ? { force: true } : {}),
     ...(s.scope ? { scope: s.scope } : {}),
     ...(s.listenAddresses?.length ? { listenAddresses: s.listenAddresses } : {}),
+    ...(s.tokenCacheStorage ? { tokenCacheStorage: s.tokenCacheStorage } : {}),
   };
 }

@@ -39,7 +39,7 @@ export interface Answers {
 /** Settings that have no question: flags, or their defaults. They go into the setup input as they are (inputOf). */
 export type WizardSettings = Pick<
   SetupInput,
-  'setCurrentContext' | 'dryRun' | 'usernameClaim' | 'groupsClaim' | 'usernamePrefix' | 'groupsPrefix' | 'execCommand' | 'browserCommand' | 'noBrowser' | 'force' | 'scope' | 'listenAddresses' | 'resource'
+  'setCurrentContext' | 'dryRun' | 'usernameClaim' | 'groupsClaim' | 'usernamePrefix' | 'groupsPrefix' | 'execCommand' | 'browserCommand' | 'noBrowser' | 'force' | 'scope' | 'listenAddresses' | 'resource' | 'tokenCacheStorage'
 >;
 
 export interface WizardOptions {

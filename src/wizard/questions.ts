@@ -212,6 +212,12 @@ export const Q = {
     default: def,
     validate: required('a file path'),
   }),
+  tokenCacheStorage: <T>(choices: SelectQuestion<T>['choices'], def: T): SelectQuestion<T> => ({
+    id: 'tokenCacheStorage',
+    message: 'Where should the plugin keep your tokens? (--token-cache-storage)',
+    choices,
+    default: def,
+  }),
   mode: <T>(choices: SelectQuestion<T>['choices'], def: T): SelectQuestion<T> => ({
     id: 'mode',
     message: 'How should kubectl get your token?',
