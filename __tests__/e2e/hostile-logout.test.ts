@@ -4,11 +4,12 @@
  * the logged-out tokens are rewritten without them (0600), one that cannot be is listed with what to do,
  * and `--remove` of a context whose user another context shares says so and signs that one out too.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { DemoEnvironment } from '../../src/demo/index.js';
+import { pendingFileOf } from '../../src/token/pending.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
@@ -76,6 +77,19 @@ describe('10. logout forgets everywhere', () => {
       expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual([CONTEXT()]);
     }
     await expectForgotten(run, all);
+  });
+
+  it('tokens a failed refresh kept in the private cache folder (the live session) are deleted too', async () => {
+    expect((await runSetup(env, home, [], { password: PASSWORD })).code).toBe(0);
+    const user = (await readDoc()).users[0].name;
+    const file = pendingFileOf({ issuer: env.provider.issuer, clientId: env.provider.clientId, file: home.kubeconfig, user }, { homeDir: home.home, env: {} });
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await fs.writeFile(file, JSON.stringify({ version: 1, idToken: 'kept.id.token', refreshToken: 'kept-refresh-token-value' }), { mode: 0o600 });
+    const run = await logout();
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`Deleted the tokens an earlier refresh had kept in ${file}.`);
+    expect(existsSync(file)).toBe(false);
+    expect(run.all).not.toContain('kept-refresh-token-value');
   });
 
   it('a backup that cannot be rewritten (not YAML) is listed with how to remove it; exit 0, nothing else left behind', async () => {

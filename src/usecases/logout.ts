@@ -24,6 +24,7 @@ import { updateUserEntry } from '../kubeconfig/update.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { readCacheEntry } from '../token/cache.js';
 import { redact, registerSecret } from '../redact.js';
+import { deletePendingTokens, pendingFileOf } from '../token/pending.js';
 import { deleteCacheEntry, withCacheLock } from '../token/store.js';
 import { withAuthProviderTokens } from './entries.js';
 import { resolveEntry, unverifiedClaims, type ResolvedEntry } from './refresh.js';
@@ -193,6 +194,9 @@ export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<L
     await clearTokens();
   }
   if (entry.auth.kind === 'auth-provider') {
+    // Tokens a refresh could not write and kept for the next run (token/pending.ts) are the live session.
+    const pending = pendingFileOf({ issuer: entry.auth.issuer, clientId: entry.auth.clientId, file: entry.user.file, user: entry.userName }, deps);
+    if (await deletePendingTokens(pending)) out.step(`Deleted the tokens an earlier refresh had kept in ${pending}.`);
     const secrets = [entry.auth.idToken, entry.auth.refreshToken].filter((s): s is string => typeof s === 'string');
     result.backups = await scrubBackups(entry.user.file, entry.userName, secrets);
     reportBackups(result.backups, entry.userName, out);
