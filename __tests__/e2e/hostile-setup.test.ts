@@ -98,6 +98,8 @@ describe('3. no silent re-pointing', () => {
     expect(run.code).toBe(6);
     expect(run.stderr).toContain(`cluster "shared" (server https://k8s.other.example:6443 → ${env.apiserver.url}) is also used by "ci"`);
     expect(run.stderr).toContain('--force');
+    // Refused before the login: Casdoor was not asked for anything (no attempt counted, no token rotated).
+    expect(env.provider.stats.tokenRequests).toBe(0);
     expect((await fs.readFile(home.kubeconfig)).equals(before)).toBe(true);
     expect((await fs.readdir(home.kubeDir)).sort()).toEqual(['config']);
     await expectNoSecrets(run, 'static-ci-token-0000');
@@ -111,6 +113,56 @@ describe('3. no silent re-pointing', () => {
     expect(backups).toHaveLength(1);
     expect((await fs.readFile(path.join(home.kubeDir, backups[0]!))).equals(before)).toBe(true);
     await expectNoSecrets(forced, 'static-ci-token-0000');
+  });
+});
+
+describe('3. re-pointing refused before the login', () => {
+  const SHARED_USER = `apiVersion: v1
+kind: Config
+clusters:
+- name: other
+  cluster: {server: https://k8s.other.example:6443}
+users:
+- name: shared-user
+  user:
+    auth-provider:
+      name: oidc
+      config: {idp-issuer-url: https://other-casdoor.example, client-id: other-app}
+contexts:
+- name: other-ctx
+  context: {cluster: other, user: shared-user}
+current-context: other-ctx
+`;
+
+  it('a user entry another context uses, given another issuer and client id: exit 6 naming it, no token request', async () => {
+    const before = await existing(SHARED_USER);
+    const run = await setup(['--user', 'shared-user']);
+    expect(run.code).toBe(6);
+    expect(run.stderr).toContain('user "shared-user" (another issuer) is also used by "other-ctx"');
+    expect(env.provider.stats.tokenRequests).toBe(0);
+    expect((await fs.readFile(home.kubeconfig)).equals(before)).toBe(true);
+    await expectNoSecrets(run);
+  });
+
+  it('exec mode, the cluster shared: refused before the login too; --force logs in once and re-points', async () => {
+    const before = await existing();
+    const run = await setup(['--mode', 'exec', '--exec-command', BIN, '--cluster', 'shared']);
+    expect(run.code).toBe(6);
+    expect(run.stderr).toContain('is also used by "ci"');
+    expect(env.provider.stats.tokenRequests).toBe(0);
+    expect((await fs.readFile(home.kubeconfig)).equals(before)).toBe(true);
+    const forced = await setup(['--mode', 'exec', '--exec-command', BIN, '--cluster', 'shared', '--force']);
+    expect(forced.code).toBe(0);
+    expect(env.provider.stats.passwordGrants).toBe(1);
+    await expectNoSecrets(forced, 'static-ci-token-0000');
+  });
+
+  it('re-running the same setup (entries only its own context uses) is no conflict: it logs in and writes', async () => {
+    expect((await setup([])).code).toBe(0);
+    env.provider.resetStats();
+    const again = await setup(['--context', `alice@${new URL(env.apiserver.url).host}`]);
+    expect(again.code).toBe(0);
+    expect(env.provider.stats.passwordGrants).toBe(1);
   });
 });
 

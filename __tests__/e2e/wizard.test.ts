@@ -306,6 +306,25 @@ function fullScript(overrides: Script = {}): Script {
 }
 
 describe('the wizard, scripted', () => {
+  it('a cluster entry another context uses, given another server: asks, naming that context; no leaves the file byte-identical, yes re-points it', async () => {
+    const host = new URL(env.apiserver.url).host;
+    const shared = `apiVersion: v1\nkind: Config\nclusters:\n- name: ${host}\n  cluster: {server: https://k8s.other.example:6443}\nusers:\n- name: ci-robot\n  user: {token: static-ci-token-0000}\ncontexts:\n- name: ci\n  context: {cluster: ${host}, user: ci-robot}\ncurrent-context: ci\n`;
+    await writeFile(home.kubeconfig, shared, { mode: 0o600 });
+    const { write: _unasked, ...noWrite } = fullScript({ repoint: false });
+    const declined = await wizard(noWrite);
+    expect(declined.code).toBe(0);
+    const q = declined.prompts.asked.find((a) => a.id === 'repoint');
+    expect(q?.message).toBe(`The cluster entry "${host}" is also used by context "ci"; this setup changes it (server https://k8s.other.example:6443 → ${env.apiserver.url}). Re-point that context too?`);
+    expect(declined.asked).not.toContain('write');
+    expect(declined.stderr).toContain('Nothing was written.');
+    expect(await readFile(home.kubeconfig, 'utf8')).toBe(shared);
+    const yes = await wizard(fullScript({ repoint: true }));
+    expect(yes.code).toBe(0);
+    expect(yes.asked.indexOf('repoint')).toBeLessThan(yes.asked.indexOf('write'));
+    expect(await readFile(home.kubeconfig, 'utf8')).toContain(`server: ${env.apiserver.url}`);
+    expect(yes.stderr + yes.stdout).not.toContain('static-ci-token-0000');
+  });
+
   it('asks every question once on a first run, in order', async () => {
     const run = await wizard(fullScript());
     expect(run.code).toBe(0);

@@ -89,11 +89,19 @@ function argOf(args: unknown, flag: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+export interface IdentityOptions {
+  /**
+   * Before a login the Casdoor user of the new oidc entry is not known yet (its id_token is missing):
+   * compare issuer and client id only; the write after the login checks the user as well.
+   */
+  subjectUnknown?: boolean;
+}
+
 /**
  * What an entry points at, as a comparable string: a change of it re-points the contexts that use the
  * entry. Tokens are not part of it (a re-login changes them and points at the same identity).
  */
-export function identityOf(kind: 'cluster' | 'user', payload: unknown): string {
+export function identityOf(kind: 'cluster' | 'user', payload: unknown, opts: IdentityOptions = {}): string {
   const p = isObj(payload) ? payload : {};
   if (kind === 'cluster') {
     const keys = ['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify'];
@@ -102,7 +110,7 @@ export function identityOf(kind: 'cluster' | 'user', payload: unknown): string {
   const ap = p['auth-provider'];
   if (isObj(ap) && ap.name === 'oidc') {
     const config = isObj(ap.config) ? ap.config : {};
-    return JSON.stringify(['oidc', config['idp-issuer-url'] ?? null, config['client-id'] ?? null, jwtSubject(config['id-token']) ?? null]);
+    return JSON.stringify(['oidc', config['idp-issuer-url'] ?? null, config['client-id'] ?? null, opts.subjectUnknown ? null : (jwtSubject(config['id-token']) ?? null)]);
   }
   const exec = p.exec;
   if (isObj(exec) && Array.isArray(exec.args) && exec.args[0] === 'token' && argOf(exec.args, '--casdoor-url')) {
@@ -113,9 +121,9 @@ export function identityOf(kind: 'cluster' | 'user', payload: unknown): string {
 }
 
 /** Why an existing identity differs, in words (for the message). */
-function describeChange(kind: 'cluster' | 'user', before: unknown, after: unknown): string {
-  const b = JSON.parse(identityOf(kind, before)) as unknown[];
-  const a = JSON.parse(identityOf(kind, after)) as unknown[];
+function describeChange(kind: 'cluster' | 'user', before: unknown, after: unknown, opts: IdentityOptions): string {
+  const b = JSON.parse(identityOf(kind, before, opts)) as unknown[];
+  const a = JSON.parse(identityOf(kind, after, opts)) as unknown[];
   if (kind === 'cluster') {
     if (b[0] !== a[0]) return `server ${String(b[0] ?? '(none)')} → ${String(a[0] ?? '(none)')}`;
     return 'another certificate authority or TLS setting';
@@ -143,14 +151,15 @@ export function repointConflicts(
   entries: { cluster?: { name: string; cluster: unknown }; user?: { name: string; user: unknown }; context?: { name: string } },
   existing: (kind: 'cluster' | 'user', name: string) => Obj | undefined,
   contexts: readonly NamedContext[],
+  opts: IdentityOptions = {},
 ): RepointConflict[] {
   const own = entries.context?.name;
   const out: RepointConflict[] = [];
   const check = (kind: 'cluster' | 'user', name: string, payload: unknown): void => {
     const old = existing(kind, name);
-    if (!old || identityOf(kind, old[kind]) === identityOf(kind, payload)) return;
+    if (!old || identityOf(kind, old[kind], opts) === identityOf(kind, payload, opts)) return;
     const users = [...new Set(contexts.filter((c) => c.name !== own && isObj(c.context) && c.context[kind] === name).map((c) => c.name))].sort();
-    if (users.length) out.push({ kind, name, contexts: users, change: describeChange(kind, old[kind], payload) });
+    if (users.length) out.push({ kind, name, contexts: users, change: describeChange(kind, old[kind], payload, opts) });
   };
   if (entries.cluster) check('cluster', entries.cluster.name, entries.cluster.cluster);
   if (entries.user) check('user', entries.user.name, entries.user.user);

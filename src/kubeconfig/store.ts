@@ -16,7 +16,7 @@ import { renderKubeconfigDiff } from './diff.js';
 import type { WritePlan } from './target.js';
 import { planTargets, resolveKubeconfigChain } from './target.js';
 import { mergedViewOf } from './view.js';
-import { contextsOf, repointConflicts, type RepointConflict } from './replace.js';
+import { contextsOf, repointConflicts, type IdentityOptions, type RepointConflict } from './replace.js';
 import { findCluster, findUser } from './merge.js';
 import { CliError } from '../errors.js';
 import { holdsSecrets, isLooseMode } from './mode.js';
@@ -37,14 +37,29 @@ export class RepointError extends CliError {
 /** Refuses (unless forced) edits that re-point contexts other than the one being written. */
 function checkRepointing(opts: ApplyOptions, edits: WritePlan['edits'], docs: Map<string, LoadedFile>): void {
   if (opts.force) return;
-  const conflicts = edits.flatMap((e) => {
+  const conflicts = findConflicts(opts, edits, docs);
+  if (conflicts.length) throw new RepointError(conflicts);
+}
+
+function findConflicts(opts: ApplyOptions, edits: WritePlan['edits'], docs: Map<string, LoadedFile>, identity: IdentityOptions = {}): RepointConflict[] {
+  return edits.flatMap((e) => {
     const doc = docs.get(e.file)?.doc;
     if (!doc) return [];
     const existing = (kind: 'cluster' | 'user', name: string): Record<string, unknown> | undefined => (kind === 'cluster' ? findCluster(doc, name) : findUser(doc, name));
     const own = opts.entries.context ? { context: opts.entries.context } : {};
-    return repointConflicts({ ...e.entries, ...own }, existing, contextsOf([...docs.values()].filter((l) => l.exists).map((l) => l.doc)));
+    return repointConflicts({ ...e.entries, ...own }, existing, contextsOf([...docs.values()].filter((l) => l.exists).map((l) => l.doc)), identity);
   });
-  if (conflicts.length) throw new RepointError(conflicts);
+}
+
+/**
+ * The re-pointing conflicts `opts.entries` would meet, read without a lock and writing nothing: setup
+ * asks this before a login (which Casdoor counts, and a refresh proof rotates), so that a run that
+ * would be refused spends none. The write checks again under the lock.
+ */
+export async function previewRepointConflicts(opts: ApplyOptions, identity: IdentityOptions = {}): Promise<RepointConflict[]> {
+  const { plan: writePlan, preread } = await plan(opts);
+  const loaded = await Promise.all(writePlan.edits.map(async (e) => preread.get(e.file) ?? (await readKubeconfigFile(e.file))));
+  return findConflicts(opts, writePlan.edits, new Map([...preread, ...loaded.map((l) => [l.file, l] as const)]), identity);
 }
 
 // writeStandalone (--output) lives in its own module; re-exported so callers find both writers here.

@@ -36,6 +36,8 @@ export interface UserUpdateOptions {
   lockWaitMs?: number;
   /** Clock for backup names (tests). */
   now?: () => Date;
+  /** Tests: runs just before the file is replaced (after `update`), e.g. to make the write fail. */
+  writeHook?: (file: string) => Promise<void>;
 }
 
 export interface UserUpdateResult {
@@ -82,6 +84,7 @@ export async function updateUserEntry(
         await dropBackup();
         return { ...base, changes };
       }
+      await opts.writeHook?.(file);
       await commitFile(loaded, serializeKubeconfig(doc), now(), { backup: false });
       return backup ? { ...base, changes, backup } : { ...base, changes };
     } catch (err) {

@@ -51,6 +51,12 @@ export async function ensureCacheDir(dir: string): Promise<void> {
 
 /** Atomic replace: readers (the hot path) see the old entry or the new one, never half a file. */
 export async function writeCacheEntry(file: string, entry: CacheEntry): Promise<void> {
+  return writePrivateJson(file, entry, 'write the token cache entry');
+}
+
+/** `value` as JSON in `file` (in the 0700 cache folder), 0600, replaced atomically (temp file, fsync, rename). */
+export async function writePrivateJson(file: string, value: unknown, doing = 'write'): Promise<void> {
+  const entry = value;
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const unregister = registerCleanup(() => {
     if (existsSync(tmp)) unlinkSync(tmp);
@@ -66,7 +72,7 @@ export async function writeCacheEntry(file: string, entry: CacheEntry): Promise<
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.unlink(tmp).catch(() => undefined);
-    throw cacheError(err, 'write the token cache entry', file);
+    throw cacheError(err, doing, file);
   } finally {
     unregister();
   }

@@ -19,11 +19,13 @@ import { CliError } from '../errors.js';
 import { discover } from '../oidc/discovery.js';
 import type { HttpClient } from '../oidc/http.js';
 import { removeFromKubeconfig, type RemoveResult } from '../kubeconfig/remove.js';
+import { scrubBackups, type ScrubResult } from '../kubeconfig/scrub-backups.js';
 import { updateUserEntry } from '../kubeconfig/update.js';
 import { loadMergedView } from '../kubeconfig/view.js';
 import { readCacheEntry } from '../token/cache.js';
 import { redact, registerSecret } from '../redact.js';
-import { withCacheLock } from '../token/store.js';
+import { deletePendingTokens, pendingFileOf } from '../token/pending.js';
+import { deleteCacheEntry, withCacheLock } from '../token/store.js';
 import { withAuthProviderTokens } from './entries.js';
 import { resolveEntry, unverifiedClaims, type ResolvedEntry } from './refresh.js';
 import { describeExpiry } from './setup.js';
@@ -55,6 +57,8 @@ export interface LogoutResult {
   cacheDeleted: boolean;
   tokensCleared: boolean;
   removed?: RemoveResult;
+  /** Our backups of the user's file rewritten without its tokens, and those that could not be. */
+  backups?: ScrubResult;
 }
 
 /** What Casdoor's end-session endpoint answered (pure): signed out, or why not, in Casdoor's words. */
@@ -138,6 +142,18 @@ export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<L
   }
 
   // 2. Forget the tokens locally.
+  let sharedBy: string[] | undefined;
+  // Cleared in the entry as the file holds it under the lock: a refresh that ended since we read it
+  // has stored new tokens, and those are the ones to forget (every other key stays as it is now).
+  const clearTokens = async (): Promise<void> => {
+    const written = await updateUserEntry(entry.user.file, entry.userName, async (current) => current && withAuthProviderTokens(current, undefined), { now: deps.now });
+    if (written.found) {
+      result.tokensCleared = true;
+      out.step(`Cleared the tokens of user ${entry.userName} in ${written.file}.`);
+    } else {
+      out.info(`User ${entry.userName} is no longer defined in ${written.file}: no tokens to clear.`);
+    }
+  };
   if (entry.auth.kind === 'exec') {
     const key = keyOf(entry.auth.token);
     const file = cacheFileOf(key, deps);
@@ -167,23 +183,50 @@ export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<L
       for (const ch of f.changes.filter((c) => c.action !== 'unchanged')) out.info(`  ${ch.action.padEnd(8)} ${ch.kind} ${ch.name || '(none)'}`);
     }
     for (const k of result.removed.kept) out.info(`Kept ${k.kind} ${k.name}: still used by ${k.usedBy.map((c) => `context ${c}`).join(', ')}.`);
-  } else if (entry.auth.kind === 'auth-provider' && (entry.auth.idToken || entry.auth.refreshToken)) {
-    // Cleared in the entry as the file holds it under the lock: a refresh that ended since we read it
-    // has stored new tokens, and those are the ones to forget (every other key stays as it is now).
-    const written = await updateUserEntry(entry.user.file, entry.userName, async (current) => current && withAuthProviderTokens(current, undefined), { now: deps.now });
-    if (written.found) {
-      result.tokensCleared = true;
-      out.step(`Cleared the tokens of user ${entry.userName} in ${written.file}.`);
-    } else {
-      out.info(`User ${entry.userName} is no longer defined in ${written.file}: no tokens to clear.`);
+    const keptUser = result.removed.kept.find((k) => k.kind === 'user');
+    if (keptUser) {
+      // The same login serves the other contexts: forgetting it signs them out too, and saying only
+      // "context … is gone" would hide that the user (and, unless cleared, its tokens) stays.
+      sharedBy = keptUser.usedBy;
+      if (entry.auth.kind === 'auth-provider' && (entry.auth.idToken || entry.auth.refreshToken)) await clearTokens();
     }
+  } else if (entry.auth.kind === 'auth-provider' && (entry.auth.idToken || entry.auth.refreshToken)) {
+    await clearTokens();
   }
-  out.info(
-    input.remove
-      ? `Context ${entry.contextName} is gone.`
-      : `To log in again: casdoor-kubeconfig refresh --context ${entry.contextName}${entry.auth.kind === 'exec' ? ' (or just run kubectl in a terminal)' : ''}`,
-  );
+  if (entry.auth.kind === 'auth-provider') {
+    // Tokens a refresh could not write and kept for the next run (token/pending.ts) are the live session.
+    const pending = pendingFileOf({ issuer: entry.auth.issuer, clientId: entry.auth.clientId, file: entry.user.file, user: entry.userName }, deps);
+    if (await deletePendingTokens(pending)) out.step(`Deleted the tokens an earlier refresh had kept in ${pending}.`);
+    const secrets = [entry.auth.idToken, entry.auth.refreshToken].filter((s): s is string => typeof s === 'string');
+    result.backups = await scrubBackups(entry.user.file, entry.userName, secrets);
+    reportBackups(result.backups, entry.userName, out);
+  }
+  if (input.remove && sharedBy) {
+    const one = sharedBy.length === 1;
+    out.warn(
+      `Context ${entry.contextName} is gone, but not its user ${entry.userName}: ${sharedBy.map((c) => `context ${c}`).join(', ')} still use${one ? 's' : ''} it, and ${one ? 'is' : 'are'} signed out as well (the same login; its tokens are gone). To log in there again: casdoor-kubeconfig refresh --context ${sharedBy[0] ?? ''}`,
+    );
+  } else {
+    out.info(
+      input.remove
+        ? `Context ${entry.contextName} is gone.`
+        : `To log in again: casdoor-kubeconfig refresh --context ${entry.contextName}${entry.auth.kind === 'exec' ? ' (or just run kubectl in a terminal)' : ''}`,
+    );
+  }
   return result;
+}
+
+/** What happened to the backups that held the tokens; a backup still holding them is listed with what to do. */
+function reportBackups(r: ScrubResult, user: string, out: Output): void {
+  if (r.scrubbed.length) out.step(`Removed the tokens of user ${user} from ${r.scrubbed.length} backup${r.scrubbed.length === 1 ? '' : 's'}: ${r.scrubbed.join(', ')}.`);
+  if (!r.failed.length) return;
+  out.warn(
+    [
+      `${r.failed.length === 1 ? 'This backup still holds' : 'These backups still hold'} tokens of user ${user}:`,
+      ...r.failed.map((f) => `  ${f.file} (${f.why})`),
+      `Delete ${r.failed.length === 1 ? 'it' : 'them'} (rm ${r.failed.map((f) => `'${f.file}'`).join(' ')}), or remove the id-token and refresh-token lines of user ${user} from ${r.failed.length === 1 ? 'it' : 'them'} by hand.`,
+    ].join('\n'),
+  );
 }
 
 function sessionTarget(entry: ResolvedEntry, deps: Pick<LogoutDeps, 'homeDir' | 'env'>): { issuer: string; clientId: string; idToken?: string; caPem?: string } {

@@ -19,6 +19,7 @@ import { loadMergedView } from '../kubeconfig/view.js';
 import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
 import { parseListenAddress } from '../oidc/loopback.js';
 import { registerSecret } from '../redact.js';
+import { deletePendingTokens, digest, pendingFileOf, readPendingTokens, savePendingTokens, type PendingKey } from '../token/pending.js';
 import { TOKEN_OPTIONS } from '../token/fast.js';
 import { clientSecretLocation, clientSecretAdvice } from './client-secret.js';
 import { withAuthProviderTokens, withoutClientSecret } from './entries.js';
@@ -176,6 +177,34 @@ export function unverifiedClaims(token: string | undefined): Record<string, unkn
 
 // ---- refresh -----------------------------------------------------------------------------------------
 
+/**
+ * Writes tokens kept by an earlier run whose kubeconfig write failed (token/pending.ts) into the entry,
+ * under the lock, and deletes them; returns the entry's auth as it is now. Tokens the entry replaced
+ * since (someone logged in meanwhile) win over the kept ones, which are dropped. A write that still
+ * fails fails here, before Casdoor is asked for anything, and the kept tokens stay.
+ */
+async function recoverPendingTokens(entry: ResolvedEntry, auth: AuthProviderAuth, key: PendingKey, file: string, deps: RefreshDeps): Promise<AuthProviderAuth> {
+  const pending = await readPendingTokens(file, key);
+  if (!pending) return auth;
+  let newer = false;
+  await updateUserEntry(entry.user.file, entry.userName, async (current) => {
+    const config = configUnderLock(current, entry);
+    if (digest(config['refresh-token']) !== pending.replaces) {
+      newer = true;
+      return undefined;
+    }
+    return withAuthProviderTokens(current as NamedUser, { idToken: pending.idToken, ...(pending.refreshToken ? { refreshToken: pending.refreshToken } : {}) });
+  }, { now: deps.now });
+  await deletePendingTokens(file);
+  if (newer) {
+    deps.out.info(`Dropped the tokens an earlier run had kept in ${file}: user ${entry.userName} in ${entry.user.file} has newer ones.`);
+    return auth;
+  }
+  deps.out.step(`Wrote the tokens an earlier run had kept in ${file} (when it could not write ${entry.user.file}) into user ${entry.userName}.`);
+  const { idToken: _i, refreshToken: _r, ...rest } = auth;
+  return { ...rest, idToken: pending.idToken, ...(pending.refreshToken ? { refreshToken: pending.refreshToken } : {}) };
+}
+
 export interface RefreshInput {
   context?: string | undefined;
   kubeconfig?: string | undefined;
@@ -195,6 +224,8 @@ export interface RefreshInput {
 
 export interface RefreshDeps extends TokenDeps {
   cwd: string;
+  /** Tests: runs just before the kubeconfig is replaced (after Casdoor answered), e.g. to make the write fail. */
+  writeHook?: (file: string) => Promise<void>;
 }
 
 export interface RefreshResult {
@@ -266,7 +297,32 @@ function configUnderLock(current: NamedUser | undefined, entry: ResolvedEntry): 
  * lock covers only the token request; discovery happens before it and a new login (prompts, browser)
  * after it, because kubectl cannot save the tokens it refreshes while the lock exists.
  */
-async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
+async function refreshAuthProvider(entry: ResolvedEntry, given: AuthProviderAuth, input: RefreshInput, deps: RefreshDeps): Promise<RefreshResult> {
+  // Tokens an earlier run got from Casdoor but could not write (issue 10, point 9) go in first.
+  const pendingKey: PendingKey = { issuer: given.issuer, clientId: given.clientId, file: entry.user.file, user: entry.userName };
+  const pendingFile = pendingFileOf(pendingKey, deps);
+  const auth = await recoverPendingTokens(entry, given, pendingKey, pendingFile, deps);
+  /** Casdoor answered, the write failed: the new tokens are the only live session, so they are kept. */
+  const keep = async (err: unknown, tokens: { idToken: string; refreshToken?: string | undefined }, replaced: string | undefined): Promise<unknown> => {
+    if (!(err instanceof CliError) || err.code !== 'kubeconfig') return err;
+    try {
+      await savePendingTokens(pendingFile, pendingKey, {
+        idToken: tokens.idToken,
+        ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+        replaces: digest(replaced),
+        savedAt: deps.now().toISOString(),
+      });
+    } catch (saveErr) {
+      return new CliError(err.code, `${err.message} Casdoor had already issued new tokens (and retired the old refresh token), and they could not be kept either (${saveErr instanceof Error ? saveErr.message : String(saveErr)}).`, {
+        hint: `The next "casdoor-kubeconfig refresh --context ${entry.contextName}" logs in again once ${entry.user.file} can be written.`,
+        cause: err,
+      });
+    }
+    return new CliError(err.code, `${err.message} Casdoor had already issued new tokens (and retired the old refresh token): they are kept in ${pendingFile} (0600, only for you).`, {
+      hint: `Once ${entry.user.file} can be written again, run "casdoor-kubeconfig refresh --context ${entry.contextName}": it writes the kept tokens into it first.`,
+      cause: err,
+    });
+  };
   // With --remove-client-secret the secret is not sent either: it may be the stale one.
   const secret = input.removeClientSecret ? undefined : auth.clientSecret;
   const client = { clientId: auth.clientId, ...(secret ? { clientSecret: secret } : {}) };
@@ -295,6 +351,7 @@ async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth,
       const started = auth.refreshToken;
       let refreshed: VerifiedLogin | undefined;
       let theirs: number | undefined;
+      let replaced: string | undefined;
       const written = await updateUserEntry(entry.user.file, entry.userName, async (current) => {
         const config = configUnderLock(current, entry);
         const refreshToken = config['refresh-token'];
@@ -305,6 +362,7 @@ async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth,
           return input.removeClientSecret && current ? finish(current) : undefined;
         }
         if (!refreshToken) return undefined;
+        replaced = refreshToken;
         try {
           refreshed = await refreshLogin(session, client, refreshToken, deps.now());
         } catch (err) {
@@ -325,6 +383,9 @@ async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth,
         }
         // Without a new refresh token in the answer, the one just used stays valid.
         return finish(withAuthProviderTokens(current as NamedUser, { idToken: refreshed.tokens.idToken, refreshToken: refreshed.tokens.refreshToken ?? refreshToken }));
+      }, { ...(deps.writeHook ? { writeHook: deps.writeHook } : {}) }).catch(async (err: unknown) => {
+        const got = refreshed as VerifiedLogin | undefined;
+        throw got ? await keep(err, { idToken: got.tokens.idToken, refreshToken: got.tokens.refreshToken ?? replaced }, replaced) : err;
       });
       if (theirs !== undefined) return result('cache', theirs, written.file);
       if (refreshed) return result('refresh', refreshed.verified.claims.exp as number, written.file);
@@ -349,9 +410,12 @@ async function refreshAuthProvider(entry: ResolvedEntry, auth: AuthProviderAuth,
     deps.out.info(`Logging in again (${reason}).`);
     const login = await loginWithGrant(session, client, { grant, username, password: input.password }, deps);
     // A new login's tokens replace whatever the entry holds by now; every other key is taken as it is now.
+    let replaced: string | undefined;
     const written = await updateUserEntry(entry.user.file, entry.userName, async (current) => {
-      configUnderLock(current, entry);
+      replaced = configUnderLock(current, entry)['refresh-token'];
       return finish(withAuthProviderTokens(current as NamedUser, { idToken: login.tokens.idToken, refreshToken: login.tokens.refreshToken }));
+    }, { ...(deps.writeHook ? { writeHook: deps.writeHook } : {}) }).catch(async (err: unknown) => {
+      throw await keep(err, login.tokens, replaced ?? auth.refreshToken);
     });
     return result('login', login.verified.claims.exp as number, written.file);
   } finally {

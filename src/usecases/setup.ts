@@ -303,6 +303,8 @@ export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<Setu
   if (!(input.mode === 'exec' && input.skipLogin)) {
     // Only worth it before a login: without one, the write below reads (and refuses) the file anyway.
     await checkTarget(input, deps);
+    // A write that would be refused for re-pointing other contexts fails here, before the login.
+    await (await import('./repoint-check.js')).refuseRepointBeforeLogin(input, deps);
     const http = deps.makeHttp(input.casdoorCaPem);
     try {
       const session = await connect(http, input, deps.out);

@@ -225,6 +225,12 @@ export const Q = {
     default: def,
   }),
   write: (where: string): ConfirmQuestion => ({ id: 'write', message: `Write these changes to ${where}?`, default: true }),
+  /** No silent re-pointing (kubeconfig/replace.ts): the other contexts are named, and the default is no. */
+  repoint: (conflicts: ReadonlyArray<{ kind: string; name: string; change: string; contexts: readonly string[] }>): ConfirmQuestion => ({
+    id: 'repoint',
+    message: `${conflicts.map((c) => `The ${c.kind} entry "${c.name}" is also used by ${c.contexts.map((n) => `context "${n}"`).join(', ')}; this setup changes it (${c.change}).`).join(' ')} Re-point ${conflicts.flatMap((c) => c.contexts).length === 1 ? 'that context' : 'those contexts'} too?`,
+    default: false,
+  }),
   apiserverConfig: (): ConfirmQuestion => ({
     id: 'apiserverConfig',
     message: 'Show the API server configuration for this Casdoor (for cluster admins)?',

@@ -6,7 +6,7 @@ import { CliError } from '../errors.js';
 import { renderKubeconfigDiff } from '../kubeconfig/diff.js';
 import { mergeEntries, type KubeconfigEntries } from '../kubeconfig/merge.js';
 import { newKubeconfig } from '../kubeconfig/model.js';
-import { applyKubeconfigChange } from '../kubeconfig/store.js';
+import { applyKubeconfigChange, RepointError } from '../kubeconfig/store.js';
 import type { PreflightResult } from '../oidc/preflight.js';
 import type { EntryNames, SetupEntries } from '../usecases/entries.js';
 import type { VerifiedLogin } from '../usecases/login.js';
@@ -58,6 +58,15 @@ export async function previewAndWrite(
       shown = await preview(run, input, entries);
       break;
     } catch (err) {
+      // Shared entries given other content: ask, naming the other contexts (setup without a terminal needs --force).
+      if (err instanceof RepointError && !input.force) {
+        if (await ask.confirm(Q.repoint(err.conflicts))) {
+          input = { ...input, force: true };
+          continue;
+        }
+        out.info('Nothing was written. To keep those contexts as they are, run setup again and give this one its own cluster/user names.');
+        return { outcome: 'declined', input, names };
+      }
       // An unreadable or malformed target: say so and let the user pick another one.
       if (!(err instanceof CliError) || err.code !== 'kubeconfig' || o.fixedTarget) throw err;
       out.error(err.message, err.hint);
@@ -117,6 +126,7 @@ async function preview(run: Run, input: SetupInput, entries: SetupEntries): Prom
     homeDir: deps.homeDir,
     entries,
     dryRun: true,
+    ...(input.force ? { force: true } : {}),
   });
   for (const f of result.files) {
     if (f.diff === '') {
