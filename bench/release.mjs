@@ -3,11 +3,13 @@
 //   production dependencies of the checkout (what `npm install -g` of the unbundled package brought);
 // - `--help` against `node -e 0` (target: ≤ 2×) for the npm install, the single executable and dist/;
 // - the cached `token` path (kubectl's every call) for the same three.
-// Median of RUNS alternating runs each, after one warm-up of each.
+// Median of RUNS alternating runs each, after one warm-up of each; on Linux also the CPU time (user +
+// system) each command cost, as a mean over the same runs (what "costs ≤ 2× `node -e 0`" is about:
+// wall-clock figures move with the load of a shared machine, CPU time much less).
 //
 //   node bench/release.mjs      (npm run bench -- release) builds the release into a temporary folder
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,18 +38,38 @@ async function timed(file, args, env) {
   return { ms: performance.now() - start, stdout };
 }
 
-/** Median ms of each command, run alternately RUNS times after one warm-up each. */
+const CLK_TCK = process.platform === 'linux' ? Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100 : 0;
+
+/**
+ * CPU ms (user + system) of the children this process has waited for: cutime + cstime of
+ * /proc/self/stat (proc(5): fields 16 and 17, in clock ticks). Linux only; undefined elsewhere.
+ */
+function childCpuMs() {
+  if (!CLK_TCK) return undefined;
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLK_TCK;
+}
+
+/**
+ * Median wall ms of each command, run alternately RUNS times after one warm-up each, and (Linux) its mean
+ * CPU ms over the same runs (a sum over the runs: a clock tick is 10 ms, too coarse for one run).
+ */
 async function race(commands, env, check = () => true) {
   const times = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  const cpu = Object.fromEntries(Object.keys(commands).map((k) => [k, 0]));
   for (const [file, args] of Object.values(commands)) await timed(file, args, env);
   for (let i = 0; i < RUNS; i++) {
     for (const [name, [file, args]] of Object.entries(commands)) {
+      const before = childCpuMs();
       const r = await timed(file, args, env);
+      if (before !== undefined) cpu[name] += childCpuMs() - before;
       if (!check(name, r.stdout)) throw new Error(`${name}: unexpected output ${r.stdout.slice(0, 200)}`);
       times[name].push(r.ms);
     }
   }
-  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  return { ...ms, cpu: CLK_TCK ? Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v / RUNS])) : undefined };
 }
 
 const duKb = (p) => Number(execFileSync('du', ['-sk', p], { encoding: 'utf8' }).split('\t')[0]);
@@ -124,15 +146,27 @@ try {
   say(`single exec:      ${mb(duKb(exe))} MB (the node binary + the bundle)`);
   say(`--help:           node -e 0 ${round(help.node)} ms; npm ${round(help.npm)} ms (${ratio(help.npm, help.node)}x, target <= 2 ${helpOk ? 'OK' : 'OVER TARGET'}); ` +
     `single exec ${round(help.sea)} ms (${ratio(help.sea, help.node)}x); before: dist ${round(help.dist)} ms (${ratio(help.dist, help.node)}x)`);
+  if (help.cpu) {
+    const c = help.cpu;
+    say(`--help (CPU):     node -e 0 ${round(c.node)} ms; npm ${round(c.npm)} ms (${ratio(c.npm, c.node)}x); ` +
+      `single exec ${round(c.sea)} ms (${ratio(c.sea, c.node)}x); dist ${round(c.dist)} ms (${ratio(c.dist, c.node)}x)`);
+  }
   say(`token (cached):   node -e 0 ${round(token.node)} ms; npm ${round(token.npm)} ms (${ratio(token.npm, token.node)}x); ` +
     `single exec ${round(token.sea)} ms (${ratio(token.sea, token.node)}x); before: dist ${round(token.dist)} ms (${ratio(token.dist, token.node)}x)`);
+  if (token.cpu) {
+    const c = token.cpu;
+    say(`token (CPU):      node -e 0 ${round(c.node)} ms; npm ${round(c.npm)} ms (${ratio(c.npm, c.node)}x); ` +
+      `single exec ${round(c.sea)} ms (${ratio(c.sea, c.node)}x); dist ${round(c.dist)} ms (${ratio(c.dist, c.node)}x)`);
+  }
   say(
     JSON.stringify({
       bench: 'release',
       installed_mb: mb(bundleKb),
       before_installed_mb: mb(beforeKb),
       help_ms: { node: round(help.node), npm: round(help.npm), sea: round(help.sea), dist: round(help.dist) },
+      ...(help.cpu ? { help_cpu_ms: Object.fromEntries(Object.entries(help.cpu).map(([k, v]) => [k, round(v)])) } : {}),
       token_ms: { node: round(token.node), npm: round(token.npm), sea: round(token.sea), dist: round(token.dist) },
+      ...(token.cpu ? { token_cpu_ms: Object.fromEntries(Object.entries(token.cpu).map(([k, v]) => [k, round(v)])) } : {}),
       runs: RUNS,
     }),
   );

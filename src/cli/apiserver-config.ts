@@ -3,21 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
-import { httpFactory } from './deps.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { audienceKind } from '../oidc/kube-rules.js';
 import { checkResourceUri } from '../oidc/resource.js';
-import {
-  APISERVER_CA_FILE,
-  APISERVER_FORMATS,
-  KUBE_SIGNING_ALGS,
-  MINIKUBE_CA_FILE,
-  parseKubernetesVersion,
-  parseSigningAlgs,
-  runApiserverConfig,
-  type ApiserverConfigInput,
-  type ApiserverFormat,
-} from '../usecases/apiserver-config.js';
+import { APISERVER_CA_FILE, APISERVER_FORMATS, KUBE_SIGNING_ALGS, MINIKUBE_CA_FILE, type ApiserverFormat } from '../usecases/apiserver-options.js';
+import type { ApiserverConfigInput } from '../usecases/apiserver-config.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { Io } from '../ports/io.js';
 import type { CommandContext } from './main.js';
@@ -98,6 +88,8 @@ export function registerApiserverConfig(program: Command, ctx: CommandContext): 
     .action(async (flags: ApiserverConfigFlags) => {
       const out = ctx.output();
       const input = await apiserverConfigInputFromFlags(flags, ctx.io);
+      const { runApiserverConfig } = await import('../usecases/apiserver-config.js');
+      const { httpFactory } = await import('./deps.js');
       await runApiserverConfig(input, {
         out,
         now: ctx.io.now,
@@ -161,6 +153,7 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
     }
     audience = flags.resource;
   }
+  const { parseKubernetesVersion, parseSigningAlgs } = await import('../usecases/apiserver-config.js');
   const usernameClaim = checkToken('--username-claim', flags.usernameClaim, 'claim name');
   const groupsClaim = checkToken('--groups-claim', flags.groupsClaim, 'claim name');
   const usernamePrefix = checkPrefix('--username-prefix', flags.usernamePrefix);

@@ -8,7 +8,6 @@ import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { readPemFile, secretFrom } from './inputs.js';
 import type { UsersInput } from '../usecases/casdoor-users.js';
 import type { CommandContext } from './main.js';
-import { httpFactory, loginDepsFor } from './deps.js';
 
 export interface ApplyFlags {
   casdoorUrl?: string;
@@ -115,6 +114,7 @@ export function registerCasdoorApp(program: Command, ctx: CommandContext): void 
       const users = flags.users ? await usersInput(flags, ctx.io.cwd) : undefined;
       const adminToken = secretFrom(flags.adminToken, ctx.io.env, 'CASDOOR_ADMIN_TOKEN');
       const caPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
+      const { httpFactory, loginDepsFor } = await import('./deps.js');
       const http = httpFactory(ctx.io.env, out)(caPem);
       const interactive = Boolean(ctx.io.stdin.isTTY && ctx.io.stderr.isTTY);
       const { runApply, nextSteps } = await import('../usecases/casdoor-app.js');

@@ -1,6 +1,5 @@
 /** `clean`: flags → CleanInput → usecases/clean. */
 import type { Command } from 'commander';
-import { runClean } from '../usecases/clean.js';
 import type { CommandContext } from './main.js';
 
 export interface CleanFlags {
@@ -33,6 +32,7 @@ Examples:
   casdoor-kubeconfig clean`,
     )
     .action(async (flags: CleanFlags) => {
+      const { runClean } = await import('../usecases/clean.js');
       await runClean({ dryRun: Boolean(flags.dryRun) }, { out: ctx.output(), homeDir: ctx.io.homeDir, env: ctx.io.env, now: ctx.io.now });
     });
 }

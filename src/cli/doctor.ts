@@ -4,9 +4,8 @@ import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import type { ReviewTarget } from '../cluster/review.js';
-import { GRANTS, type GrantType } from '../usecases/token.js';
+import { GRANTS, type GrantType } from '../usecases/grants.js';
 import type { DoctorDeps, DoctorInput, DoctorTokens } from '../usecases/doctor.js';
-import { httpFactory, loginDepsFor, tokenDepsFor } from './deps.js';
 import { GRANT_HELP } from './token.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
@@ -85,6 +84,7 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
       const out = ctx.output();
       const { runDoctor, blockedError, loginFailedError } = await import('../usecases/doctor.js');
       const prepared = await prepareDoctor(flags, ctx);
+      const { httpFactory } = await import('./deps.js');
       const http = httpFactory(ctx.io.env, out)(prepared.caPem);
       try {
         const report = await runDoctor(prepared.input, { out, http, now: ctx.io.now, ...prepared.deps });
@@ -140,6 +140,7 @@ export async function prepareDoctor(flags: DoctorFlags, ctx: CommandContext): Pr
       }
       // An exec entry: the token kubectl would get (cached, refreshed, or a new login), as `token` does.
       const { obtainToken } = await import('../usecases/token.js');
+      const { tokenDepsFor } = await import('./deps.js');
       const got = await obtainToken(auth.token, tokenDepsFor(ctx.io, out, { browserCommand: auth.token.browserCommand, browser: !auth.token.noBrowser }));
       return { idToken: got.entry.idToken, ...(got.entry.refreshToken ? { refreshToken: got.entry.refreshToken } : {}), source: `context ${entry.contextName} (exec, ${got.source})` };
     };
@@ -158,6 +159,7 @@ export async function prepareDoctor(flags: DoctorFlags, ctx: CommandContext): Pr
     const password = flags.passwordStdin ? await readPasswordFromStdin(ctx.io.stdin) : secretFrom(undefined, ctx.io.env, 'CASDOOR_PASSWORD');
     deps.tokens = async (session, id): Promise<DoctorTokens> => {
       const { loginWithGrant } = await import('../usecases/token.js');
+      const { loginDepsFor } = await import('./deps.js');
       const login = await loginWithGrant(session, { clientId: id }, { grant, username: flags.username, password }, loginDepsFor(ctx.io, out, flags));
       return {
         idToken: login.tokens.idToken,

@@ -1,6 +1,5 @@
 /** `from-kubelogin`: flags → FromKubeloginInput → usecases/from-kubelogin. */
 import type { Command } from 'commander';
-import { runFromKubelogin } from '../usecases/from-kubelogin.js';
 import type { CommandContext } from './main.js';
 
 export interface FromKubeloginFlags {
@@ -36,6 +35,7 @@ Examples:
   casdoor-kubeconfig from-kubelogin --context oidc@k8s.example.com`,
     )
     .action(async (flags: FromKubeloginFlags) => {
+      const { runFromKubelogin } = await import('../usecases/from-kubelogin.js');
       await runFromKubelogin(
         { context: flags.context, user: flags.user, kubeconfig: flags.kubeconfig, execCommand: flags.execCommand, dryRun: Boolean(flags.dryRun) },
         { out: ctx.output(), env: ctx.io.env, homeDir: ctx.io.homeDir, cwd: ctx.io.cwd, now: ctx.io.now },

@@ -4,17 +4,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
-import { httpFactory } from './deps.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { registerSecret } from '../redact.js';
-import { runGenerate, type GenerateFormat, type GenerateInput } from '../usecases/generate.js';
-import { parsePasswords, parseRoster } from '../usecases/roster.js';
+import type { GenerateFormat, GenerateInput } from '../usecases/generate.js';
 import type { SetupMode } from '../usecases/setup.js';
 import { readPemFile, secretFrom } from './inputs.js';
 import type { Io } from '../ports/io.js';
 import type { CommandContext } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
-import { checkOutDir } from '../kubeconfig/out-dir.js';
 
 export interface GenerateFlags {
   roster?: string;
@@ -101,6 +98,9 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     .action(async (flags: GenerateFlags, cmd: Command) => {
       const out = ctx.output();
       const input = await generateInputFromFlags({ ...flags, usernameClaimGiven: cmd.getOptionValueSource('usernameClaim') !== 'default' }, ctx.io);
+      const { runGenerate } = await import('../usecases/generate.js');
+      const { httpFactory } = await import('./deps.js');
+      const { checkOutDir } = await import('../kubeconfig/out-dir.js');
       await runGenerate(input, {
         out,
         now: ctx.io.now,
@@ -144,6 +144,7 @@ export async function readPasswordsFile(file: string): Promise<Map<string, strin
       `Restrict it first: chmod 600 ${file}`,
     );
   }
+  const { parsePasswords } = await import('../usecases/roster.js');
   const passwords = parsePasswords(await readInputFile('--passwords', file), file);
   for (const pw of passwords.values()) registerSecret(pw);
   return passwords;
@@ -181,6 +182,7 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
   if (flags.certificateAuthority && flags.insecureSkipTlsVerify) throw usageError('--certificate-authority and --insecure-skip-tls-verify cannot both be given.');
 
   const rosterFile = path.resolve(io.cwd, flags.roster as string);
+  const { parseRoster } = await import('../usecases/roster.js');
   const roster = parseRoster(await readInputFile('--roster', rosterFile), flags.roster as string);
   const passwords = flags.passwords ? await readPasswordsFile(path.resolve(io.cwd, flags.passwords)) : undefined;
   const clientSecret = flags.mode === 'auth-provider' ? secretFrom(flags.clientSecret, io.env, 'CASDOOR_CLIENT_SECRET') : undefined;

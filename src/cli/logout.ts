@@ -1,7 +1,5 @@
 /** `logout`: flags → LogoutInput → usecases/logout. */
 import type { Command } from 'commander';
-import { httpFactory } from './deps.js';
-import { runLogout } from '../usecases/logout.js';
 import type { CommandContext } from './main.js';
 
 export interface LogoutFlags {
@@ -36,6 +34,8 @@ Examples:
     )
     .action(async (flags: LogoutFlags) => {
       const out = ctx.output();
+      const { runLogout } = await import('../usecases/logout.js');
+      const { httpFactory } = await import('./deps.js');
       await runLogout(
         { context: flags.context, kubeconfig: flags.kubeconfig, remove: Boolean(flags.remove) },
         {

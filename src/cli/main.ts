@@ -9,6 +9,11 @@ import { redact } from '../redact.js';
 import type { Io } from '../ports/io.js';
 import { Output } from '../ports/output.js';
 // --- command modules (one import + one register call each; keep this block sorted) ---
+// All of them load on every start (`--help` included), so each holds only its commander definitions and
+// flag checks: its use case and src/cli/deps.ts are loaded with `await import(…)` inside the action, and
+// the constants its options name live in leaf modules (usecases/grants.ts, usecases/apiserver-options.ts).
+// One import after the other, not Promise.all: jest's ESM runtime can fail concurrent imports that share
+// a module ("request for '…' is not in cache").
 import { registerApiserverConfig } from './apiserver-config.js';
 import { registerCasdoorApp } from './casdoor-app.js';
 import { registerClean } from './clean.js';

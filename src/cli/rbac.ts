@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
-import { buildRbacBinding, type RbacInput } from '../usecases/rbac.js';
+import type { RbacInput } from '../usecases/rbac.js';
 import type { CommandContext } from './main.js';
 
 export interface RbacFlags {
@@ -65,9 +65,11 @@ export function registerRbac(program: Command, ctx: CommandContext): void {
     .option('--casdoor-url <url>', 'the issuer; needed only with --username-prefix \'\' (users become "<issuer>#<name>")')
     .option('--issuer <url>', 'same as --casdoor-url')
     .addHelpText('after', EXAMPLES)
-    .action((flags: RbacFlags) => {
+    .action(async (flags: RbacFlags) => {
       const out = ctx.output();
-      const result = buildRbacBinding(rbacInputFromFlags(flags));
+      const input = rbacInputFromFlags(flags);
+      const { buildRbacBinding } = await import('../usecases/rbac.js');
+      const result = buildRbacBinding(input);
       for (const w of result.warnings) out.warn(w);
       out.data(result.text);
     });

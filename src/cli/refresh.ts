@@ -1,11 +1,9 @@
 /** `refresh`: flags → RefreshInput → usecases/refresh. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { GRANTS, type GrantType } from '../usecases/token.js';
-import { runRefresh } from '../usecases/refresh.js';
+import { GRANTS, type GrantType } from '../usecases/grants.js';
 import { secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
-import { tokenDepsFor } from './deps.js';
 import { ENVIRONMENT_HELP } from './token.js';
 
 export interface RefreshFlags {
@@ -52,6 +50,8 @@ Examples:
     .action(async (flags: RefreshFlags) => {
       const out = ctx.output();
       const password = secretFrom(undefined, ctx.io.env, 'CASDOOR_PASSWORD');
+      const { runRefresh } = await import('../usecases/refresh.js');
+      const { tokenDepsFor } = await import('./deps.js');
       await runRefresh(
         {
           context: flags.context,

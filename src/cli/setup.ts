@@ -4,10 +4,9 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
-import { httpFactory, loginDepsFor } from './deps.js';
-import { clientOf, runSetup, setupSummary, type SetupDeps, type SetupInput } from '../usecases/setup.js';
+import type { SetupDeps, SetupInput } from '../usecases/setup.js';
+import { GRANTS, type GrantType } from '../usecases/grants.js';
 import { TOKEN_STORAGES, type TokenStorage } from '../token/keyring.js';
-import { GRANTS, keyOf, loginWithGrant, storeLogin, type GrantType } from '../usecases/token.js';
 import type { WizardSettings } from '../wizard/options.js';
 import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, RESOURCE_HELP, SCOPE_HELP, TOKEN_CACHE_STORAGE_HELP } from './token.js';
 import { checkResource } from '../oidc/resource.js';
@@ -123,6 +122,9 @@ scope, and an application that defines Scopes refuses any scope it does not list
     )
     .action(async (flags: SetupFlags, cmd: Command) => {
       const out = ctx.output();
+      const { clientOf, runSetup, setupSummary } = await import('../usecases/setup.js');
+      const { keyOf, loginWithGrant, storeLogin } = await import('../usecases/token.js');
+      const { httpFactory, loginDepsFor } = await import('./deps.js');
       const deps: SetupDeps = {
         out,
         env: ctx.io.env,

@@ -11,8 +11,8 @@ import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { parseListenAddress } from '../oidc/loopback.js';
 import { checkResource } from '../oidc/resource.js';
-import { tokenDepsFor } from './deps.js';
-import { GRANTS, runToken, type GrantType, type TokenInput } from '../usecases/token.js';
+import { GRANTS, type GrantType } from '../usecases/grants.js';
+import type { TokenInput } from '../usecases/token.js';
 import { readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext } from './main.js';
 
@@ -139,6 +139,9 @@ Examples:
     .action(async (flags: TokenFlags) => {
       const out = ctx.output();
       const input = await tokenInputFromFlags(flags, ctx.io.env);
+      // Loaded on use, as every command's use case is (see src/cli/main.ts).
+      const { runToken } = await import('../usecases/token.js');
+      const { tokenDepsFor } = await import('./deps.js');
       await runToken(input, tokenDepsFor(ctx.io, out, flags), { raw: Boolean(flags.raw) });
     });
 }

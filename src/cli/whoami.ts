@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
-import { runExecPlugin } from '../cluster/exec-plugin.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, selfSubjectReview } from '../cluster/review.js';
 import { redact } from '../redact.js';
 import type { WhoamiFormat, WhoamiInput } from '../usecases/whoami.js';
@@ -53,6 +52,7 @@ export function registerWhoami(program: Command, ctx: CommandContext): void {
       const input = whoamiInputFromFlags(flags);
       // Loaded on use: the use case pulls in jose, which other commands' start-up should not pay for.
       const { runWhoami } = await import('../usecases/whoami.js');
+      const { runExecPlugin } = await import('../cluster/exec-plugin.js');
       await runWhoami(input, {
         out,
         env: ctx.io.env,

@@ -19,18 +19,10 @@ import { mapUsername, preflight, type ClaimSettings, type PreflightResult } from
 import { readTemplate, renderText, renderYaml } from '../templates.js';
 import { openSession, passwordLogin, type VerifiedLogin } from './login.js';
 import { summarizeList } from '../list-summary.js';
+import { APISERVER_CA_FILE, KUBE_SIGNING_ALGS, MINIKUBE_CA_FILE, MINIKUBE_CA_HOST_DIR, type ApiserverFormat } from './apiserver-options.js';
 
-export type ApiserverFormat = 'flags' | 'minikube' | 'authentication-config' | 'all' | 'json';
-export const APISERVER_FORMATS: readonly ApiserverFormat[] = ['flags', 'minikube', 'authentication-config', 'all', 'json'];
-
-/** Where the static-pod flags expect the Casdoor CA (kubeadm mounts /etc/kubernetes/pki into the pod). */
-export const APISERVER_CA_FILE = '/etc/kubernetes/pki/casdoor-ca.crt';
-/** minikube copies ~/.minikube/files/<path> to /<path> in the node at start. */
-export const MINIKUBE_CA_FILE = '/var/lib/minikube/certs/oidc-ca.crt';
-export const MINIKUBE_CA_HOST_DIR = '~/.minikube/files/var/lib/minikube/certs';
-
-/** kube-apiserver's --oidc-signing-algs accepts these (asymmetric only). */
-export const KUBE_SIGNING_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'];
+// The choices and paths the command's help names, in a leaf module (loaded on every start, --help included).
+export { APISERVER_CA_FILE, APISERVER_FORMATS, KUBE_SIGNING_ALGS, MINIKUBE_CA_FILE, MINIKUBE_CA_HOST_DIR, type ApiserverFormat } from './apiserver-options.js';
 
 export interface KubernetesVersion {
   major: number;

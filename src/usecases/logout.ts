@@ -25,7 +25,7 @@ import { loadMergedView } from '../kubeconfig/view.js';
 import { readCacheEntry } from '../token/cache.js';
 import { redact, registerSecret } from '../redact.js';
 import { deletePendingTokens, pendingFileOf } from '../token/pending.js';
-import { deleteCacheEntry, withCacheLock } from '../token/store.js';
+import { withCacheLock } from '../token/store.js';
 import { withAuthProviderTokens } from './entries.js';
 import { resolveEntry, unverifiedClaims, type ResolvedEntry } from './refresh.js';
 import { describeExpiry } from './setup.js';

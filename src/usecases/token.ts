@@ -24,10 +24,11 @@ import { scopesOf } from '../token/fast.js';
 import { keyringAccount, openKeyring, type SecretStore, type TokenStorage } from '../token/keyring.js';
 import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
 import { tokenArgs } from './entries.js';
+import type { GrantType } from './grants.js';
 import { clientCredentialsLogin, openSession, passwordLogin, refreshLogin, verifyTokens, type Session, type VerifiedLogin } from './login.js';
 
-export const GRANTS = ['password', 'browser', 'device', 'client-credentials'] as const;
-export type GrantType = (typeof GRANTS)[number];
+// A leaf module, so that the commands' option definitions do not load this one.
+export { GRANTS, type GrantType } from './grants.js';
 
 /** A token that expires within this many seconds is not served when a refresh fails for network reasons. */
 const MIN_STALE_SERVE_SECONDS = 10;
