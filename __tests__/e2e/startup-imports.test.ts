@@ -40,7 +40,7 @@ async function loaded(args: string[]): Promise<{ ours: string[]; packages: strin
 }
 
 /** Modules a start may load: the CLI's frame, the command modules and the small leaf modules their options name. */
-const HEAVY_OURS = /^(kubeconfig|wizard|demo|casdoor\/(?!k8s-app|model)|oidc\/(?!issuer|loopback|kube-rules|net-errors)|usecases\/(?!grants|apiserver-options|exec-command))|^cli\/deps\.js$/;
+const HEAVY_OURS = /^(kubeconfig|wizard|demo|casdoor\/(?!k8s-app|model)|oidc\/(?!issuer|loopback|kube-rules|net-errors|resource)|usecases\/(?!grants|apiserver-options|exec-command))|^cli\/deps\.js$/;
 const LIGHT_PACKAGES = ['chalk', 'commander'];
 
 describe('start-up of the CLI', () => {
