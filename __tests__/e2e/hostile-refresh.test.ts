@@ -12,6 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { DemoEnvironment } from '../../src/demo/index.js';
+import { runCleanups } from '../../src/cleanup.js';
 import { CliError } from '../../src/errors.js';
 import { discover } from '../../src/oidc/discovery.js';
 import { refreshGrant } from '../../src/oidc/grants.js';
@@ -122,6 +123,51 @@ describe('9. a refresh whose kubeconfig write fails after Casdoor answered', () 
     expect(now.refresh).not.toBe(saved.refreshToken);
     for (const t of [saved.idToken, saved.refreshToken, now.id, now.refresh]) expect(run.all).not.toContain(t);
     expect(await casdoorTakes(now.refresh)).toBe(true);
+  });
+
+  it('a signal between Casdoor\'s answer and the write: the cleanup that runs before exit keeps the new tokens too', async () => {
+    expect((await runSetup(env, home, [], { password: PASSWORD })).code).toBe(0);
+    const original = await fs.readFile(home.kubeconfig);
+    const sink = { write: () => true };
+    env.provider.resetStats();
+    const err = await runRefresh(
+      { kubeconfig: home.kubeconfig },
+      {
+        out: new Output({ env: { NO_COLOR: '1' }, stdout: sink, stderr: sink }),
+        now: () => new Date(),
+        interactive: false,
+        promptPassword: async () => {
+          throw new Error('no password prompt expected');
+        },
+        openUrl: async () => undefined,
+        env: {},
+        homeDir: home.home,
+        cwd: home.home,
+        makeHttp: (caPem) => createHttpClient({ env: {}, ...(caPem ? { caPem } : {}) }),
+        // What src/bin.ts does on SIGINT: run the registered cleanups synchronously, then exit 130.
+        writeHook: async () => {
+          runCleanups();
+          throw new CliError('interrupted', 'Interrupted.');
+        },
+      },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as CliError).code).toBe('interrupted');
+    expect(env.provider.stats.refreshGrants).toBe(1);
+    // The kubeconfig is as it was (the lock is gone), and the rotated tokens wait in the private folder.
+    expect((await fs.readFile(home.kubeconfig)).equals(original)).toBe(true);
+    expect(existsSync(`${home.kubeconfig}.lock`)).toBe(false);
+    const dir = cacheDir(home.home, {});
+    const kept = (await fs.readdir(dir)).filter((f) => f.startsWith('pending-'));
+    expect(kept).toHaveLength(1);
+    expect((await fs.stat(path.join(dir, kept[0]!))).mode & 0o777).toBe(0o600);
+    const run = await runCli(['refresh', '--kubeconfig', home.kubeconfig], { home: home.home });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('Wrote the tokens an earlier run had kept in');
+    expect(env.provider.stats.passwordGrants).toBe(0);
+    expect(await casdoorTakes(tokensOf(await readDoc()).refresh)).toBe(true);
   });
 
   it('kept tokens older than what the entry holds now (a login since) are dropped, not written over it', async () => {

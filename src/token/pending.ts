@@ -11,7 +11,7 @@
  * are recovered, someone wrote newer tokens meanwhile (a new login), and those win.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { mkdirSync, promises as fs, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { registerSecret } from '../redact.js';
 import { cacheDir, untrustedReason } from './cache.js';
@@ -44,6 +44,21 @@ export function pendingFileOf(key: PendingKey, location: { homeDir: string; env:
 export async function savePendingTokens(file: string, key: PendingKey, tokens: PendingTokens): Promise<void> {
   await ensureCacheDir(path.dirname(file));
   await writePrivateJson(file, { version: 1, ...key, file: path.resolve(key.file), ...tokens }, 'keep the new tokens in');
+}
+
+/**
+ * The same save, synchronously, for the one moment no promise can run: the process is being stopped
+ * (SIGINT, SIGTERM, SIGHUP) after Casdoor answered and before the kubeconfig was written (src/cleanup.ts
+ * runs registered undos synchronously before exiting). Best effort: a folder that is not the user's
+ * own and private is not written to.
+ */
+export function savePendingTokensSync(file: string, key: PendingKey, tokens: PendingTokens): void {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (untrustedReason(dir, 'folder') !== undefined) return;
+  const tmp = `${file}.${process.pid}.interrupted.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ version: 1, ...key, file: path.resolve(key.file), ...tokens })}\n`, { mode: 0o600, flag: 'w' });
+  renameSync(tmp, file);
 }
 
 /**

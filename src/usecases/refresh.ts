@@ -19,7 +19,8 @@ import { loadMergedView } from '../kubeconfig/view.js';
 import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
 import { parseListenAddress } from '../oidc/loopback.js';
 import { registerSecret } from '../redact.js';
-import { deletePendingTokens, digest, pendingFileOf, readPendingTokens, savePendingTokens, type PendingKey } from '../token/pending.js';
+import { deletePendingTokens, digest, pendingFileOf, readPendingTokens, savePendingTokens, savePendingTokensSync, type PendingKey } from '../token/pending.js';
+import { registerCleanup } from '../cleanup.js';
 import { TOKEN_OPTIONS } from '../token/fast.js';
 import { clientSecretLocation, clientSecretAdvice } from './client-secret.js';
 import { withAuthProviderTokens, withoutClientSecret } from './entries.js';
@@ -323,6 +324,20 @@ async function refreshAuthProvider(entry: ResolvedEntry, given: AuthProviderAuth
       cause: err,
     });
   };
+  /**
+   * From Casdoor's answer until the write: a signal that stops the process must not lose the new tokens
+   * either (src/cleanup.ts runs this synchronously before exit 130/143/129). Returns the unregister.
+   */
+  const keepIfInterrupted = (tokens: { idToken: string; refreshToken?: string | undefined }, replaced: string | undefined): (() => void) =>
+    registerCleanup(() =>
+      savePendingTokensSync(pendingFile, pendingKey, {
+        idToken: tokens.idToken,
+        ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+        replaces: digest(replaced),
+        savedAt: deps.now().toISOString(),
+      }),
+    );
+  let unkeep: (() => void) | undefined;
   // With --remove-client-secret the secret is not sent either: it may be the stale one.
   const secret = input.removeClientSecret ? undefined : auth.clientSecret;
   const client = { clientId: auth.clientId, ...(secret ? { clientSecret: secret } : {}) };
@@ -382,11 +397,14 @@ async function refreshAuthProvider(entry: ResolvedEntry, given: AuthProviderAuth
           return undefined;
         }
         // Without a new refresh token in the answer, the one just used stays valid.
+        unkeep = keepIfInterrupted({ idToken: refreshed.tokens.idToken, refreshToken: refreshed.tokens.refreshToken ?? refreshToken }, refreshToken);
         return finish(withAuthProviderTokens(current as NamedUser, { idToken: refreshed.tokens.idToken, refreshToken: refreshed.tokens.refreshToken ?? refreshToken }));
-      }, { ...(deps.writeHook ? { writeHook: deps.writeHook } : {}) }).catch(async (err: unknown) => {
-        const got = refreshed as VerifiedLogin | undefined;
-        throw got ? await keep(err, { idToken: got.tokens.idToken, refreshToken: got.tokens.refreshToken ?? replaced }, replaced) : err;
-      });
+      }, { ...(deps.writeHook ? { writeHook: deps.writeHook } : {}) })
+        .catch(async (err: unknown) => {
+          const got = refreshed as VerifiedLogin | undefined;
+          throw got ? await keep(err, { idToken: got.tokens.idToken, refreshToken: got.tokens.refreshToken ?? replaced }, replaced) : err;
+        })
+        .finally(() => unkeep?.());
       if (theirs !== undefined) return result('cache', theirs, written.file);
       if (refreshed) return result('refresh', refreshed.verified.claims.exp as number, written.file);
     }
