@@ -104,7 +104,7 @@ try {
   const bin = path.resolve(here, '../dist/bin.js');
   const cli = async () =>
     timed(process.execPath, [
-      bin, 'setup', '--non-interactive', '--mode', 'exec', '--skip-login',
+      bin, 'setup', '--non-interactive', '--mode', 'exec', '--skip-login', '--exec-command', bin,
       '--casdoor-url', 'https://casdoor.example.com', '--client-id', 'bench-client', '--username', 'bench',
       '--server', 'https://bench.example.com:6443', '--kubeconfig', await freshCopy(),
     ]);
