@@ -16,6 +16,7 @@ import { DIST_BIN, runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { setupArgs } from '../helpers/setup-args.js';
 import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { writeBinWrapper, writeScriptedBrowser } from '../helpers/scripts.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -42,22 +43,9 @@ beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
   env = await startDemoEnvironment({ provider: { autoLoginAs: 'alice' } });
   scripts = await makeTempDir('ck-listen-');
-  wrapper = path.join(scripts.dir, 'casdoor-kubeconfig');
-  await fs.writeFile(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+  wrapper = await writeBinWrapper(scripts.dir);
   visited = path.join(scripts.dir, 'visited.txt');
-  browserScript = path.join(scripts.dir, 'browser.mjs');
-  await fs.writeFile(
-    browserScript,
-    [
-      `#!${process.execPath}`,
-      `import { appendFileSync, readFileSync } from 'node:fs';`,
-      `import { visit } from ${JSON.stringify(path.join(ROOT, 'dist', 'demo', 'browser.js'))};`,
-      `appendFileSync(${JSON.stringify(visited)}, process.argv[2] + '\\n');`,
-      `await visit(process.argv[2], { ca: readFileSync(${JSON.stringify(env.caFile)}, 'utf8') });`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
+  browserScript = await writeScriptedBrowser(scripts.dir, env.caFile, { visitedFile: visited });
   squatter = createServer();
   await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
 }, 120_000);

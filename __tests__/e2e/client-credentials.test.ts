@@ -22,6 +22,7 @@ import { cacheDir, cacheFile } from '../../src/token/cache.js';
 import { runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { writeBinWrapper } from '../helpers/scripts.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -113,8 +114,7 @@ beforeAll(async () => {
   origin = `https://127.0.0.1:${(casdoor.address() as AddressInfo).port}`;
   apiserver = await startApiServer({ issuer: origin, clientId: CLIENT_ID, issuerCaPem: tls.caPem, tls });
   scripts = await makeTempDir('ck-cc-');
-  wrapper = path.join(scripts.dir, 'casdoor-kubeconfig');
-  await fs.writeFile(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+  wrapper = await writeBinWrapper(scripts.dir);
 }, 120_000);
 
 afterAll(async () => {

@@ -18,6 +18,7 @@ import { runCli, type CliRun } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl, type KubectlResult } from '../helpers/kubectl.js';
 import { setupArgs } from '../helpers/setup-args.js';
 import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { writeBinWrapper, writeScriptedBrowser } from '../helpers/scripts.js';
 
 const hasKubectl = requireKubectl();
 const itKubectl = hasKubectl ? it : it.skip;
@@ -46,21 +47,9 @@ beforeAll(async () => {
   if (!existsSync(BIN) || !existsSync(path.join(ROOT, 'dist', 'cli', 'token.js'))) throw new Error('dist/ is missing: the jest globalSetup build did not run');
   scripts = await makeTempDir('ck-exec-scripts-');
   env = await startDemoEnvironment({ provider: { autoLoginAs: 'alice' } });
-  wrapper = path.join(scripts.dir, 'casdoor-kubeconfig');
-  await fs.writeFile(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+  wrapper = await writeBinWrapper(scripts.dir);
   // The scripted browser: follows the sign-in URL through the provider's redirects to our listener.
-  browserScript = path.join(scripts.dir, 'browser.mjs');
-  await fs.writeFile(
-    browserScript,
-    [
-      `#!${process.execPath}`,
-      `import { readFileSync } from 'node:fs';`,
-      `import { visit } from ${JSON.stringify(path.join(ROOT, 'dist', 'demo', 'browser.js'))};`,
-      `await visit(process.argv[2], { ca: readFileSync(${JSON.stringify(env.caFile)}, 'utf8') });`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
+  browserScript = await writeScriptedBrowser(scripts.dir, env.caFile);
   kubectl = kubectlBinary() ?? 'kubectl';
 }, 180_000);
 

@@ -12,6 +12,7 @@ import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index
 import { runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { writeBinWrapper } from '../helpers/scripts.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -27,8 +28,7 @@ beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
   env = await startDemoEnvironment();
   scripts = await makeTempDir('ck-from-kubelogin-');
-  wrapper = path.join(scripts.dir, 'casdoor-kubeconfig');
-  await fs.writeFile(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+  wrapper = await writeBinWrapper(scripts.dir);
 }, 120_000);
 afterAll(async () => {
   await env?.close();

@@ -17,6 +17,7 @@ import { runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { setupArgs } from '../helpers/setup-args.js';
 import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { writeBinWrapper, writeScriptedBrowser } from '../helpers/scripts.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,22 +38,9 @@ beforeAll(async () => {
   env = await startDemoEnvironment({ provider: { autoLoginAs: 'alice' } });
   prod = await startApiServer({ issuer: env.provider.issuer, clientId: env.provider.clientId, audiences: [RESOURCE], issuerCaPem: env.caPem, tls: env.tls });
   scripts = await makeTempDir('ck-resource-');
-  wrapper = path.join(scripts.dir, 'casdoor-kubeconfig');
-  await fs.writeFile(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+  wrapper = await writeBinWrapper(scripts.dir);
   visited = path.join(scripts.dir, 'visited.txt');
-  browserScript = path.join(scripts.dir, 'browser.mjs');
-  await fs.writeFile(
-    browserScript,
-    [
-      `#!${process.execPath}`,
-      `import { appendFileSync, readFileSync } from 'node:fs';`,
-      `import { visit } from ${JSON.stringify(path.join(ROOT, 'dist', 'demo', 'browser.js'))};`,
-      `appendFileSync(${JSON.stringify(visited)}, process.argv[2] + '\\n');`,
-      `await visit(process.argv[2], { ca: readFileSync(${JSON.stringify(env.caFile)}, 'utf8') });`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
+  browserScript = await writeScriptedBrowser(scripts.dir, env.caFile, { visitedFile: visited });
 }, 120_000);
 
 afterAll(async () => {
@@ -183,17 +171,5 @@ describe('--resource (RFC 8707)', () => {
 
 /** A scripted browser trusting `other`'s CA. */
 async function browserFor(other: DemoEnvironment): Promise<string> {
-  const file = path.join(scripts.dir, `browser-${other.apiserver.port}.mjs`);
-  await fs.writeFile(
-    file,
-    [
-      `#!${process.execPath}`,
-      `import { readFileSync } from 'node:fs';`,
-      `import { visit } from ${JSON.stringify(path.join(ROOT, 'dist', 'demo', 'browser.js'))};`,
-      `await visit(process.argv[2], { ca: readFileSync(${JSON.stringify(other.caFile)}, 'utf8') });`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  return file;
+  return writeScriptedBrowser(scripts.dir, other.caFile, { name: `browser-${other.apiserver.port}.mjs` });
 }

@@ -20,6 +20,7 @@ import { runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { setupArgs } from '../helpers/setup-args.js';
 import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
+import { writeBinWrapper } from '../helpers/scripts.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,8 +41,7 @@ beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
   env = await startDemoEnvironment();
   scripts = await makeTempDir('ck-lock-kill-');
-  wrapper = path.join(scripts.dir, 'casdoor-kubeconfig');
-  await fs.writeFile(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+  wrapper = await writeBinWrapper(scripts.dir);
   blackHole = createServer((socket) => {
     held.push(socket);
     connected();
