@@ -21,7 +21,9 @@ let register: string;
 beforeAll(async () => {
   dir = await makeTempDir('ck-startup-');
   const hooks = path.join(dir.dir, 'hooks.mjs');
-  await writeFile(hooks, "export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write(`LOADED ${r.url}\\n`); return r; }\n");
+  // writeSync on fd 2: the hooks run on their own thread, and an asynchronous write from there may still be
+  // queued when the CLI calls process.exit (the last modules it loaded would then go unseen).
+  await writeFile(hooks, "import { writeSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); writeSync(2, `LOADED ${r.url}\\n`); return r; }\n");
   register = path.join(dir.dir, 'register.mjs');
   await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
 });
