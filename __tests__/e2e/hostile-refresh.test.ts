@@ -19,7 +19,7 @@ import { refreshGrant } from '../../src/oidc/grants.js';
 import { createHttpClient } from '../../src/oidc/http.js';
 import { Output } from '../../src/ports/output.js';
 import { cacheDir } from '../../src/token/cache.js';
-import { runRefresh } from '../../src/usecases/refresh.js';
+import { runRefresh, type RefreshDeps } from '../../src/usecases/refresh.js';
 import { runCli } from '../helpers/cli.js';
 import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
@@ -38,6 +38,23 @@ const tokensOf = (doc: any): { id: string; refresh: string } => {
   const cfg = doc.users[0].user['auth-provider'].config;
   return { id: cfg['id-token'], refresh: cfg['refresh-token'] };
 };
+
+/** runRefresh's outside world for an in-process run without a terminal, printing to `sink`. */
+function refreshDeps(sink: { write(s: string): unknown }): Omit<RefreshDeps, 'writeHook'> {
+  return {
+    out: new Output({ env: { NO_COLOR: '1' }, stdout: sink, stderr: sink }),
+    now: () => new Date(),
+    interactive: false,
+    promptPassword: async () => {
+      throw new Error('no password prompt expected');
+    },
+    openUrl: async () => undefined,
+    env: {},
+    homeDir: home.home,
+    cwd: home.home,
+    makeHttp: (caPem) => createHttpClient({ env: {}, ...(caPem ? { caPem } : {}) }),
+  };
+}
 
 /** Whether Casdoor still takes `refreshToken` (spends it when it does). */
 async function casdoorTakes(refreshToken: string): Promise<boolean> {
@@ -65,17 +82,7 @@ describe('9. a refresh whose kubeconfig write fails after Casdoor answered', () 
     const err = await runRefresh(
       { kubeconfig: home.kubeconfig },
       {
-        out: new Output({ env: { NO_COLOR: '1' }, stdout: sink, stderr: sink }),
-        now: () => new Date(),
-        interactive: false,
-        promptPassword: async () => {
-          throw new Error('no password prompt expected');
-        },
-        openUrl: async () => undefined,
-        env: {},
-        homeDir: home.home,
-        cwd: home.home,
-        makeHttp: (caPem) => createHttpClient({ env: {}, ...(caPem ? { caPem } : {}) }),
+        ...refreshDeps(sink),
         writeHook: async (file) => {
           await fs.rename(file, aside);
           await fs.mkdir(file);
@@ -133,17 +140,7 @@ describe('9. a refresh whose kubeconfig write fails after Casdoor answered', () 
     const err = await runRefresh(
       { kubeconfig: home.kubeconfig },
       {
-        out: new Output({ env: { NO_COLOR: '1' }, stdout: sink, stderr: sink }),
-        now: () => new Date(),
-        interactive: false,
-        promptPassword: async () => {
-          throw new Error('no password prompt expected');
-        },
-        openUrl: async () => undefined,
-        env: {},
-        homeDir: home.home,
-        cwd: home.home,
-        makeHttp: (caPem) => createHttpClient({ env: {}, ...(caPem ? { caPem } : {}) }),
+        ...refreshDeps(sink),
         // What src/bin.ts does on SIGINT: run the registered cleanups synchronously, then exit 130.
         writeHook: async () => {
           runCleanups();

@@ -95,6 +95,19 @@ function omitEmpty(target: Record<string, unknown>, key: string, value: unknown)
   if (!empty) target[key] = value;
 }
 
+/**
+ * The token metadata fields of Casdoor's Claims and ClaimsShort structs (object/token_jwt.go: TokenType, Nonce,
+ * Scope, Azp, Provider, SigninMethod, each `json:",omitempty"`); JSON key order does not matter to a verifier.
+ */
+function metadataClaims(c: Record<string, unknown>, m: TokenMetadata): void {
+  omitEmpty(c, 'tokenType', m.tokenType);
+  omitEmpty(c, 'nonce', m.nonce);
+  omitEmpty(c, 'scope', m.scope);
+  omitEmpty(c, 'azp', m.azp);
+  omitEmpty(c, 'provider', m.provider);
+  omitEmpty(c, 'signinMethod', m.signinMethod);
+}
+
 function registered(target: Record<string, unknown>, r: RegisteredClaims): Record<string, unknown> {
   // jwt.RegisteredClaims: every field omitempty.
   omitEmpty(target, 'iss', r.iss);
@@ -111,13 +124,8 @@ function registered(target: Record<string, unknown>, r: RegisteredClaims): Recor
 function claimsJwt(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims): Record<string, unknown> {
   const c: Record<string, unknown> = {};
   for (const [, key] of USER_WITHOUT_THIRD_IDP) c[key] = userValue(user, key);
-  omitEmpty(c, 'tokenType', m.tokenType);
-  omitEmpty(c, 'nonce', m.nonce);
   c['tag'] = user.tag;
-  omitEmpty(c, 'scope', m.scope);
-  omitEmpty(c, 'azp', m.azp);
-  omitEmpty(c, 'provider', m.provider);
-  omitEmpty(c, 'signinMethod', m.signinMethod);
+  metadataClaims(c, m);
   registered(c, r);
   // Not Casdoor: claims a test asked for on this user, merged last (undefined removes one).
   for (const [k, v] of Object.entries(user.extraClaims ?? {})) {
@@ -139,12 +147,7 @@ function claimsEmpty(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims): 
   };
   omitEmpty(c, 'email_verified', user.emailVerified);
   c['phone'] = user.phone;
-  omitEmpty(c, 'tokenType', m.tokenType);
-  omitEmpty(c, 'nonce', m.nonce);
-  omitEmpty(c, 'scope', m.scope);
-  omitEmpty(c, 'azp', m.azp);
-  omitEmpty(c, 'provider', m.provider);
-  omitEmpty(c, 'signinMethod', m.signinMethod);
+  metadataClaims(c, m);
   return registered(c, r);
 }
 
@@ -178,7 +181,7 @@ function claimsStandard(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims
   omitEmpty(c, 'tokenType', m.tokenType);
   omitEmpty(c, 'nonce', m.nonce);
   omitEmpty(c, 'scope', m.scope);
-  // OIDCAddress is a struct: omitempty never drops it in Go.
+  // OIDCAddress is a struct: omitempty never drops it in Go. ClaimsStandard has no SigninMethod.
   c['address'] = address;
   omitEmpty(c, 'azp', m.azp);
   omitEmpty(c, 'provider', m.provider);
