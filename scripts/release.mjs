@@ -163,6 +163,43 @@ function missingOptionalRequires() {
   };
 }
 
+/**
+ * Node built-ins that start-up modules import but `--help` never uses, loaded on first use instead (each
+ * export a getter; esbuild's CommonJS output reads imports as properties at the call, so nothing else
+ * changes). Each was measured in `--help`'s CPU profile:
+ * - node:child_process, which commander requires when it loads for stand-alone executable subcommands
+ *   (node_modules/commander/lib/command.js, _executeSubCommand, its one use): with it came net, dgram and
+ *   the stream modules, ~4 ms;
+ * - node:fs/promises, which our flag readers import (src/cli/inputs.ts and others), ~1.7 ms.
+ */
+const LAZY_BUILTINS = [
+  { spec: 'node:child_process', importer: /node_modules[\\/]commander[\\/]/ },
+  { spec: 'node:fs/promises', importer: /[\\/]src[\\/]/ },
+];
+
+function lazyBuiltins() {
+  return {
+    name: 'lazy-builtins',
+    setup(build) {
+      build.onResolve({ filter: /^node:/ }, (args) =>
+        LAZY_BUILTINS.some((l) => l.spec === args.path && l.importer.test(args.importer)) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+        const names = Object.keys(require(args.path)).filter((n) => n !== 'default');
+        const spec = JSON.stringify(args.path);
+        return {
+          contents: [
+            'let m;',
+            `const load = () => (m ??= require(${spec}));`,
+            ...names.map((n) => `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`),
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
 function isCommonJs(file) {
   if (file.endsWith('.cjs')) return true;
   if (file.endsWith('.mjs')) return false;
@@ -242,6 +279,8 @@ function thirdPartyNotices(metafiles) {
 function publishedPackageJson() {
   const keep = ['name', 'version', 'description', 'license', 'type', 'keywords', 'homepage', 'repository', 'bugs', 'author', 'engines'];
   const out = Object.fromEntries(keep.filter((k) => pkg[k] !== undefined).map((k) => [k, pkg[k]]));
+  // CommonJS: dist/bin.js and dist/cli/run.js; the lazily loaded chunks are ESM by their .mjs names.
+  out.type = 'commonjs';
   out.bin = { 'casdoor-kubeconfig': 'dist/bin.js', 'kubectl-casdoor': 'dist/bin.js' };
   out.files = ['dist', 'docs', 'README.md', 'LICENSE', 'THIRD_PARTY_NOTICES.md'];
   // The one package that cannot be bundled: a native binding (prebuilt per platform, in its own optional
@@ -251,33 +290,232 @@ function publishedPackageJson() {
   return out;
 }
 
+/** Where start-up modules leave their namespaces for the lazily loaded chunks (see startupShims). */
+const STARTUP_REGISTRY = 'casdoor-kubeconfig.startup-modules';
+const dynamicExternal = {
+  name: 'dynamic-imports-external',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+  },
+};
+
+/**
+ * The start-up graph: every input dist/cli/run.js loads before any command runs (static imports of
+ * src/cli/run.ts, dynamic imports left out), as paths relative to the repository like esbuild's metafile.
+ */
+async function startupInputs(esbuild) {
+  const metafile = await bundle(esbuild, {
+    entryPoints: { run: 'src/cli/run.ts' },
+    outdir: path.join(stage, 'probe'),
+    write: false,
+    format: 'cjs',
+    plugins: [embedTemplates(), noSelfPath(), dynamicExternal],
+  });
+  return new Set(Object.keys(metafile.inputs));
+}
+
+/** dist/lazy/<name>.mjs for a dynamic import target: src/usecases/setup.ts → usecases/setup, a package → pkg/<name>. */
+function lazyName(target) {
+  if (target.startsWith('src/')) return target.slice(4).replace(/\.[cm]?[jt]s$/, '');
+  return `pkg/${target.replace(/^@/, '').replace(/[^\w.-]+/g, '-')}`;
+}
+
+/**
+ * The start-up bundle (CommonJS, one file): the entry's `run` plus, in a global registry, the namespace of
+ * every start-up module, so that lazily loaded chunks share those modules (one CliError class, one cleanup
+ * list) instead of bundling second copies. A dynamic import of a module outside the start-up graph becomes
+ * `import('../lazy/<name>.mjs')`, whose target is collected into `lazy`.
+ */
+function startupEntry(startup, lazy) {
+  const inputs = [...startup].filter((i) => /\.[cm]?[jt]s$/.test(i)).sort();
+  return {
+    name: 'startup-entry',
+    setup(build) {
+      build.onResolve({ filter: /^startup-entry$/ }, () => ({ path: 'startup-entry', namespace: 'startup-entry' }));
+      build.onLoad({ filter: /.*/, namespace: 'startup-entry' }, () => ({
+        contents: [
+          "export { run } from './src/cli/run.ts';",
+          ...inputs.map((input, i) => `import * as m${i} from ${JSON.stringify(`./${input}`)};`),
+          `globalThis[Symbol.for(${JSON.stringify(STARTUP_REGISTRY)})] = {`,
+          ...inputs.map((input, i) => `  ${JSON.stringify(input)}: m${i},`),
+          '};',
+        ].join('\n'),
+        resolveDir: root,
+        loader: 'js',
+      }));
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.pluginData?.probe) return undefined;
+        if (NATIVE_EXTERNALS.includes(args.path)) return { path: args.path, external: true };
+        const resolved = await build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, pluginData: { probe: true } });
+        if (resolved.errors.length) return undefined;
+        const rel = path.relative(root, resolved.path).split(path.sep).join('/');
+        if (startup.has(rel)) return undefined; // already loaded: stays in this file
+        const target = rel.startsWith('src/') ? rel : args.path;
+        lazy.set(lazyName(target), { target, resolved: resolved.path });
+        return { path: `../lazy/${lazyName(target)}.mjs`, external: true };
+      });
+    },
+  };
+}
+
+/**
+ * Lazily loaded chunks: an import of a start-up module is answered from the registry the start-up bundle
+ * filled (its exports, by the names it has there), never bundled a second time.
+ */
+function startupShims(exportNames) {
+  const ident = /^[A-Za-z_$][\w$]*$/;
+  return {
+    name: 'startup-shims',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData?.probe || args.namespace === 'startup-shim' || args.path.startsWith('node:')) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { probe: true } });
+        if (resolved.errors.length || resolved.external) return undefined;
+        const rel = path.relative(root, resolved.path).split(path.sep).join('/');
+        return exportNames[rel] ? { path: rel, namespace: 'startup-shim' } : undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: 'startup-shim' }, (args) => {
+        const names = exportNames[args.path].filter((n) => ident.test(n) && n !== 'default');
+        return {
+          contents: [
+            `const m = globalThis[Symbol.for(${JSON.stringify(STARTUP_REGISTRY)})]?.[${JSON.stringify(args.path)}];`,
+            `if (!m) throw new Error(${JSON.stringify(`${args.path} was not loaded by dist/cli/run.js`)});`,
+            ...(exportNames[args.path].includes('default') ? ['export default m.default;'] : []),
+            names.length ? `export const { ${names.join(', ')} } = m;` : '',
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/** A lazily loaded package (a dynamic import of it from the start-up graph): its exports, as Node would offer them. */
+function lazyPackageEntries(lazy) {
+  return {
+    name: 'lazy-package-entries',
+    setup(build) {
+      build.onResolve({ filter: /^lazy-pkg:/ }, (args) => ({ path: args.path.slice('lazy-pkg:'.length), namespace: 'lazy-pkg' }));
+      build.onLoad({ filter: /.*/, namespace: 'lazy-pkg' }, (args) => {
+        const { resolved } = [...lazy.values()].find((l) => l.target === args.path);
+        const spec = JSON.stringify(args.path);
+        if (!isCommonJs(resolved)) return { contents: `export * from ${spec};`, resolveDir: root, loader: 'js' };
+        const names = Object.keys(require(resolved)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+        return { contents: `import m from ${spec};\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`, resolveDir: root, loader: 'js' };
+      });
+    },
+  };
+}
+
+/** The export names of every start-up module, read from the built start-up bundle in a child process. */
+function registryExportNames(startupFile) {
+  const script = `require(${JSON.stringify(startupFile)}); const r = globalThis[Symbol.for(${JSON.stringify(STARTUP_REGISTRY)})];
+process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, m]) => [k, Object.keys(m)]))));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH } }));
+}
+
+/**
+ * dist/cli/run.js runs inside this wrapper: CommonJS's own parameters plus __ckImport, which stands for its
+ * dynamic import()s (vm-compiled code cannot import() without an experimental flag).
+ */
+const RUN_WRAPPER = ['(function (exports, require, module, __filename, __dirname, __ckImport) {', '\n})'];
+
+/**
+ * How dist/bin.js loads dist/cli/run.js: compiled with vm.Script and the V8 code cache in run.js.v8cache,
+ * made at release by the same Node.js (compiling the file was ~8 ms of `--help`, ~1.7 ms with the cache).
+ * Under another Node.js version V8 rejects the cache (Script#cachedDataRejected) and simply compiles.
+ * `then` runs after the compile (the release uses it to write the cache).
+ */
+function npmCliLoader(filenameExpr, then = '') {
+  return `
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const { createRequire } = require('node:module');
+const { pathToFileURL } = require('node:url');
+const filename = ${filenameExpr};
+let cachedData;
+try { cachedData = fs.readFileSync(filename + '.v8cache'); } catch { cachedData = undefined; }
+const code = ${JSON.stringify(RUN_WRAPPER[0])} + fs.readFileSync(filename, 'utf8') + ${JSON.stringify(RUN_WRAPPER[1])};
+const script = new vm.Script(code, { filename, cachedData });
+const url = pathToFileURL(filename);
+const ckImport = (spec) => import(spec.startsWith('.') ? new URL(spec, url).href : spec);
+const cli = { exports: {} };
+script.runInThisContext()(cli.exports, createRequire(filename), cli, filename, path.dirname(filename), ckImport);
+module.exports = cli.exports;
+${then}`;
+}
+
+/** esbuild leaves the start-up bundle's dynamic imports as import("…"): each becomes __ckImport("…"). */
+function routeDynamicImports(file) {
+  const text = readFileSync(file, 'utf8');
+  const sites = text.match(/\bimport\("[^"]*"\)/g) ?? [];
+  const odd = sites.filter((site) => !/^import\("(\.\.\/lazy\/[^"]+\.mjs|[^."][^"]*)"\)$/.test(site));
+  if (odd.length) fail(`dist/cli/run.js: unexpected dynamic imports ${odd.join(', ')}`);
+  const routed = text.replace(/\bimport\("/g, '__ckImport("');
+  if (/\bimport\(/.test(routed)) fail('dist/cli/run.js: a dynamic import() is left that __ckImport does not route');
+  writeFileSync(file, routed);
+}
+
+/** The code cache of dist/cli/run.js: what V8 compiled to load it and print `--help`, in a child process. */
+function writeCodeCache(startupFile) {
+  const maker = path.join(stage, 'make-code-cache.cjs');
+  const then = `process.on('exit', () => fs.writeFileSync(filename + '.v8cache', script.createCachedData()));\nmodule.exports.run(['--help']);`;
+  writeFileSync(maker, npmCliLoader(JSON.stringify(startupFile), then));
+  execFileSync(process.execPath, [maker], { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } });
+  if (!existsSync(`${startupFile}.v8cache`)) fail('no code cache was written for dist/cli/run.js');
+}
+
 async function buildNpmPackage(esbuild) {
-  log('npm package (esbuild: dist/bin.js alone for the token fast path, the CLI as ESM with lazily loaded chunks)');
+  log('npm package (esbuild: dist/bin.js, the token fast path; dist/cli/run.js, what every command needs; lazily loaded ESM chunks)');
   const pkgDir = path.join(stage, 'package');
   mkdirSync(pkgDir, { recursive: true });
-  // (1) dist/bin.js: the token fast path in one file, node built-ins only; anything else imports ./cli/run.js.
+  // CommonJS for what runs at start-up: Node loads one CommonJS file without starting its ESM loader, which
+  // costs more than the file itself (measured: `--help` 2.9× `node -e 0` with ESM code splitting).
+  // (1) dist/bin.js: the token fast path in one file, node built-ins only; anything else requires ./cli/run.js.
   const binMeta = await bundle(esbuild, {
     outfile: path.join(pkgDir, 'dist', 'bin.js'),
-    format: 'esm',
+    format: 'cjs',
     plugins: [
       {
-        name: 'cli-run-external',
+        name: 'cli-run-required',
         setup(build) {
-          build.onResolve({ filter: /^\.\/cli\/run\.js$/ }, (args) => ({ path: args.path, external: true }));
+          build.onResolve({ filter: /^\.\/cli\/run\.js$/ }, (args) =>
+            args.namespace === 'cli-run' ? { path: args.path, external: true } : { path: 'cli-run', namespace: 'cli-run' },
+          );
+          build.onLoad({ filter: /.*/, namespace: 'cli-run' }, () => ({ contents: npmCliLoader("require('node:path').join(__dirname, 'cli', 'run.js')"), loader: 'js' }));
         },
       },
     ],
   });
   const binInputs = Object.keys(binMeta.inputs);
-  const notOurs = binInputs.filter((i) => !i.startsWith('src/'));
+  const notOurs = binInputs.filter((i) => !i.startsWith('src/') && !i.startsWith('cli-run:'));
   if (notOurs.length) fail(`dist/bin.js (the token fast path) bundles more than our sources: ${notOurs.join(', ')}`);
-  // (2) dist/cli/run.js and its chunks: each heavy command's modules load when that command runs.
+  // (2) dist/cli/run.js: the start-up graph in one CommonJS file.
+  const startup = await startupInputs(esbuild);
+  const heavy = [...startup].filter((i) => /node_modules\/(@kubernetes|@inquirer|undici|jose|js-yaml)\/|^src\/demo\//.test(i));
+  if (heavy.length) fail(`dist/cli/run.js would load heavy modules before any command runs: ${[...new Set(heavy.map((h) => h.split('/').slice(0, 3).join('/')))].join(', ')}`);
+  const lazy = new Map();
+  const startupFile = path.join(pkgDir, 'dist', 'cli', 'run.js');
+  const startupMeta = await bundle(esbuild, {
+    outfile: startupFile,
+    entryPoints: ['startup-entry'],
+    format: 'cjs',
+    plugins: [embedTemplates(), noSelfPath(), lazyBuiltins(), startupEntry(startup, lazy)],
+  });
+  if (process.env.DUMP_META) writeFileSync(process.env.DUMP_META, JSON.stringify(startupMeta));
+  const unexpected = Object.keys(startupMeta.inputs).filter((i) => !startup.has(i) && !/^(startup-entry|lazy-builtin):/.test(i));
+  if (unexpected.length) fail(`dist/cli/run.js bundles modules outside the start-up graph: ${unexpected.join(', ')}`);
+  routeDynamicImports(startupFile);
+  // (3) dist/lazy/*.mjs and dist/chunks/*.mjs: ESM with code splitting, one entry per dynamic import of (2).
+  const exportNames = registryExportNames(startupFile);
   const metafile = await bundle(esbuild, {
-    entryPoints: { 'cli/run': 'src/cli/run.ts' },
+    entryPoints: Object.fromEntries([...lazy].map(([name, { target }]) => [`lazy/${name}`, target.startsWith('src/') ? target : `lazy-pkg:${target}`])),
     outdir: path.join(pkgDir, 'dist'),
     format: 'esm',
     splitting: true,
-    plugins: [embedTemplates(), noSelfPath(), cjsDynamicImports()],
+    outExtension: { '.js': '.mjs' },
+    plugins: [startupShims(exportNames), lazyPackageEntries(lazy), embedTemplates(), noSelfPath(), cjsDynamicImports()],
     chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS packages call require() for node built-ins and read __filename (write-file-atomic
     // names its temporary files with it): give every ESM chunk real ones.
@@ -291,15 +529,13 @@ async function buildNpmPackage(esbuild) {
       ].join(' '),
     },
   });
-  // What every command loads before it runs (`--help` included): never the heavy packages.
-  const runOut = Object.keys(metafile.outputs).find((f) => f.endsWith('dist/cli/run.js'));
-  const eager = staticInputs(metafile, runOut);
-  const heavy = eager.filter((i) => /node_modules\/(@kubernetes|@inquirer|oidc-provider|undici|jose)\/|^src\/demo\//.test(i));
-  if (heavy.length) fail(`dist/cli/run.js loads heavy modules before any command runs: ${[...new Set(heavy.map((h) => h.split('/').slice(0, 3).join('/')))].join(', ')}`);
+  const twice = Object.keys(metafile.inputs).filter((i) => startup.has(i));
+  if (twice.length) fail(`lazily loaded chunks bundle start-up modules a second time: ${twice.join(', ')}`);
+  writeCodeCache(startupFile);
 
   writeFileSync(path.join(pkgDir, 'package.json'), `${JSON.stringify(publishedPackageJson(), null, 2)}\n`);
   for (const f of ['README.md', 'LICENSE']) copyFileSync(path.join(root, f), path.join(pkgDir, f));
-  writeFileSync(path.join(pkgDir, 'THIRD_PARTY_NOTICES.md'), thirdPartyNotices([metafile]));
+  writeFileSync(path.join(pkgDir, 'THIRD_PARTY_NOTICES.md'), thirdPartyNotices([startupMeta, metafile]));
   cpSync(path.join(root, 'docs'), path.join(pkgDir, 'docs'), { recursive: true });
   // --ignore-scripts: the staged package.json has none, and npm must not run the repo's `prepare`.
   const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', outDir], {
@@ -360,7 +596,7 @@ async function buildSea(esbuild) {
     entryPoints: { cli: 'src/cli/run.ts' },
     outfile: cli,
     format: 'cjs',
-    plugins: [embedTemplates(), noSelfPath(), missingOptionalRequires()],
+    plugins: [embedTemplates(), noSelfPath(), lazyBuiltins(), missingOptionalRequires()],
   });
   const { Script } = await import('node:vm');
   const wrapped = SEA_CLI_WRAPPER[0] + readFileSync(cli, 'utf8') + SEA_CLI_WRAPPER[1];

@@ -56,7 +56,7 @@ function cli(stdinText?: string) {
   };
   const program = new Command('casdoor-kubeconfig');
   program.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  const ctx = { io, output: () => new Output(io) };
+  const ctx = { io, output: () => new Output(io), program: () => program };
   registerApiserverConfig(program, ctx);
   registerRbac(program, ctx);
   return { stdout: () => out, stderr: () => err, run: (args: string[]) => program.parseAsync(args, { from: 'user' }) };

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { demoDeps } from '../../src/cli/demo.js';
 import type { Io } from '../../src/ports/io.js';
-import type { CommandContext } from '../../src/cli/main.js';
+import { buildProgram, type CommandContext } from '../../src/cli/main.js';
 import { Output } from '../../src/ports/output.js';
 import { CliError } from '../../src/errors.js';
 import { runDemo, selfCommandOf, whoamiAnswerOf, withLoopbackUnproxied } from '../../src/usecases/demo.js';
@@ -68,7 +68,7 @@ describe('demo, headless', () => {
       now: () => new Date(),
     };
     const out = new Output(io);
-    const ctx: CommandContext = { io, output: () => out };
+    const ctx: CommandContext = { io, output: () => out, program: () => buildProgram(io, ctx) };
     const deps = await demoDeps(ctx, out, true);
     const bin = kubectlBinary() as string;
     let viewed: unknown;

@@ -450,7 +450,7 @@ describe('apiserver-config command', () => {
     const cap = captureIo(env, stdinText, dir);
     const p = new Command('casdoor-kubeconfig');
     p.exitOverride().configureOutput({ writeOut: (s) => cap.io.stdout.write(s), writeErr: (s) => cap.io.stderr.write(s) });
-    registerApiserverConfig(p, { io: cap.io, output: () => new Output(cap.io) });
+    registerApiserverConfig(p, { io: cap.io, output: () => new Output(cap.io), program: () => p });
     return { ...cap, run: (args: string[]) => p.parseAsync(['apiserver-config', ...args], { from: 'user' }) };
   }
 

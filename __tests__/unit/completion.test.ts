@@ -59,7 +59,7 @@ beforeAll(async () => {
     await writeFile(scriptFiles[shell] as string, r.stdout);
   }
   const io = { env: {}, stdout: { write: () => true }, stderr: { write: () => true } } as unknown as Io;
-  const ctx: CommandContext = { io, output: () => new Output(io) };
+  const ctx: CommandContext = { io, output: () => new Output(io), program: () => buildProgram(io, ctx) };
   commandNames = buildProgram(io, ctx).commands.map((c) => c.name());
 });
 afterAll(async () => {

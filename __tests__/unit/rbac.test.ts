@@ -141,7 +141,7 @@ function program() {
   };
   const p = new Command('casdoor-kubeconfig');
   p.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  registerRbac(p, { io, output: () => new Output(io) });
+  registerRbac(p, { io, output: () => new Output(io), program: () => p });
   return { stdout: () => out, stderr: () => err, run: (args: string[]) => p.parseAsync(['rbac', ...args], { from: 'user' }) };
 }
 

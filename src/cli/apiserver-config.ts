@@ -10,7 +10,17 @@ import { APISERVER_CA_FILE, APISERVER_FORMATS, KUBE_SIGNING_ALGS, MINIKUBE_CA_FI
 import type { ApiserverConfigInput } from '../usecases/apiserver-config.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { Io } from '../ports/io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const APISERVER_CONFIG_COMMAND: CommandListing = {
+  name: 'apiserver-config',
+  term: 'apiserver-config [options]',
+  description:
+    'Print what kube-apiserver needs to accept Casdoor id_tokens: the --oidc-* flags for a static pod manifest, the minikube start line, ' +
+        'and an AuthenticationConfiguration (--authentication-config). Checks the issuer against Casdoor\'s discovery first; ' +
+        'with --from-token also logs in and checks the claims it maps. Config on stdout, messages on stderr.',
+};
 
 export interface ApiserverConfigFlags {
   casdoorUrl?: string;
@@ -61,12 +71,8 @@ Notes:
 
 export function registerApiserverConfig(program: Command, ctx: CommandContext): void {
   program
-    .command('apiserver-config')
-    .description(
-      'Print what kube-apiserver needs to accept Casdoor id_tokens: the --oidc-* flags for a static pod manifest, the minikube start line, ' +
-        'and an AuthenticationConfiguration (--authentication-config). Checks the issuer against Casdoor\'s discovery first; ' +
-        'with --from-token also logs in and checks the claims it maps. Config on stdout, messages on stderr.',
-    )
+    .command(APISERVER_CONFIG_COMMAND.name)
+    .description(APISERVER_CONFIG_COMMAND.description)
     .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only), exactly as tokens carry it in "iss" (required)')
     .option('--client-id <id>', "the application's Client ID (not its name); the API server's audience (required)")
     .option('--audience <aud>', "the audience tokens carry when it is not the client ID: a shared application's <client id>-org-<organization>, or an RFC 8707 resource URL (--from-token finds it)")

@@ -7,7 +7,15 @@ import { DEFAULT_EXPIRE_HOURS, DEFAULT_REFRESH_EXPIRE_HOURS, type AppSpec } from
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { readPemFile, secretFrom } from './inputs.js';
 import type { UsersInput } from '../usecases/casdoor-users.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const CASDOOR_APP_COMMAND: CommandListing = {
+  name: 'casdoor-app',
+  term: 'casdoor-app',
+  description:
+    'Casdoor admin: create or fix the Casdoor application Kubernetes needs (apply).',
+};
 
 export interface ApplyFlags {
   casdoorUrl?: string;
@@ -63,7 +71,7 @@ function hoursFlag(flag: string, value: string | undefined): number | undefined 
 }
 
 export function registerCasdoorApp(program: Command, ctx: CommandContext): void {
-  const group = program.command('casdoor-app').description('Casdoor admin: create or fix the Casdoor application Kubernetes needs (apply).');
+  const group = program.command(CASDOOR_APP_COMMAND.name).description(CASDOOR_APP_COMMAND.description);
   group
     .command('apply')
     .description('Create the Casdoor application Kubernetes needs, or change an existing one so that it works (grant types, sign-in methods, token format, expiry); shows a diff first.')

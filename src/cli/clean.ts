@@ -1,6 +1,14 @@
 /** `clean`: flags → CleanInput → usecases/clean. */
 import type { Command } from 'commander';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const CLEAN_COMMAND: CommandListing = {
+  name: 'clean',
+  term: 'clean [options]',
+  description:
+    "Forget every token the exec plugin has cached (all contexts, all users): deletes the entries in ~/.kube/cache/casdoor-kubeconfig and the locks and temp files left behind by killed runs, printing each file removed. kubectl logs in again on the next use.",
+};
 
 export interface CleanFlags {
   dryRun?: boolean;
@@ -8,10 +16,8 @@ export interface CleanFlags {
 
 export function registerClean(program: Command, ctx: CommandContext): void {
   program
-    .command('clean')
-    .description(
-      "Forget every token the exec plugin has cached (all contexts, all users): deletes the entries in ~/.kube/cache/casdoor-kubeconfig and the locks and temp files left behind by killed runs, printing each file removed. kubectl logs in again on the next use.",
-    )
+    .command(CLEAN_COMMAND.name)
+    .description(CLEAN_COMMAND.description)
     .option('--dry-run', 'only list what would be removed')
     .addHelpText(
       'after',

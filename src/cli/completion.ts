@@ -6,7 +6,15 @@
 import type { Command, Option } from 'commander';
 import { Argument } from 'commander';
 import { usageError } from '../errors.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const COMPLETION_COMMAND: CommandListing = {
+  name: 'completion',
+  term: 'completion <shell>',
+  description:
+    'Print a shell completion script for bash, zsh or fish (every command and option, option values where they are fixed or files).',
+};
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -301,13 +309,13 @@ regenerate it after an upgrade.`;
 
 export function registerCompletion(program: Command, ctx: CommandContext): void {
   program
-    .command('completion')
-    .description('Print a shell completion script for bash, zsh or fish (every command and option, option values where they are fixed or files).')
+    .command(COMPLETION_COMMAND.name)
+    .description(COMPLETION_COMMAND.description)
     .addArgument(new Argument('<shell>', 'the shell').choices([...SHELLS]))
     .addHelpText('after', EXAMPLES)
-    .action((shell: string, _flags: unknown, cmd: Command) => {
+    .action((shell: string) => {
       if (!(SHELLS as readonly string[]).includes(shell)) throw usageError(`unknown shell "${shell}" (bash, zsh or fish).`);
-      const root = cmd.parent ?? program;
-      ctx.output().data(completionScript(shell as Shell, describeProgram(root, ['kubectl-casdoor'])));
+      // The whole tree: main() registered only the commands named on this command line.
+      ctx.output().data(completionScript(shell as Shell, describeProgram(ctx.program(), ['kubectl-casdoor'])));
     });
 }

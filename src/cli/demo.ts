@@ -10,8 +10,17 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { registerCleanup } from '../cleanup.js';
 import type { DemoDeps, DemoServers } from '../usecases/demo.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
 import type { Output } from '../ports/output.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const DEMO_COMMAND: CommandListing = {
+  name: 'demo',
+  term: 'demo [options]',
+  description:
+    'Try the tool with nothing installed: starts a local Casdoor-like provider and API server on 127.0.0.1, ' +
+        'runs the setup wizard against them with a temporary kubeconfig, and checks the new context with the API server.',
+};
 
 interface DemoFlags {
   nonInteractive?: boolean;
@@ -20,11 +29,8 @@ interface DemoFlags {
 
 export function registerDemo(program: Command, ctx: CommandContext): void {
   program
-    .command('demo')
-    .description(
-      'Try the tool with nothing installed: starts a local Casdoor-like provider and API server on 127.0.0.1, ' +
-        'runs the setup wizard against them with a temporary kubeconfig, and checks the new context with the API server.',
-    )
+    .command(DEMO_COMMAND.name)
+    .description(DEMO_COMMAND.description)
     .option('--keep', 'keep the servers and the kubeconfig after the run (until Ctrl-C) and print how to use them')
     .option('--non-interactive', 'answer the wizard with the demo values instead of asking (the default without a terminal, e.g. in CI)')
     .action(async (flags: DemoFlags) => {

@@ -8,8 +8,16 @@ import { GRANTS, type GrantType } from '../usecases/grants.js';
 import type { DoctorDeps, DoctorInput, DoctorTokens } from '../usecases/doctor.js';
 import { GRANT_HELP } from './token.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
 import { serverUrlFlag } from './validate.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const DOCTOR_COMMAND: CommandListing = {
+  name: 'doctor',
+  term: 'doctor [options]',
+  description:
+    'Check the Casdoor application against what Kubernetes needs: one pass/warn/fail line per setting, naming the Casdoor setting to change and why.',
+};
 
 export interface DoctorFlags {
   casdoorUrl?: string;
@@ -57,8 +65,8 @@ Examples:
 
 export function registerDoctor(program: Command, ctx: CommandContext): void {
   program
-    .command('doctor')
-    .description('Check the Casdoor application against what Kubernetes needs: one pass/warn/fail line per setting, naming the Casdoor setting to change and why.')
+    .command(DOCTOR_COMMAND.name)
+    .description(DOCTOR_COMMAND.description)
     .option('--casdoor-url <url>', 'Casdoor origin (the OIDC issuer), e.g. https://door.example.com')
     .option('--client-id <id>', "the application's Client ID (the application is found by it)")
     .option('--application <name>', 'the application name (instead of, or to check against, --client-id)')

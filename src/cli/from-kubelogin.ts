@@ -1,6 +1,14 @@
 /** `from-kubelogin`: flags → FromKubeloginInput → usecases/from-kubelogin. */
 import type { Command } from 'commander';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const FROM_KUBELOGIN_COMMAND: CommandListing = {
+  name: 'from-kubelogin',
+  term: 'from-kubelogin [options]',
+  description:
+    'Convert a kubeconfig user that runs kubelogin (kubectl oidc-login get-token …) into a casdoor-kubeconfig token exec user, in the file that defines it (locked, backed up), printing each kubelogin flag that is dropped and why.',
+};
 
 export interface FromKubeloginFlags {
   context?: string;
@@ -12,10 +20,8 @@ export interface FromKubeloginFlags {
 
 export function registerFromKubelogin(program: Command, ctx: CommandContext): void {
   program
-    .command('from-kubelogin')
-    .description(
-      'Convert a kubeconfig user that runs kubelogin (kubectl oidc-login get-token …) into a casdoor-kubeconfig token exec user, in the file that defines it (locked, backed up), printing each kubelogin flag that is dropped and why.',
-    )
+    .command(FROM_KUBELOGIN_COMMAND.name)
+    .description(FROM_KUBELOGIN_COMMAND.description)
     .option('--context <name>', 'convert the user of this context (default: current-context)')
     .option('--user <name>', 'convert this user entry (instead of --context)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')

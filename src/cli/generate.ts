@@ -10,8 +10,16 @@ import type { GenerateFormat, GenerateInput } from '../usecases/generate.js';
 import type { SetupMode } from '../usecases/setup.js';
 import { readPemFile, secretFrom } from './inputs.js';
 import type { Io } from '../ports/io.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const GENERATE_COMMAND: CommandListing = {
+  name: 'generate',
+  term: 'generate [options]',
+  description:
+    'Write one standalone kubeconfig per teammate of a roster (YAML or CSV): exec mode with no secrets by default, or tokens fetched per user with --mode auth-provider --passwords FILE.',
+};
 
 export interface GenerateFlags {
   roster?: string;
@@ -70,8 +78,8 @@ the exit status is the first failure's (2 for a bad row, 3 for a refused login â
 
 export function registerGenerate(program: Command, ctx: CommandContext): void {
   program
-    .command('generate')
-    .description('Write one standalone kubeconfig per teammate of a roster (YAML or CSV): exec mode with no secrets by default, or tokens fetched per user with --mode auth-provider --passwords FILE.')
+    .command(GENERATE_COMMAND.name)
+    .description(GENERATE_COMMAND.description)
     .option('--roster <file>', 'the teammates: YAML or CSV (username, optional namespace/context/cluster/user names) (required)')
     .option('--out-dir <dir>', 'folder for the kubeconfigs, created 0700 if missing (required)')
     .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only) (required)')

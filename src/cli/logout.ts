@@ -1,6 +1,14 @@
 /** `logout`: flags → LogoutInput → usecases/logout. */
 import type { Command } from 'commander';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const LOGOUT_COMMAND: CommandListing = {
+  name: 'logout',
+  term: 'logout [options]',
+  description:
+    "Sign out of Casdoor (end_session_endpoint, id_token_hint in a POST body), delete the context's cached tokens and clear id-token/refresh-token from an auth-provider entry; with --remove also delete the context, its user and its cluster (each only if no other context uses it).",
+};
 
 export interface LogoutFlags {
   context?: string;
@@ -10,10 +18,8 @@ export interface LogoutFlags {
 
 export function registerLogout(program: Command, ctx: CommandContext): void {
   program
-    .command('logout')
-    .description(
-      "Sign out of Casdoor (end_session_endpoint, id_token_hint in a POST body), delete the context's cached tokens and clear id-token/refresh-token from an auth-provider entry; with --remove also delete the context, its user and its cluster (each only if no other context uses it).",
-    )
+    .command(LOGOUT_COMMAND.name)
+    .description(LOGOUT_COMMAND.description)
     .option('--context <name>', 'the context to log out of (default: current-context)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
     .option('--remove', 'also delete the context, and its user and cluster unless another context uses them')

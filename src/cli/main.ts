@@ -2,32 +2,33 @@
  * The CLI's entry: builds the command tree, runs one command, and is the ONE place that turns
  * errors into messages and exit codes. Only src/bin.ts calls process.exit.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { CliError, exitCodeFor } from '../errors.js';
 import { versionDetails } from '../install-info.js';
 import { redact } from '../redact.js';
 import type { Io } from '../ports/io.js';
 import { Output } from '../ports/output.js';
-// --- command modules (one import + one register call each; keep this block sorted) ---
+// --- command modules (one import + one COMMANDS row each; keep this block sorted) ---
 // All of them load on every start (`--help` included), so each holds only its commander definitions and
 // flag checks: its use case and src/cli/deps.ts are loaded with `await import(…)` inside the action, and
 // the constants its options name live in leaf modules (usecases/grants.ts, usecases/apiserver-options.ts).
+// Only the commands named on the command line are registered (see buildProgram).
 // One import after the other, not Promise.all: jest's ESM runtime can fail concurrent imports that share
 // a module ("request for '…' is not in cache").
-import { registerApiserverConfig } from './apiserver-config.js';
-import { registerCasdoorApp } from './casdoor-app.js';
-import { registerClean } from './clean.js';
-import { registerCompletion } from './completion.js';
-import { registerDemo } from './demo.js';
-import { registerDoctor } from './doctor.js';
-import { registerFromKubelogin } from './from-kubelogin.js';
-import { registerGenerate } from './generate.js';
-import { registerLogout } from './logout.js';
-import { registerRbac } from './rbac.js';
-import { registerRefresh } from './refresh.js';
-import { registerSetup } from './setup.js';
-import { registerToken } from './token.js';
-import { registerWhoami } from './whoami.js';
+import { APISERVER_CONFIG_COMMAND, registerApiserverConfig } from './apiserver-config.js';
+import { CASDOOR_APP_COMMAND, registerCasdoorApp } from './casdoor-app.js';
+import { CLEAN_COMMAND, registerClean } from './clean.js';
+import { COMPLETION_COMMAND, registerCompletion } from './completion.js';
+import { DEMO_COMMAND, registerDemo } from './demo.js';
+import { DOCTOR_COMMAND, registerDoctor } from './doctor.js';
+import { FROM_KUBELOGIN_COMMAND, registerFromKubelogin } from './from-kubelogin.js';
+import { GENERATE_COMMAND, registerGenerate } from './generate.js';
+import { LOGOUT_COMMAND, registerLogout } from './logout.js';
+import { RBAC_COMMAND, registerRbac } from './rbac.js';
+import { REFRESH_COMMAND, registerRefresh } from './refresh.js';
+import { SETUP_COMMAND, registerSetup } from './setup.js';
+import { TOKEN_COMMAND, registerToken } from './token.js';
+import { WHOAMI_COMMAND, registerWhoami } from './whoami.js';
 // --- end of command modules ---
 
 export const EXIT_CODES_HELP = `
@@ -47,9 +48,46 @@ export interface CommandContext {
   io: Io;
   /** Set from the global --verbose flag before any action runs. */
   output(): Output;
+  /** The whole command tree, every command registered (what `completion` describes). */
+  program(): Command;
 }
 
-export function buildProgram(io: Io, ctx: CommandContext): Command {
+/** What the program's `--help` lists for a command: its name, its term there, its description. */
+export interface CommandListing {
+  name: string;
+  /** "setup [options]", "completion <shell>": commander's Help.subcommandTerm of the registered command. */
+  term: string;
+  description: string;
+}
+
+type Register = (program: Command, ctx: CommandContext) => void;
+
+/** Every command, in the order `--help` lists them. */
+export const COMMANDS: readonly (readonly [CommandListing, Register])[] = [
+  [SETUP_COMMAND, registerSetup],
+  [TOKEN_COMMAND, registerToken],
+  [REFRESH_COMMAND, registerRefresh],
+  [LOGOUT_COMMAND, registerLogout],
+  [CLEAN_COMMAND, registerClean],
+  [APISERVER_CONFIG_COMMAND, registerApiserverConfig],
+  [RBAC_COMMAND, registerRbac],
+  [WHOAMI_COMMAND, registerWhoami],
+  [DOCTOR_COMMAND, registerDoctor],
+  [CASDOOR_APP_COMMAND, registerCasdoorApp],
+  [GENERATE_COMMAND, registerGenerate],
+  [FROM_KUBELOGIN_COMMAND, registerFromKubelogin],
+  [COMPLETION_COMMAND, registerCompletion],
+  [DEMO_COMMAND, registerDemo],
+];
+
+/**
+ * The command tree. `registered(name)` says which commands get their options and action; the others are
+ * listed only (name and description, from their CommandListing), which is all the program's `--help` and
+ * commander's "did you mean" need: building the ~150 options of commands that will not run was a third of
+ * what `--help` cost (issue 13). main() registers every command named on the command line.
+ */
+export function buildProgram(io: Io, ctx: CommandContext, registered: (name: string) => boolean = () => true): Command {
+  const listed = new Map<Command, string>();
   const program = new Command('casdoor-kubeconfig')
     .description('Log in to Casdoor and get a working kubectl context: OIDC login, verified tokens, kubeconfig merged the way kubectl does it.')
     .version(VERSION, '--version', 'print the version')
@@ -60,23 +98,25 @@ export function buildProgram(io: Io, ctx: CommandContext): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
+    .configureHelp({
+      subcommandTerm(this: Help, cmd: Command): string {
+        return listed.get(cmd) ?? Help.prototype.subcommandTerm.call(this, cmd);
+      },
+    })
     .exitOverride();
-  // --- command registration (same order as `--help` lists them) ---
-  registerSetup(program, ctx);
-  registerToken(program, ctx);
-  registerRefresh(program, ctx);
-  registerLogout(program, ctx);
-  registerClean(program, ctx);
-  registerApiserverConfig(program, ctx);
-  registerRbac(program, ctx);
-  registerWhoami(program, ctx);
-  registerDoctor(program, ctx);
-  registerCasdoorApp(program, ctx);
-  registerGenerate(program, ctx);
-  registerFromKubelogin(program, ctx);
-  registerCompletion(program, ctx);
-  registerDemo(program, ctx);
-  // --- end of command registration ---
+  for (const [listing, register] of COMMANDS) {
+    if (registered(listing.name)) {
+      register(program, ctx);
+      continue;
+    }
+    const stub = program
+      .command(listing.name)
+      .description(listing.description)
+      .action(() => {
+        throw new Error(`internal: "${listing.name}" ran without being registered`);
+      });
+    listed.set(stub, listing.term);
+  }
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;
 }
@@ -90,25 +130,27 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const ctx: CommandContext = {
     io,
     output: () => out,
+    program: () => buildProgram(io, ctx),
   };
-  const program = buildProgram(io, ctx);
+  // No command: `setup` (the wizard in a terminal, see docs/walkthrough.md).
+  // Flags alone (`casdoor-kubeconfig --casdoor-url X`) are setup's, except the program's own.
+  const programOnly = ['-h', '--help', '--version'];
+  const commandNames = new Set(COMMANDS.map(([c]) => c.name));
+  const hasCommand = argv.some((a) => commandNames.has(a));
+  // A first word that is not a flag is meant as a command: let commander say it is unknown (with a suggestion).
+  const startsWithWord = argv[0] !== undefined && !argv[0].startsWith('-');
+  const args = !hasCommand && !startsWithWord && !argv.some((a) => programOnly.includes(a)) ? ['setup', ...argv] : argv;
+  // Every word that names a command (the one commander runs is among them; `help setup` too).
+  const program = buildProgram(io, ctx, (name) => args.includes(name));
   program.hook('preAction', (cmd) => {
     verbose = Boolean(cmd.optsWithGlobals().verbose);
     out = new Output(io, { verbose });
   });
-  // No command: `setup` (the wizard in a terminal, see docs/walkthrough.md).
-  // Flags alone (`casdoor-kubeconfig --casdoor-url X`) are setup's, except the program's own.
-  const programOnly = ['-h', '--help', '--version'];
   // `--version --verbose`: also what runs it (the single executable names the Node.js inside it).
   if (argv.includes('--version') && argv.every((a) => ['--version', '-v', '--verbose'].includes(a)) && verbose) {
     io.stdout.write(versionDetails(VERSION));
     return 0;
   }
-  const commandNames = new Set(program.commands.map((c) => c.name()));
-  const hasCommand = argv.some((a) => commandNames.has(a));
-  // A first word that is not a flag is meant as a command: let commander say it is unknown (with a suggestion).
-  const startsWithWord = argv[0] !== undefined && !argv[0].startsWith('-');
-  const args = !hasCommand && !startsWithWord && !argv.some((a) => programOnly.includes(a)) ? ['setup', ...argv] : argv;
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;

@@ -4,7 +4,16 @@ import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import type { RbacInput } from '../usecases/rbac.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const RBAC_COMMAND: CommandListing = {
+  name: 'rbac',
+  term: 'rbac [options]',
+  description:
+    'Print a ClusterRoleBinding (or, with --namespace, a RoleBinding) granting a role to Casdoor users and groups, ' +
+        'each subject named exactly as the API server will see it (organization and prefixes applied). YAML on stdout.',
+};
 
 export interface RbacFlags {
   user?: string[];
@@ -46,11 +55,8 @@ Notes:
 
 export function registerRbac(program: Command, ctx: CommandContext): void {
   program
-    .command('rbac')
-    .description(
-      'Print a ClusterRoleBinding (or, with --namespace, a RoleBinding) granting a role to Casdoor users and groups, ' +
-        'each subject named exactly as the API server will see it (organization and prefixes applied). YAML on stdout.',
-    )
+    .command(RBAC_COMMAND.name)
+    .description(RBAC_COMMAND.description)
     .option('--user <name>', 'Casdoor username to bind (repeatable); the bare name, as in the username claim', collect)
     .option('--application <name>', 'Casdoor application whose client-credentials identity (setup/token --grant client-credentials, for CI) to bind (repeatable): a user named after the application', collect)
     .option('--group <name>', 'Casdoor group to bind (repeatable): "<org>/<group>", or the bare group with --organization', collect)

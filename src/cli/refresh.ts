@@ -3,8 +3,16 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { GRANTS, type GrantType } from '../usecases/grants.js';
 import { secretFrom } from './inputs.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
 import { ENVIRONMENT_HELP } from './token.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const REFRESH_COMMAND: CommandListing = {
+  name: 'refresh',
+  term: 'refresh [options]',
+  description:
+    "Renew a context's tokens now: an auth-provider (oidc) entry gets a new id-token and refresh-token in place (under the kubeconfig lock, everything else kept); an exec entry gets its token cache refreshed. Logs in again when the refresh token is dead.",
+};
 
 export interface RefreshFlags {
   context?: string;
@@ -18,10 +26,8 @@ export interface RefreshFlags {
 
 export function registerRefresh(program: Command, ctx: CommandContext): void {
   program
-    .command('refresh')
-    .description(
-      "Renew a context's tokens now: an auth-provider (oidc) entry gets a new id-token and refresh-token in place (under the kubeconfig lock, everything else kept); an exec entry gets its token cache refreshed. Logs in again when the refresh token is dead.",
-    )
+    .command(REFRESH_COMMAND.name)
+    .description(REFRESH_COMMAND.description)
     .option('--context <name>', 'the context whose user to refresh (default: current-context)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
     .option('--username <name>', 'for a new login when the refresh token is dead (default: the user named in the old token)')

@@ -12,9 +12,17 @@ import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, RESOURCE_HELP, SCOPE_HE
 import { checkResource } from '../oidc/resource.js';
 import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
 import { checkedExecCommand } from '../usecases/exec-command.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const SETUP_COMMAND: CommandListing = {
+  name: 'setup',
+  term: 'setup [options]',
+  description:
+    'Log in to Casdoor and write a cluster, an OIDC user and a context into your kubeconfig (interactive wizard in a terminal; every prompt has a flag).',
+};
 
 export interface SetupFlags {
   casdoorUrl?: string;
@@ -63,8 +71,8 @@ export interface SetupFlags {
 
 export function registerSetup(program: Command, ctx: CommandContext): void {
   program
-    .command('setup')
-    .description('Log in to Casdoor and write a cluster, an OIDC user and a context into your kubeconfig (interactive wizard in a terminal; every prompt has a flag).')
+    .command(SETUP_COMMAND.name)
+    .description(SETUP_COMMAND.description)
     .option('--casdoor-url <url>', 'Casdoor origin, which is the OIDC issuer (https only), e.g. https://door.example.com')
     .option('--organization <name>', 'Casdoor organization of the user (shown in names and group checks; read from the token when absent)')
     .option('--application <name>', 'Casdoor application name (only used to explain a client-id mix-up)')

@@ -14,7 +14,15 @@ import { checkResource } from '../oidc/resource.js';
 import { GRANTS, type GrantType } from '../usecases/grants.js';
 import type { TokenInput } from '../usecases/token.js';
 import { readPemFile, secretFrom } from './inputs.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const TOKEN_COMMAND: CommandListing = {
+  name: 'token',
+  term: 'token [options]',
+  description:
+    'Print an ExecCredential for kubectl (exec credential plugin): the cached id_token, refreshed under a lock when it expires, or a new login when the refresh token is dead. stdout carries only the credential; messages go to stderr.',
+};
 
 export interface TokenFlags {
   casdoorUrl?: string;
@@ -98,10 +106,8 @@ export async function tokenInputFromFlags(flags: TokenFlags, env: NodeJS.Process
 
 export function registerToken(program: Command, ctx: CommandContext): void {
   program
-    .command('token')
-    .description(
-      'Print an ExecCredential for kubectl (exec credential plugin): the cached id_token, refreshed under a lock when it expires, or a new login when the refresh token is dead. stdout carries only the credential; messages go to stderr.',
-    )
+    .command(TOKEN_COMMAND.name)
+    .description(TOKEN_COMMAND.description)
     .option('--casdoor-url <url>', 'Casdoor origin (the OIDC issuer), exactly as the API server knows it')
     .option('--client-id <id>', "the application's Client ID")
     .option('--client-secret <secret>', "the application's Client Secret (or env CASDOOR_CLIENT_SECRET); Casdoor does not need it here")

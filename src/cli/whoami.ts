@@ -6,7 +6,15 @@ import { usageError } from '../errors.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, selfSubjectReview } from '../cluster/review.js';
 import { redact } from '../redact.js';
 import type { WhoamiFormat, WhoamiInput } from '../usecases/whoami.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext, CommandListing } from './main.js';
+
+/** What `--help` lists for this command (main.ts lists it from here without registering it). */
+export const WHOAMI_COMMAND: CommandListing = {
+  name: 'whoami',
+  term: 'whoami [options]',
+  description:
+    'Ask the API server who it thinks a kubeconfig context is (SelfSubjectReview): username, groups, extra. On 401, explain why from the token.',
+};
 
 export interface WhoamiFlags {
   kubeconfig?: string;
@@ -36,8 +44,8 @@ Notes:
 
 export function registerWhoami(program: Command, ctx: CommandContext): void {
   program
-    .command('whoami')
-    .description('Ask the API server who it thinks a kubeconfig context is (SelfSubjectReview): username, groups, extra. On 401, explain why from the token.')
+    .command(WHOAMI_COMMAND.name)
+    .description(WHOAMI_COMMAND.description)
     .option('--kubeconfig <file>', 'kubeconfig file to read (default: as kubectl picks it: KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'context to check (default: current-context)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))

@@ -22,9 +22,17 @@ export interface Io {
 export function realIo(): Io {
   return {
     env: process.env,
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Getters: process.stdin and friends build their streams on first use (stdin costs a few ms at
+    // start-up, and `--help` never reads it).
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     // As kubectl finds it (HOME first, also on Windows), so both read the same ~/.kube.
     homeDir: kubeHomeDir({ env: process.env }),
     cwd: process.cwd(),
