@@ -15,15 +15,21 @@
 // Environment: RELEASE_BASE_URL, where the archives will be downloaded from (default: the GitHub release
 // of $GITHUB_REPOSITORY, tag v<version>); RELEASE_OUT_DIR, another folder than release/ (the e2e test).
 //
-// How: esbuild bundles src/ four times.
-// npm package: (1) dist/bin.js, the `token` fast path alone (our sources, node built-ins only: asserted
-// below), which imports ./cli/run.js for anything else; (2) dist/cli/run.js, ESM with code splitting:
-// what every command needs (commander, js-yaml) loads with it, and each heavy part (@kubernetes/client-node,
-// undici, jose, inquirer, the demo's provider) is a chunk loaded when a command first uses it.
-// Single executable: Node's SEA runs exactly one script, as CommonJS, and its require() reaches only the
-// built-in modules (Node 20 docs, "Single executable applications"). (3) the main script: the fast path
-// again, as CommonJS; (4) the CLI as one CommonJS file, an SEA asset with a V8 code cache, compiled only
-// when the fast path does not answer.
+// How (esbuild): what runs at start-up is CommonJS, in as few files as possible, because Node loads a
+// CommonJS file without starting its ESM loader and each file costs a resolve, a read and a compile
+// (issue 13: `--help` ≤ 2× `node -e 0`; ESM with code splitting was 2.9×).
+// npm package:
+//   dist/bin.js          the `token` fast path alone (our sources, node built-ins only: asserted below);
+//                        anything else loads dist/cli/run.js (npmCliLoader);
+//   dist/cli/run.js      the start-up graph, every module loaded before a command runs (commander, chalk,
+//                        the command definitions), in one file compiled with the V8 code cache beside it
+//                        (run.js.v8cache); it leaves each start-up module's namespace in a registry;
+//   dist/lazy/*.mjs      one ESM entry per dynamic import of the start-up graph (use cases, undici, jose,
+//   dist/chunks/*.mjs    inquirer, @kubernetes/client-node, the demo's provider), code-split; an import of a
+//                        start-up module is answered from the registry (startupShims), never bundled twice.
+// Single executable (SEA runs exactly one CommonJS script, whose require() reaches only the built-ins):
+//   the main script is the fast path again; the start-up graph (cli.cjs) and all lazy parts in one CommonJS
+//   file (lazy.cjs) are SEA assets with code caches, compiled when first needed (SEA_CLI_LOADER).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -236,21 +242,6 @@ async function bundle(esbuild, options) {
   return result.metafile;
 }
 
-/** The inputs every static import of `entry` pulls in (what loads before any dynamic import). */
-function staticInputs(metafile, entry) {
-  const seen = new Set();
-  const inputs = new Set();
-  const visit = (file) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const out = metafile.outputs[file];
-    for (const input of Object.keys(out.inputs)) inputs.add(input);
-    for (const imp of out.imports) if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
-  };
-  visit(entry);
-  return [...inputs];
-}
-
 /** Licence texts of every bundled package (their licences ask that the notice travels with the code). */
 function thirdPartyNotices(metafiles) {
   const pkgDirs = new Set();
@@ -326,8 +317,8 @@ function lazyName(target) {
  * list) instead of bundling second copies. A dynamic import of a module outside the start-up graph becomes
  * `import('../lazy/<name>.mjs')`, whose target is collected into `lazy`.
  */
-function startupEntry(startup, lazy) {
-  const inputs = [...startup].filter((i) => /\.[cm]?[jt]s$/.test(i)).sort();
+function startupEntry(startup, lazy, shared = startup) {
+  const inputs = [...shared].filter((i) => /\.[cm]?[jt]s$/.test(i)).sort();
   return {
     name: 'startup-entry',
     setup(build) {
@@ -362,7 +353,7 @@ function startupEntry(startup, lazy) {
  * Lazily loaded chunks: an import of a start-up module is answered from the registry the start-up bundle
  * filled (its exports, by the names it has there), never bundled a second time.
  */
-function startupShims(exportNames) {
+function startupShims(exportNames, used) {
   const ident = /^[A-Za-z_$][\w$]*$/;
   return {
     name: 'startup-shims',
@@ -372,7 +363,9 @@ function startupShims(exportNames) {
         const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { probe: true } });
         if (resolved.errors.length || resolved.external) return undefined;
         const rel = path.relative(root, resolved.path).split(path.sep).join('/');
-        return exportNames[rel] ? { path: rel, namespace: 'startup-shim' } : undefined;
+        if (!exportNames[rel]) return undefined;
+        used?.add(rel);
+        return { path: rel, namespace: 'startup-shim' };
       });
       build.onLoad({ filter: /.*/, namespace: 'startup-shim' }, (args) => {
         const names = exportNames[args.path].filter((n) => ident.test(n) && n !== 'default');
@@ -446,14 +439,14 @@ module.exports = cli.exports;
 ${then}`;
 }
 
-/** esbuild leaves the start-up bundle's dynamic imports as import("…"): each becomes __ckImport("…"). */
+/** esbuild leaves a bundle's external dynamic imports as import("…"): each becomes __ckImport("…"). */
 function routeDynamicImports(file) {
   const text = readFileSync(file, 'utf8');
   const sites = text.match(/\bimport\("[^"]*"\)/g) ?? [];
   const odd = sites.filter((site) => !/^import\("(\.\.\/lazy\/[^"]+\.mjs|[^."][^"]*)"\)$/.test(site));
-  if (odd.length) fail(`dist/cli/run.js: unexpected dynamic imports ${odd.join(', ')}`);
+  if (odd.length) fail(`${file}: unexpected dynamic imports ${odd.join(', ')}`);
   const routed = text.replace(/\bimport\("/g, '__ckImport("');
-  if (/\bimport\(/.test(routed)) fail('dist/cli/run.js: a dynamic import() is left that __ckImport does not route');
+  if (/\bimport\(/.test(routed)) fail(`${file}: a dynamic import() is left that __ckImport does not route`);
   writeFileSync(file, routed);
 }
 
@@ -497,25 +490,30 @@ async function buildNpmPackage(esbuild) {
   if (heavy.length) fail(`dist/cli/run.js would load heavy modules before any command runs: ${[...new Set(heavy.map((h) => h.split('/').slice(0, 3).join('/')))].join(', ')}`);
   const lazy = new Map();
   const startupFile = path.join(pkgDir, 'dist', 'cli', 'run.js');
-  const startupMeta = await bundle(esbuild, {
-    outfile: startupFile,
-    entryPoints: ['startup-entry'],
-    format: 'cjs',
-    plugins: [embedTemplates(), noSelfPath(), lazyBuiltins(), startupEntry(startup, lazy)],
-  });
-  if (process.env.DUMP_META) writeFileSync(process.env.DUMP_META, JSON.stringify(startupMeta));
-  const unexpected = Object.keys(startupMeta.inputs).filter((i) => !startup.has(i) && !/^(startup-entry|lazy-builtin):/.test(i));
-  if (unexpected.length) fail(`dist/cli/run.js bundles modules outside the start-up graph: ${unexpected.join(', ')}`);
-  routeDynamicImports(startupFile);
-  // (3) dist/lazy/*.mjs and dist/chunks/*.mjs: ESM with code splitting, one entry per dynamic import of (2).
+  const buildStartup = async (shared) => {
+    const meta = await bundle(esbuild, {
+      outfile: startupFile,
+      entryPoints: ['startup-entry'],
+      format: 'cjs',
+      plugins: [embedTemplates(), noSelfPath(), lazyBuiltins(), startupEntry(startup, lazy, shared)],
+    });
+    const unexpected = Object.keys(meta.inputs).filter((i) => !startup.has(i) && !/^(startup-entry|lazy-builtin):/.test(i));
+    if (unexpected.length) fail(`dist/cli/run.js bundles modules outside the start-up graph: ${unexpected.join(', ')}`);
+    routeDynamicImports(startupFile);
+    return meta;
+  };
+  // First with every start-up module in the registry, to learn their export names.
+  await buildStartup(startup);
   const exportNames = registryExportNames(startupFile);
+  // (3) dist/lazy/*.mjs and dist/chunks/*.mjs: ESM with code splitting, one entry per dynamic import of (2).
+  const shared = new Set();
   const metafile = await bundle(esbuild, {
     entryPoints: Object.fromEntries([...lazy].map(([name, { target }]) => [`lazy/${name}`, target.startsWith('src/') ? target : `lazy-pkg:${target}`])),
     outdir: path.join(pkgDir, 'dist'),
     format: 'esm',
     splitting: true,
     outExtension: { '.js': '.mjs' },
-    plugins: [startupShims(exportNames), lazyPackageEntries(lazy), embedTemplates(), noSelfPath(), cjsDynamicImports()],
+    plugins: [startupShims(exportNames, shared), lazyPackageEntries(lazy), embedTemplates(), noSelfPath(), cjsDynamicImports()],
     chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS packages call require() for node built-ins and read __filename (write-file-atomic
     // names its temporary files with it): give every ESM chunk real ones.
@@ -531,6 +529,9 @@ async function buildNpmPackage(esbuild) {
   });
   const twice = Object.keys(metafile.inputs).filter((i) => startup.has(i));
   if (twice.length) fail(`lazily loaded chunks bundle start-up modules a second time: ${twice.join(', ')}`);
+  // Then (2) again with only the modules the chunks import in the registry: esbuild drops the exports
+  // nobody uses from the rest (a smaller file to compile at every start).
+  const startupMeta = await buildStartup(shared);
   writeCodeCache(startupFile);
 
   writeFileSync(path.join(pkgDir, 'package.json'), `${JSON.stringify(publishedPackageJson(), null, 2)}\n`);
@@ -545,39 +546,79 @@ async function buildNpmPackage(esbuild) {
   });
   const [{ filename, size, unpackedSize }] = JSON.parse(packed);
   say(`   ${filename}: ${(size / 1e6).toFixed(2)} MB packed, ${(unpackedSize / 1e6).toFixed(2)} MB unpacked`);
-  return { tarball: path.join(outDir, filename), metafile };
+  return { tarball: path.join(outDir, filename), metafiles: [startupMeta, metafile], split: { startup, lazy, shared, exportNames } };
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // the single executable and the krew archive
 
 /**
- * The single executable's main script: dist/bin.ts's fast path, nothing else. SEA compiles its main script
- * on every start, so the CLI (several MB) is an SEA asset compiled only when the fast path did not answer,
- * with a V8 code cache made here by the same node binary (rejected, and simply recompiled, if it differs).
+ * The single executable: SEA runs one CommonJS main script whose require() reaches the built-ins only, and
+ * compiles it at every start. So the main script is dist/bin.ts's fast path alone; the CLI is split like the
+ * npm package, in two SEA assets compiled with vm.Script and V8 code caches made here by the same node
+ * binary (rejected, and simply recompiled, if it differs):
+ *   cli.cjs   the start-up graph (the same as dist/cli/run.js), compiled when the fast path does not answer;
+ *   lazy.cjs  every lazily loaded part in one CommonJS file (each part initialised on first import), compiled
+ *             when a command first needs one; it shares the start-up modules through their registry.
+ * Native modules cannot live in the blob: their import is refused with what to install instead.
  */
-const SEA_CLI_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
 const SEA_CLI_LOADER = `
 const sea = require('node:sea');
 const vm = require('node:vm');
 const path = require('node:path');
-const filename = path.join(path.dirname(process.execPath), 'casdoor-kubeconfig-cli.cjs');
-let cachedData;
-try { cachedData = Buffer.from(sea.getAsset('cli.cache')); } catch { cachedData = undefined; }
-const code = ${JSON.stringify(SEA_CLI_WRAPPER[0])} + sea.getAsset('cli.cjs', 'utf8') + ${JSON.stringify(SEA_CLI_WRAPPER[1])};
-const cli = { exports: {} };
-new vm.Script(code, { filename, cachedData }).runInThisContext()(cli.exports, require, cli, filename, path.dirname(filename));
-module.exports = cli.exports;
+const dir = path.dirname(process.execPath);
+function load(name) {
+  const filename = path.join(dir, 'casdoor-kubeconfig-' + name + '.cjs');
+  let cachedData;
+  try { cachedData = Buffer.from(sea.getAsset(name + '.cache')); } catch { cachedData = undefined; }
+  const code = ${JSON.stringify(RUN_WRAPPER[0])} + sea.getAsset(name + '.cjs', 'utf8') + ${JSON.stringify(RUN_WRAPPER[1])};
+  const m = { exports: {} };
+  new vm.Script(code, { filename, cachedData }).runInThisContext()(m.exports, require, m, filename, dir, ckImport);
+  return m.exports;
+}
+let lazy;
+function ckImport(spec) {
+  const part = /^\\.\\.\\/lazy\\/(.+)\\.mjs$/.exec(spec);
+  if (spec.startsWith('node:')) {
+    const mod = require(spec);
+    return Promise.resolve({ ...mod, default: mod });
+  }
+  if (!part) {
+    return Promise.reject(new Error(spec + ' is a native module, which the single executable cannot carry; this needs the npm package (npm install -g ${pkg.name})'));
+  }
+  lazy ??= load('lazy');
+  return lazy.entries[part[1]]();
+}
+module.exports = load('cli');
 `;
 
-async function buildSea(esbuild) {
+/** The code cache of the executable's cli.cjs: what V8 compiled to run it and print `--help`, in a child process. */
+function writeSeaCodeCache(cliFile, cacheFile) {
+  const maker = path.join(stage, 'make-sea-code-cache.cjs');
+  writeFileSync(
+    maker,
+    `const fs = require('node:fs');
+const vm = require('node:vm');
+const code = ${JSON.stringify(RUN_WRAPPER[0])} + fs.readFileSync(${JSON.stringify(cliFile)}, 'utf8') + ${JSON.stringify(RUN_WRAPPER[1])};
+const script = new vm.Script(code, { filename: ${JSON.stringify(cliFile)} });
+const m = { exports: {} };
+script.runInThisContext()(m.exports, require, m, ${JSON.stringify(cliFile)}, __dirname, () => Promise.reject(new Error('no import at build time')));
+process.on('exit', () => fs.writeFileSync(${JSON.stringify(cacheFile)}, script.createCachedData()));
+m.exports.run(['--help']);
+`,
+  );
+  execFileSync(process.execPath, [maker], { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } });
+  if (!existsSync(cacheFile)) fail('no code cache was written for the executable\'s cli.cjs');
+}
+
+async function buildSea(esbuild, { startup, lazy, shared, exportNames }) {
   const name = `${pkg.name}-${platformName()}${exeSuffix(OS[process.platform])}`;
-  log(`single executable ${name} (esbuild → CommonJS fast path + CLI asset → SEA blob → postject)`);
+  log(`single executable ${name} (esbuild → CommonJS fast path + start-up and lazy CLI assets → SEA blob → postject)`);
   const seaDir = path.join(stage, 'sea');
   mkdirSync(seaDir, { recursive: true });
   const main = path.join(seaDir, 'main.cjs');
   const cli = path.join(seaDir, 'cli.cjs');
-  const cache = path.join(seaDir, 'cli.cache');
+  const lazyFile = path.join(seaDir, 'lazy.cjs');
   const mainMeta = await bundle(esbuild, {
     outfile: main,
     format: 'cjs',
@@ -592,22 +633,61 @@ async function buildSea(esbuild) {
     ],
   });
   if (Object.keys(mainMeta.inputs).some((i) => i.includes('node_modules/'))) fail('the single executable\'s main script bundles packages');
-  const metafile = await bundle(esbuild, {
-    entryPoints: { cli: 'src/cli/run.ts' },
+  // cli.cjs: the start-up graph, as dist/cli/run.js.
+  const seaLazy = new Map();
+  const cliMeta = await bundle(esbuild, {
     outfile: cli,
+    entryPoints: ['startup-entry'],
     format: 'cjs',
-    plugins: [embedTemplates(), noSelfPath(), lazyBuiltins(), missingOptionalRequires()],
+    plugins: [embedTemplates(), noSelfPath(), lazyBuiltins(), startupEntry(startup, seaLazy, shared)],
   });
+  routeDynamicImports(cli);
+  if ([...seaLazy.keys()].sort().join() !== [...lazy.keys()].sort().join()) fail('the executable\'s start-up graph imports other lazy parts than the npm package\'s');
+  // lazy.cjs: one entry, `entries`, a loader per lazy part (esbuild initialises each on its first import).
+  const lazyMeta = await bundle(esbuild, {
+    entryPoints: ['sea-lazy-entry'],
+    outfile: lazyFile,
+    format: 'cjs',
+    plugins: [
+      startupShims(exportNames),
+      {
+        name: 'sea-lazy-entry',
+        setup(build) {
+          build.onResolve({ filter: /^sea-lazy-entry$/ }, () => ({ path: 'sea-lazy-entry', namespace: 'sea-lazy-entry' }));
+          build.onLoad({ filter: /.*/, namespace: 'sea-lazy-entry' }, () => ({
+            contents: `export const entries = {\n${[...lazy]
+              .map(([part, { target }]) => `  ${JSON.stringify(part)}: () => import(${JSON.stringify(target.startsWith('src/') ? `./${target}` : target)}),`)
+              .join('\n')}\n};\n`,
+            resolveDir: root,
+            loader: 'js',
+          }));
+        },
+      },
+      embedTemplates(),
+      noSelfPath(),
+      missingOptionalRequires(),
+    ],
+  });
+  const twice = Object.keys(lazyMeta.inputs).filter((i) => startup.has(i));
+  if (twice.length) fail(`the executable's lazy.cjs bundles start-up modules a second time: ${twice.join(', ')}`);
+  routeDynamicImports(lazyFile);
   const { Script } = await import('node:vm');
-  const wrapped = SEA_CLI_WRAPPER[0] + readFileSync(cli, 'utf8') + SEA_CLI_WRAPPER[1];
-  writeFileSync(cache, new Script(wrapped, { filename: 'casdoor-kubeconfig-cli.cjs' }).createCachedData());
+  writeSeaCodeCache(cli, `${cli}.cache`);
+  const lazyCode = RUN_WRAPPER[0] + readFileSync(lazyFile, 'utf8') + RUN_WRAPPER[1];
+  writeFileSync(`${lazyFile}.cache`, new Script(lazyCode, { filename: 'casdoor-kubeconfig-lazy.cjs' }).createCachedData());
 
   const config = path.join(seaDir, 'sea-config.json');
   const blob = path.join(seaDir, 'sea-prep.blob');
   // useCodeCache: V8's compile cache for main.cjs goes into the blob (a faster start, same platform only).
   writeFileSync(
     config,
-    JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { 'cli.cjs': cli, 'cli.cache': cache } }),
+    JSON.stringify({
+      main,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: true,
+      assets: { 'cli.cjs': cli, 'cli.cache': `${cli}.cache`, 'lazy.cjs': lazyFile, 'lazy.cache': `${lazyFile}.cache` },
+    }),
   );
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
 
@@ -627,7 +707,7 @@ async function buildSea(esbuild) {
   const version = execFileSync(exe, ['--version'], { env: emptyEnv, encoding: 'utf8' }).trim();
   if (version !== pkg.version) fail(`${name} --version printed ${JSON.stringify(version)}, not ${pkg.version}`);
   say(`   ${name}: ${(statSync(exe).size / 1e6).toFixed(1)} MB`);
-  return { exe, metafile };
+  return { exe, metafiles: [cliMeta, lazyMeta] };
 }
 
 function buildKrewArchive(exe, notices) {
@@ -713,10 +793,10 @@ async function releaseAll({ sea }) {
   const esbuild = await import('esbuild');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  const { metafile } = await buildNpmPackage(esbuild);
+  const { metafiles, split } = await buildNpmPackage(esbuild);
   if (sea) {
-    const { exe, metafile: seaMeta } = await buildSea(esbuild);
-    buildKrewArchive(exe, thirdPartyNotices([metafile, seaMeta]));
+    const { exe, metafiles: seaMetafiles } = await buildSea(esbuild, split);
+    buildKrewArchive(exe, thirdPartyNotices([...metafiles, ...seaMetafiles]));
     writeManifestAndSums(outDir);
   }
   rmSync(stage, { recursive: true, force: true });

@@ -166,6 +166,48 @@ describe('npm package', () => {
     expect({ code: who.code, out: who.stdout.includes('alice') }).toEqual({ code: 0, out: true });
   });
 
+  itRelease('--help runs from dist/bin.js and dist/cli/run.js alone: its V8 code cache accepted, no lazily loaded part, no child_process', async () => {
+    const unpacked = path.join(work.dir, 'unpacked');
+    await fs.mkdir(unpacked, { recursive: true });
+    await run('tar', ['-xzf', tarball, '-C', unpacked], { env: { PATH: '/usr/bin:/bin' } });
+    const dist = path.join(unpacked, 'package', 'dist');
+    // What loaded, written when the process exits: built-in modules, and each vm.Script given a code cache.
+    const report = path.join(work.dir, 'startup-report.json');
+    const preload = path.join(work.dir, 'startup-report.cjs');
+    await fs.writeFile(
+      preload,
+      `const vm = require('node:vm');
+const caches = [];
+const Script = vm.Script;
+vm.Script = class extends Script {
+  constructor(code, options) {
+    super(code, options);
+    if (options && options.cachedData) caches.push({ filename: options.filename, rejected: this.cachedDataRejected });
+  }
+};
+process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ builtins: process.moduleLoadList, caches })));
+`,
+    );
+    // The lazily loaded parts moved away: --help must not need them.
+    for (const d of ['lazy', 'chunks']) await fs.rename(path.join(dist, d), path.join(dist, `${d}.away`));
+    try {
+      for (const args of [['--help'], ['setup', '--help'], ['token', '--help']]) {
+        const r = await run(process.execPath, ['-r', preload, path.join(dist, 'bin.js'), ...args], { env: { PATH: '/usr/bin:/bin', HOME: work.dir } });
+        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+        expect(r.stdout).toContain('Usage: casdoor-kubeconfig');
+        const { builtins, caches } = JSON.parse(await fs.readFile(report, 'utf8')) as { builtins: string[]; caches: { filename: string; rejected: boolean }[] };
+        expect(caches).toEqual([{ filename: path.join(dist, 'cli', 'run.js'), rejected: false }]);
+        expect(builtins.filter((m) => /^NativeModule (child_process|fs\/promises|readline)$/.test(m))).toEqual([]);
+      }
+    } finally {
+      for (const d of ['lazy', 'chunks']) await fs.rename(path.join(dist, `${d}.away`), path.join(dist, d));
+    }
+    // With them back, a command that needs one loads it (whoami's use case, sharing the start-up modules).
+    const bad = await run(process.execPath, [path.join(dist, 'bin.js'), 'whoami', '--kubeconfig', path.join(work.dir, 'none.yaml')], { env: { PATH: '/usr/bin:/bin', HOME: work.dir } });
+    expect(bad.code).toBe(6);
+    expect(bad.stderr).toContain('none.yaml');
+  });
+
   itRelease('npx <tarball> runs it, and exec-mode setup from npx refuses to write npx\'s temporary cache path', async () => {
     const cache = path.join(work.dir, 'npx-cache');
     const home = await freshHome();
