@@ -271,4 +271,16 @@ describe('single executable', () => {
     // setup filled the cache: the plugin answered both times without asking Casdoor.
     expect(env.provider.stats.tokenRequests).toBe(0);
   });
+
+  itRelease('keyring storage from the executable is refused clearly (the binding is native), and the kubeconfig is untouched', async () => {
+    const env = demo as DemoEnvironment;
+    const home = await freshHome();
+    await fs.writeFile(home.kubeconfig, 'apiVersion: v1\nkind: Config\n');
+    const before = await fs.readFile(home.kubeconfig);
+    const setup = await run(exe, setupArgs(env, home, ['--mode', 'exec', '--token-cache-storage', 'keyring']), { env: { HOME: home.home, CASDOOR_PASSWORD: PASSWORD }, cwd: work.dir });
+    expect(setup.code).toBe(6);
+    expect(setup.stderr).toContain('the single executable cannot use the OS keyring');
+    expect(setup.stderr).toContain('npm install -g casdoor-kubeconfig');
+    expect(await fs.readFile(home.kubeconfig)).toEqual(before);
+  });
 });

@@ -210,6 +210,19 @@ describe('token --token-cache-storage keyring (gnome-keyring in dbus-run-session
     expect(got.stdout).toBe('');
     expect(existsSync(entryFile())).toBe(false);
   }, 60_000);
+
+  it('setup --mode exec without a Secret Service fails before the kubeconfig is touched', async () => {
+    const kubeconfig = home.path('keyring-setup.yaml');
+    await fs.writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: []\n');
+    const before = await fs.readFile(kubeconfig);
+    const got = await cli(
+      ['setup', '--non-interactive', '--mode', 'exec', '--exec-command', DIST_BIN, '--token-cache-storage', 'keyring', '--casdoor-url', provider.issuer,
+        '--client-id', provider.clientId, '--casdoor-ca', provider.caFile, '--username', 'alice', '--server', 'https://127.0.0.1:6443', '--kubeconfig', kubeconfig],
+      { CASDOOR_PASSWORD: 'correct-horse', DBUS_SESSION_BUS_ADDRESS: `unix:path=${home.path('no-bus')}` },
+    );
+    expect({ code: got.code, keyring: /OS keyring/.test(got.stderr) }).toEqual({ code: 6, keyring: true });
+    expect(await fs.readFile(kubeconfig)).toEqual(before);
+  }, 60_000);
 });
 
 describe('token --token-cache-storage none', () => {

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import type * as KeyringBinding from '@napi-rs/keyring';
 import { CliError } from '../errors.js';
+import { PACKAGE_NAME, runningAsSea } from '../install-info.js';
 
 export const TOKEN_STORAGES = ['disk', 'keyring', 'none'] as const;
 export type TokenStorage = (typeof TOKEN_STORAGES)[number];
@@ -48,6 +49,13 @@ export async function openKeyring(load: () => Promise<Binding> = () => import('@
   try {
     binding = await load();
   } catch (err) {
+    // The single executable carries no native module (scripts/release.mjs, SEA_CLI_LOADER refuses the import).
+    if (runningAsSea()) {
+      throw new CliError('kubeconfig', 'the single executable cannot use the OS keyring (--token-cache-storage keyring): the keychain binding is a native module it cannot carry.', {
+        hint: `Install the npm package (npm install -g ${PACKAGE_NAME}) and point the exec entry at it, or change the exec args to --token-cache-storage disk.`,
+        cause: err,
+      });
+    }
     throw keyringError(err, 'load the keychain binding (@napi-rs/keyring has no prebuilt binary for this platform?) to use');
   }
   const entry = (account: string): InstanceType<Binding['AsyncEntry']> => new binding.AsyncEntry(KEYRING_SERVICE, account);

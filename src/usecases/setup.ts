@@ -319,12 +319,16 @@ export async function runSetup(given: SetupInput, deps: SetupDeps): Promise<Setu
     }
   }
   const { names, entries } = buildSetupEntries(input, result);
-  const written = await writeEntries(input, entries, deps);
-  if (input.mode === 'exec' && result && !input.dryRun) {
+  // Exec mode: the tokens go into the plugin's cache before the kubeconfig is touched, so that a cache that
+  // cannot take them (an OS keyring that does not answer, a single executable without the keyring binding)
+  // fails the run with the kubeconfig as it was. A write that fails after leaves only a cache entry behind.
+  const storeTokens = input.mode === 'exec' && result !== undefined && !input.dryRun;
+  if (storeTokens && result) {
     if (!deps.storeTokens) throw new CliError('internal', 'exec mode needs a token store');
     await deps.storeTokens(input, result);
-    deps.out.step('Stored the tokens in the plugin cache: the first kubectl command needs no login.');
   }
+  const written = await writeEntries(input, entries, deps);
+  if (storeTokens) deps.out.step('Stored the tokens in the plugin cache: the first kubectl command needs no login.');
   printNextSteps(deps.out, input, names, written);
   if (written.length && input.output === undefined) await adviseOnClientSecrets(input, deps);
   return { ...(result ? { login: result } : {}), ...(report ? { report } : {}), ...(proof ? { proof } : {}), ...(format ? { format } : {}), names, written };
