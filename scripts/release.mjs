@@ -409,7 +409,8 @@ process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(r).map(([k
 
 /**
  * dist/cli/run.js runs inside this wrapper: CommonJS's own parameters plus __ckImport, which stands for its
- * dynamic import()s (vm-compiled code cannot import() without an experimental flag).
+ * dynamic import()s (vm-compiled code cannot import() without an experimental flag). Compiled with a
+ * negative columnOffset, so that stack traces give run.js's own columns on its first line.
  */
 const RUN_WRAPPER = ['(function (exports, require, module, __filename, __dirname, __ckImport) {', '\n})'];
 
@@ -427,10 +428,14 @@ const vm = require('node:vm');
 const { createRequire } = require('node:module');
 const { pathToFileURL } = require('node:url');
 const filename = ${filenameExpr};
+// V8 checks a code cache against the length of the source only: a run.js edited after the release (a
+// hotfix, patch-package) is newer than its cache, which is then left unused.
 let cachedData;
-try { cachedData = fs.readFileSync(filename + '.v8cache'); } catch { cachedData = undefined; }
+try {
+  if (fs.statSync(filename + '.v8cache').mtimeMs >= fs.statSync(filename).mtimeMs) cachedData = fs.readFileSync(filename + '.v8cache');
+} catch { cachedData = undefined; }
 const code = ${JSON.stringify(RUN_WRAPPER[0])} + fs.readFileSync(filename, 'utf8') + ${JSON.stringify(RUN_WRAPPER[1])};
-const script = new vm.Script(code, { filename, cachedData });
+const script = new vm.Script(code, { filename, cachedData, columnOffset: -${RUN_WRAPPER[0].length} });
 const url = pathToFileURL(filename);
 const ckImport = (spec) => import(spec.startsWith('.') ? new URL(spec, url).href : spec);
 const cli = { exports: {} };
@@ -439,13 +444,20 @@ module.exports = cli.exports;
 ${then}`;
 }
 
-/** esbuild leaves a bundle's external dynamic imports as import("…"): each becomes __ckImport("…"). */
-function routeDynamicImports(file) {
+/**
+ * esbuild leaves a bundle's external dynamic imports as import("…"): each becomes __ckImport("…"). Only
+ * the specifiers the metafile lists as this output's external dynamic imports are rewritten, and any other
+ * import("…") text fails the build (it would be one the rewrite cannot tell from code).
+ */
+function routeDynamicImports(file, metafile) {
+  const out = Object.entries(metafile.outputs).find(([f]) => path.resolve(root, f) === path.resolve(file));
+  if (!out) fail(`${file}: not in its metafile`);
+  const external = new Set(out[1].imports.filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => i.path));
   const text = readFileSync(file, 'utf8');
   const sites = text.match(/\bimport\("[^"]*"\)/g) ?? [];
-  const odd = sites.filter((site) => !/^import\("(\.\.\/lazy\/[^"]+\.mjs|[^."][^"]*)"\)$/.test(site));
-  if (odd.length) fail(`${file}: unexpected dynamic imports ${odd.join(', ')}`);
-  const routed = text.replace(/\bimport\("/g, '__ckImport("');
+  const odd = sites.filter((site) => !external.has(site.slice('import("'.length, -2)));
+  if (odd.length) fail(`${file}: dynamic imports esbuild did not leave: ${odd.join(', ')}`);
+  const routed = text.replace(/\bimport\("([^"]*)"\)/g, (_, spec) => `__ckImport(${JSON.stringify(spec)})`);
   if (/\bimport\(/.test(routed)) fail(`${file}: a dynamic import() is left that __ckImport does not route`);
   writeFileSync(file, routed);
 }
@@ -499,7 +511,7 @@ async function buildNpmPackage(esbuild) {
     });
     const unexpected = Object.keys(meta.inputs).filter((i) => !startup.has(i) && !/^(startup-entry|lazy-builtin):/.test(i));
     if (unexpected.length) fail(`dist/cli/run.js bundles modules outside the start-up graph: ${unexpected.join(', ')}`);
-    routeDynamicImports(startupFile);
+    routeDynamicImports(startupFile, meta);
     return meta;
   };
   // First with every start-up module in the registry, to learn their export names.
@@ -573,7 +585,7 @@ function load(name) {
   try { cachedData = Buffer.from(sea.getAsset(name + '.cache')); } catch { cachedData = undefined; }
   const code = ${JSON.stringify(RUN_WRAPPER[0])} + sea.getAsset(name + '.cjs', 'utf8') + ${JSON.stringify(RUN_WRAPPER[1])};
   const m = { exports: {} };
-  new vm.Script(code, { filename, cachedData }).runInThisContext()(m.exports, require, m, filename, dir, ckImport);
+  new vm.Script(code, { filename, cachedData, columnOffset: -${RUN_WRAPPER[0].length} }).runInThisContext()(m.exports, require, m, filename, dir, ckImport);
   return m.exports;
 }
 let lazy;
@@ -600,7 +612,7 @@ function writeSeaCodeCache(cliFile, cacheFile) {
     `const fs = require('node:fs');
 const vm = require('node:vm');
 const code = ${JSON.stringify(RUN_WRAPPER[0])} + fs.readFileSync(${JSON.stringify(cliFile)}, 'utf8') + ${JSON.stringify(RUN_WRAPPER[1])};
-const script = new vm.Script(code, { filename: ${JSON.stringify(cliFile)} });
+const script = new vm.Script(code, { filename: ${JSON.stringify(cliFile)}, columnOffset: -${RUN_WRAPPER[0].length} });
 const m = { exports: {} };
 script.runInThisContext()(m.exports, require, m, ${JSON.stringify(cliFile)}, __dirname, () => Promise.reject(new Error('no import at build time')));
 process.on('exit', () => fs.writeFileSync(${JSON.stringify(cacheFile)}, script.createCachedData()));
@@ -641,15 +653,16 @@ async function buildSea(esbuild, { startup, lazy, shared, exportNames }) {
     format: 'cjs',
     plugins: [embedTemplates(), noSelfPath(), lazyBuiltins(), startupEntry(startup, seaLazy, shared)],
   });
-  routeDynamicImports(cli);
+  routeDynamicImports(cli, cliMeta);
   if ([...seaLazy.keys()].sort().join() !== [...lazy.keys()].sort().join()) fail('the executable\'s start-up graph imports other lazy parts than the npm package\'s');
   // lazy.cjs: one entry, `entries`, a loader per lazy part (esbuild initialises each on its first import).
+  const seaShared = new Set();
   const lazyMeta = await bundle(esbuild, {
     entryPoints: ['sea-lazy-entry'],
     outfile: lazyFile,
     format: 'cjs',
     plugins: [
-      startupShims(exportNames),
+      startupShims(exportNames, seaShared),
       {
         name: 'sea-lazy-entry',
         setup(build) {
@@ -670,11 +683,13 @@ async function buildSea(esbuild, { startup, lazy, shared, exportNames }) {
   });
   const twice = Object.keys(lazyMeta.inputs).filter((i) => startup.has(i));
   if (twice.length) fail(`the executable's lazy.cjs bundles start-up modules a second time: ${twice.join(', ')}`);
-  routeDynamicImports(lazyFile);
+  routeDynamicImports(lazyFile, lazyMeta);
+  const notShared = [...seaShared].filter((i) => !shared.has(i));
+  if (notShared.length) fail(`the executable's lazy.cjs imports start-up modules the registry does not hold: ${notShared.join(', ')}`);
   const { Script } = await import('node:vm');
   writeSeaCodeCache(cli, `${cli}.cache`);
   const lazyCode = RUN_WRAPPER[0] + readFileSync(lazyFile, 'utf8') + RUN_WRAPPER[1];
-  writeFileSync(`${lazyFile}.cache`, new Script(lazyCode, { filename: 'casdoor-kubeconfig-lazy.cjs' }).createCachedData());
+  writeFileSync(`${lazyFile}.cache`, new Script(lazyCode, { filename: 'casdoor-kubeconfig-lazy.cjs', columnOffset: -RUN_WRAPPER[0].length }).createCachedData());
 
   const config = path.join(seaDir, 'sea-config.json');
   const blob = path.join(seaDir, 'sea-prep.blob');

@@ -199,6 +199,12 @@ process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(repor
         expect(caches).toEqual([{ filename: path.join(dist, 'cli', 'run.js'), rejected: false }]);
         expect(builtins.filter((m) => /^NativeModule (child_process|fs\/promises|readline)$/.test(m))).toEqual([]);
       }
+      // A run.js changed after the release (newer than its cache) is compiled afresh: V8 would take a cache
+      // for a source of the same length.
+      const later = new Date(Date.now() + 60_000);
+      await fs.utimes(path.join(dist, 'cli', 'run.js'), later, later);
+      const edited = await run(process.execPath, ['-r', preload, path.join(dist, 'bin.js'), '--help'], { env: { PATH: '/usr/bin:/bin', HOME: work.dir } });
+      expect({ code: edited.code, caches: JSON.parse(await fs.readFile(report, 'utf8')).caches }).toEqual({ code: 0, caches: [] });
     } finally {
       for (const d of ['lazy', 'chunks']) await fs.rename(path.join(dist, `${d}.away`), path.join(dist, d));
     }

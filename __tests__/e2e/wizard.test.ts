@@ -19,6 +19,7 @@ import { main } from '../../src/cli/main.js';
 import { Output } from '../../src/ports/output.js';
 import type { SetupFlags } from '../../src/cli/setup.js';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import { CliError } from '../../src/errors.js';
 import { createHttpClient } from '../../src/oidc/http.js';
 import type { SetupDeps } from '../../src/usecases/setup.js';
 import { tryCachedToken } from '../../src/token/fast.js';
@@ -563,6 +564,18 @@ describe('the wizard, scripted', () => {
     expect(args.slice(-2)).toEqual(['--token-cache-storage', 'none']);
     // none: setup's login left nothing in the token cache.
     expect(existsSync(path.join(home.kubeDir, 'cache', 'casdoor-kubeconfig'))).toBe(false);
+  });
+
+  it('exec mode: a token cache that refuses the tokens (an OS keyring that does not answer) fails the run with the kubeconfig as it was', async () => {
+    writeFileSync(home.kubeconfig, 'apiVersion: v1\nkind: Config\n');
+    const before = readFileSync(home.kubeconfig, 'utf8');
+    const storeTokens: SetupDeps['storeTokens'] = async () => {
+      throw new CliError('kubeconfig', 'cannot store the refresh token in the OS keyring (--token-cache-storage keyring): no Secret Service.');
+    };
+    const run = await wizard({ ...fullScript({ mode: 'exec' }), tokenCacheStorage: { value: 'keyring' } }, { mode: 'exec', execCommand: DIST_BIN }, ['mode', 'execCommand'], { storeTokens });
+    expect(run.code).toBe(6);
+    expect(run.stderr).toContain('OS keyring');
+    expect(readFileSync(home.kubeconfig, 'utf8')).toBe(before);
   });
 
   it('renewing an exec entry without --username caches the tokens where `token` looks: kubectl needs no new login', async () => {

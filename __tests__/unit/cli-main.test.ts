@@ -24,6 +24,10 @@ describe('main', () => {
     const verbose = await runCli(['-v', 'setup', '--non-interactive'], { home });
     expect(verbose.code).toBe(2);
     expect(verbose.stderr).toContain('missing --casdoor-url');
+    // A flag's value that names a command is still setup's value.
+    const valued = await runCli(['--context', 'demo', '--non-interactive'], { home });
+    expect({ code: valued.code, unknown: valued.stderr.includes('unknown option') }).toEqual({ code: 2, unknown: false });
+    expect(valued.stderr).toContain('missing --casdoor-url');
   });
 
   it('an unknown command is a usage error with a suggestion', async () => {

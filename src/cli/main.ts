@@ -135,11 +135,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
   // No command: `setup` (the wizard in a terminal, see docs/walkthrough.md).
   // Flags alone (`casdoor-kubeconfig --casdoor-url X`) are setup's, except the program's own.
   const programOnly = ['-h', '--help', '--version'];
-  const commandNames = new Set(COMMANDS.map(([c]) => c.name));
-  const hasCommand = argv.some((a) => commandNames.has(a));
-  // A first word that is not a flag is meant as a command: let commander say it is unknown (with a suggestion).
-  const startsWithWord = argv[0] !== undefined && !argv[0].startsWith('-');
-  const args = !hasCommand && !startsWithWord && !argv.some((a) => programOnly.includes(a)) ? ['setup', ...argv] : argv;
+  // The command is the first word after the program's own -v/--verbose (as commander reads it): a flag
+  // there means setup's flags, even when a later value names a command (`--context demo`). A first word
+  // that is no command: let commander say it is unknown (with a suggestion).
+  const first = argv.find((a) => a !== '-v' && a !== '--verbose');
+  const startsWithWord = first !== undefined && !first.startsWith('-');
+  const args = !startsWithWord && !argv.some((a) => programOnly.includes(a)) ? ['setup', ...argv] : argv;
   // Every word that names a command (the one commander runs is among them; `help setup` too).
   const program = buildProgram(io, ctx, (name) => args.includes(name));
   program.hook('preAction', (cmd) => {

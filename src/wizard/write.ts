@@ -85,12 +85,14 @@ export async function previewAndWrite(
     out.info('Nothing was written.');
     return { outcome: 'declined', input, names };
   }
-  const written = o.write ? await o.write() : await writeEntries(input, entries, deps);
+  // Exec mode: the tokens go into the plugin's cache first, so that a cache that cannot take them (an OS
+  // keyring that does not answer) fails the run with the kubeconfig as it was (as runSetup does).
   if (input.mode === 'exec') {
     if (!deps.storeTokens) throw new CliError('internal', 'exec mode needs a token store');
     await deps.storeTokens(input, login);
-    out.step('Stored the tokens in the plugin cache: the first kubectl command needs no login.');
   }
+  const written = o.write ? await o.write() : await writeEntries(input, entries, deps);
+  if (input.mode === 'exec') out.step('Stored the tokens in the plugin cache: the first kubectl command needs no login.');
   const who = report.username ?? input.username;
   const expiry = report.expiresAt ? `; the token expires ${describeExpiry(report.expiresAt, deps.now())}` : '';
   out.info('');
