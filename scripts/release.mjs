@@ -111,6 +111,17 @@ function noSelfPath() {
   };
 }
 
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * An ESM module offering a CommonJS module's exports by name, as Node does for `import()` of CommonJS
+ * (cjs-module-lexer): `default` is module.exports, and each own key a named export.
+ */
+function cjsReexport(spec, moduleExports) {
+  const names = Object.keys(moduleExports).filter((n) => IDENT.test(n) && n !== 'default');
+  return `import m from ${JSON.stringify(spec)};\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`;
+}
+
 /**
  * With code splitting, esbuild turns `await import('undici')` (a CommonJS package) into a chunk whose only
  * export is `default`, so `const { request } = await import('undici')` finds nothing, where Node itself
@@ -118,7 +129,6 @@ function noSelfPath() {
  * names every export the package has (read by loading it here, as Node's cjs-module-lexer would find them).
  */
 function cjsDynamicImports() {
-  const ident = /^[A-Za-z_$][\w$]*$/;
   return {
     name: 'cjs-dynamic-imports',
     setup(build) {
@@ -128,16 +138,11 @@ function cjsDynamicImports() {
         if (resolved.errors.length || resolved.external || !isCommonJs(resolved.path)) return undefined;
         return { path: args.path, namespace: 'cjs-shim', pluginData: { resolveDir: args.resolveDir } };
       });
-      build.onLoad({ filter: /.*/, namespace: 'cjs-shim' }, (args) => {
-        const mod = createRequire(path.join(args.pluginData.resolveDir, 'x.js'))(args.path);
-        const names = Object.keys(mod).filter((n) => ident.test(n) && n !== 'default');
-        const spec = JSON.stringify(args.path);
-        return {
-          contents: `import m from ${spec};\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
-          resolveDir: args.pluginData.resolveDir,
-          loader: 'js',
-        };
-      });
+      build.onLoad({ filter: /.*/, namespace: 'cjs-shim' }, (args) => ({
+        contents: cjsReexport(args.path, createRequire(path.join(args.pluginData.resolveDir, 'x.js'))(args.path)),
+        resolveDir: args.pluginData.resolveDir,
+        loader: 'js',
+      }));
     },
   };
 }
@@ -354,7 +359,6 @@ function startupEntry(startup, lazy, shared = startup) {
  * filled (its exports, by the names it has there), never bundled a second time.
  */
 function startupShims(exportNames, used) {
-  const ident = /^[A-Za-z_$][\w$]*$/;
   return {
     name: 'startup-shims',
     setup(build) {
@@ -368,7 +372,7 @@ function startupShims(exportNames, used) {
         return { path: rel, namespace: 'startup-shim' };
       });
       build.onLoad({ filter: /.*/, namespace: 'startup-shim' }, (args) => {
-        const names = exportNames[args.path].filter((n) => ident.test(n) && n !== 'default');
+        const names = exportNames[args.path].filter((n) => IDENT.test(n) && n !== 'default');
         return {
           contents: [
             `const m = globalThis[Symbol.for(${JSON.stringify(STARTUP_REGISTRY)})]?.[${JSON.stringify(args.path)}];`,
@@ -391,10 +395,8 @@ function lazyPackageEntries(lazy) {
       build.onResolve({ filter: /^lazy-pkg:/ }, (args) => ({ path: args.path.slice('lazy-pkg:'.length), namespace: 'lazy-pkg' }));
       build.onLoad({ filter: /.*/, namespace: 'lazy-pkg' }, (args) => {
         const { resolved } = [...lazy.values()].find((l) => l.target === args.path);
-        const spec = JSON.stringify(args.path);
-        if (!isCommonJs(resolved)) return { contents: `export * from ${spec};`, resolveDir: root, loader: 'js' };
-        const names = Object.keys(require(resolved)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
-        return { contents: `import m from ${spec};\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`, resolveDir: root, loader: 'js' };
+        const contents = isCommonJs(resolved) ? cjsReexport(args.path, require(resolved)) : `export * from ${JSON.stringify(args.path)};`;
+        return { contents, resolveDir: root, loader: 'js' };
       });
     },
   };
@@ -418,9 +420,8 @@ const RUN_WRAPPER = ['(function (exports, require, module, __filename, __dirname
  * How dist/bin.js loads dist/cli/run.js: compiled with vm.Script and the V8 code cache in run.js.v8cache,
  * made at release by the same Node.js (compiling the file was ~8 ms of `--help`, ~1.7 ms with the cache).
  * Under another Node.js version V8 rejects the cache (Script#cachedDataRejected) and simply compiles.
- * `then` runs after the compile (the release uses it to write the cache).
  */
-function npmCliLoader(filenameExpr, then = '') {
+function npmCliLoader(filenameExpr) {
   return `
 const fs = require('node:fs');
 const path = require('node:path');
@@ -441,7 +442,7 @@ const ckImport = (spec) => import(spec.startsWith('.') ? new URL(spec, url).href
 const cli = { exports: {} };
 script.runInThisContext()(cli.exports, createRequire(filename), cli, filename, path.dirname(filename), ckImport);
 module.exports = cli.exports;
-${then}`;
+`;
 }
 
 /**
@@ -462,13 +463,26 @@ function routeDynamicImports(file, metafile) {
   writeFileSync(file, routed);
 }
 
-/** The code cache of dist/cli/run.js: what V8 compiled to load it and print `--help`, in a child process. */
-function writeCodeCache(startupFile) {
+/**
+ * The code cache of a start-up bundle (dist/cli/run.js, the executable's cli.cjs): what V8 compiled to run
+ * it and print `--help`, in a child process, compiled exactly as npmCliLoader and SEA_CLI_LOADER compile it.
+ */
+function writeCodeCache(file, cacheFile) {
   const maker = path.join(stage, 'make-code-cache.cjs');
-  const then = `process.on('exit', () => fs.writeFileSync(filename + '.v8cache', script.createCachedData()));\nmodule.exports.run(['--help']);`;
-  writeFileSync(maker, npmCliLoader(JSON.stringify(startupFile), then));
+  writeFileSync(
+    maker,
+    `const fs = require('node:fs');
+const vm = require('node:vm');
+const code = ${JSON.stringify(RUN_WRAPPER[0])} + fs.readFileSync(${JSON.stringify(file)}, 'utf8') + ${JSON.stringify(RUN_WRAPPER[1])};
+const script = new vm.Script(code, { filename: ${JSON.stringify(file)}, columnOffset: -${RUN_WRAPPER[0].length} });
+const m = { exports: {} };
+script.runInThisContext()(m.exports, require, m, ${JSON.stringify(file)}, __dirname, () => Promise.reject(new Error('no import at build time')));
+process.on('exit', () => fs.writeFileSync(${JSON.stringify(cacheFile)}, script.createCachedData()));
+m.exports.run(['--help']);
+`,
+  );
   execFileSync(process.execPath, [maker], { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } });
-  if (!existsSync(`${startupFile}.v8cache`)) fail('no code cache was written for dist/cli/run.js');
+  if (!existsSync(cacheFile)) fail(`no code cache was written for ${file}`);
 }
 
 async function buildNpmPackage(esbuild) {
@@ -544,7 +558,7 @@ async function buildNpmPackage(esbuild) {
   // Then (2) again with only the modules the chunks import in the registry: esbuild drops the exports
   // nobody uses from the rest (a smaller file to compile at every start).
   const startupMeta = await buildStartup(shared);
-  writeCodeCache(startupFile);
+  writeCodeCache(startupFile, `${startupFile}.v8cache`);
 
   writeFileSync(path.join(pkgDir, 'package.json'), `${JSON.stringify(publishedPackageJson(), null, 2)}\n`);
   for (const f of ['README.md', 'LICENSE']) copyFileSync(path.join(root, f), path.join(pkgDir, f));
@@ -558,7 +572,7 @@ async function buildNpmPackage(esbuild) {
   });
   const [{ filename, size, unpackedSize }] = JSON.parse(packed);
   say(`   ${filename}: ${(size / 1e6).toFixed(2)} MB packed, ${(unpackedSize / 1e6).toFixed(2)} MB unpacked`);
-  return { tarball: path.join(outDir, filename), metafiles: [startupMeta, metafile], split: { startup, lazy, shared, exportNames } };
+  return { tarball: path.join(outDir, filename), metafiles: [startupMeta, metafile], split: { startupFile, startup, lazy, shared, exportNames } };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -604,26 +618,7 @@ function ckImport(spec) {
 module.exports = load('cli');
 `;
 
-/** The code cache of the executable's cli.cjs: what V8 compiled to run it and print `--help`, in a child process. */
-function writeSeaCodeCache(cliFile, cacheFile) {
-  const maker = path.join(stage, 'make-sea-code-cache.cjs');
-  writeFileSync(
-    maker,
-    `const fs = require('node:fs');
-const vm = require('node:vm');
-const code = ${JSON.stringify(RUN_WRAPPER[0])} + fs.readFileSync(${JSON.stringify(cliFile)}, 'utf8') + ${JSON.stringify(RUN_WRAPPER[1])};
-const script = new vm.Script(code, { filename: ${JSON.stringify(cliFile)}, columnOffset: -${RUN_WRAPPER[0].length} });
-const m = { exports: {} };
-script.runInThisContext()(m.exports, require, m, ${JSON.stringify(cliFile)}, __dirname, () => Promise.reject(new Error('no import at build time')));
-process.on('exit', () => fs.writeFileSync(${JSON.stringify(cacheFile)}, script.createCachedData()));
-m.exports.run(['--help']);
-`,
-  );
-  execFileSync(process.execPath, [maker], { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } });
-  if (!existsSync(cacheFile)) fail('no code cache was written for the executable\'s cli.cjs');
-}
-
-async function buildSea(esbuild, { startup, lazy, shared, exportNames }) {
+async function buildSea(esbuild, { startupFile, startup, lazy, shared, exportNames }) {
   const name = `${pkg.name}-${platformName()}${exeSuffix(OS[process.platform])}`;
   log(`single executable ${name} (esbuild → CommonJS fast path + start-up and lazy CLI assets → SEA blob → postject)`);
   const seaDir = path.join(stage, 'sea');
@@ -645,16 +640,9 @@ async function buildSea(esbuild, { startup, lazy, shared, exportNames }) {
     ],
   });
   if (Object.keys(mainMeta.inputs).some((i) => i.includes('node_modules/'))) fail('the single executable\'s main script bundles packages');
-  // cli.cjs: the start-up graph, as dist/cli/run.js.
-  const seaLazy = new Map();
-  const cliMeta = await bundle(esbuild, {
-    outfile: cli,
-    entryPoints: ['startup-entry'],
-    format: 'cjs',
-    plugins: [embedTemplates(), noSelfPath(), lazyBuiltins(), startupEntry(startup, seaLazy, shared)],
-  });
-  routeDynamicImports(cli, cliMeta);
-  if ([...seaLazy.keys()].sort().join() !== [...lazy.keys()].sort().join()) fail('the executable\'s start-up graph imports other lazy parts than the npm package\'s');
+  // cli.cjs: the start-up graph, the very file the npm package has as dist/cli/run.js (same bundle, same
+  // __ckImport specifiers, which SEA_CLI_LOADER maps to lazy.cjs's entries).
+  copyFileSync(startupFile, cli);
   // lazy.cjs: one entry, `entries`, a loader per lazy part (esbuild initialises each on its first import).
   const seaShared = new Set();
   const lazyMeta = await bundle(esbuild, {
@@ -687,7 +675,7 @@ async function buildSea(esbuild, { startup, lazy, shared, exportNames }) {
   const notShared = [...seaShared].filter((i) => !shared.has(i));
   if (notShared.length) fail(`the executable's lazy.cjs imports start-up modules the registry does not hold: ${notShared.join(', ')}`);
   const { Script } = await import('node:vm');
-  writeSeaCodeCache(cli, `${cli}.cache`);
+  writeCodeCache(cli, `${cli}.cache`);
   const lazyCode = RUN_WRAPPER[0] + readFileSync(lazyFile, 'utf8') + RUN_WRAPPER[1];
   writeFileSync(`${lazyFile}.cache`, new Script(lazyCode, { filename: 'casdoor-kubeconfig-lazy.cjs', columnOffset: -RUN_WRAPPER[0].length }).createCachedData());
 
@@ -722,7 +710,7 @@ async function buildSea(esbuild, { startup, lazy, shared, exportNames }) {
   const version = execFileSync(exe, ['--version'], { env: emptyEnv, encoding: 'utf8' }).trim();
   if (version !== pkg.version) fail(`${name} --version printed ${JSON.stringify(version)}, not ${pkg.version}`);
   say(`   ${name}: ${(statSync(exe).size / 1e6).toFixed(1)} MB`);
-  return { exe, metafiles: [cliMeta, lazyMeta] };
+  return { exe, metafiles: [lazyMeta] };
 }
 
 function buildKrewArchive(exe, notices) {
