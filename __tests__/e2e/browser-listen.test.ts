@@ -5,30 +5,28 @@
  * command succeeds. With SSH_CONNECTION set, the plugin's stderr (passed through by kubectl) carries the
  * exact `ssh -L` command for B.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import type { DemoEnvironment } from '../../src/demo/index.js';
 import { DIST_BIN, runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { setupArgs } from '../helpers/setup-args.js';
-import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
-import { writeBinWrapper, writeScriptedBrowser } from '../helpers/scripts.js';
+import { setupArgs, useDemoEnvironmentWithScripts } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
-
 let env: DemoEnvironment;
 let home: TempHome;
-let scripts: { dir: string; cleanup(): Promise<void> };
 let wrapper: string;
 let browserScript: string;
 let visited: string;
 let squatter: Server;
+useDemoEnvironmentWithScripts({ provider: { autoLoginAs: 'alice' } }, (e, h, scripts) => {
+  env = e;
+  home = h;
+  ({ wrapper, browser: browserScript, visited } = scripts);
+});
 
 /** A port nobody listens on right now (the OS picked it, then it was released). */
 async function freePort(): Promise<number> {
@@ -40,28 +38,12 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
-  env = await startDemoEnvironment({ provider: { autoLoginAs: 'alice' } });
-  scripts = await makeTempDir('ck-listen-');
-  wrapper = await writeBinWrapper(scripts.dir);
-  visited = path.join(scripts.dir, 'visited.txt');
-  browserScript = await writeScriptedBrowser(scripts.dir, env.caFile, { visitedFile: visited });
   squatter = createServer();
   await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
-}, 120_000);
+});
 
 afterAll(async () => {
   await new Promise((r) => squatter?.close(r));
-  await env?.close();
-  await scripts?.cleanup();
-  await home?.cleanup();
-});
-
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
-  env.provider.resetStats();
-  await fs.rm(visited, { force: true });
 });
 
 describe('--listen-address', () => {

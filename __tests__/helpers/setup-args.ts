@@ -3,22 +3,73 @@
  * file with a fresh temporary HOME per test, and `setup --non-interactive` for alice against it.
  */
 import { afterAll, beforeAll, beforeEach } from '@jest/globals';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
 import { startDemoEnvironment, type DemoEnvironment, type DemoEnvironmentOptions } from '../../src/demo/index.js';
 import { runCli, type CliRun } from './cli.js';
-import { makeTempHome, type TempHome } from './tmp.js';
+import { BIN, writeBinWrapper, writeScriptedBrowser } from './scripts.js';
+import { makeTempDir, makeTempHome, type TempHome } from './tmp.js';
 
 /**
  * Starts a demo environment for the file (closed after it) and makes a fresh temporary HOME before each
  * test (the previous one removed), the provider's stats reset; `bind` gets both before each test.
  */
 export function useDemoEnvironment(options: DemoEnvironmentOptions, bind: (env: DemoEnvironment, home: TempHome) => void): void {
+  useDemo(options, undefined, (env, home) => bind(env, home));
+}
+
+/** The executables a file hands to kubectl and to the tool, in a temporary folder of their own. */
+export interface DemoScripts {
+  dir: string;
+  /** `casdoor-kubeconfig`: dist/bin.js under this Node.js (helpers/scripts.ts writeBinWrapper). */
+  wrapper: string;
+  /** A scripted browser trusting the environment's CA; it appends every URL it is given to `visited`. */
+  browser: string;
+  /** Emptied before each test. */
+  visited: string;
+}
+
+/**
+ * useDemoEnvironment for files that run the built CLI in its own process (kubectl's exec entries, the
+ * browser flows): dist/ must be built, and the scripts are made once for the file, after the environment.
+ */
+export function useDemoEnvironmentWithScripts(
+  options: DemoEnvironmentOptions,
+  bind: (env: DemoEnvironment, home: TempHome, scripts: DemoScripts) => void,
+): void {
+  useDemo(
+    options,
+    async (env) => {
+      if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
+      const folder = await makeTempDir('ck-scripts-');
+      const visited = path.join(folder.dir, 'visited.txt');
+      const scripts: DemoScripts = {
+        dir: folder.dir,
+        wrapper: await writeBinWrapper(folder.dir),
+        browser: await writeScriptedBrowser(folder.dir, env.caFile, { visitedFile: visited }),
+        visited,
+      };
+      return { scripts, cleanup: () => folder.cleanup() };
+    },
+    (env, home, scripts) => bind(env, home, scripts as DemoScripts),
+  );
+}
+
+function useDemo(
+  options: DemoEnvironmentOptions,
+  makeScripts: ((env: DemoEnvironment) => Promise<{ scripts: DemoScripts; cleanup(): Promise<void> }>) | undefined,
+  bind: (env: DemoEnvironment, home: TempHome, scripts: DemoScripts | undefined) => void,
+): void {
   let env: DemoEnvironment | undefined;
   let home: TempHome | undefined;
+  let made: { scripts: DemoScripts; cleanup(): Promise<void> } | undefined;
   beforeAll(async () => {
     env = await startDemoEnvironment(options);
-  });
+    made = await makeScripts?.(env);
+  }, 120_000);
   afterAll(async () => {
     await env?.close();
+    await made?.cleanup();
     await home?.cleanup();
   });
   beforeEach(async () => {
@@ -26,7 +77,8 @@ export function useDemoEnvironment(options: DemoEnvironmentOptions, bind: (env: 
     home = await makeTempHome();
     if (env === undefined) throw new Error('the demo environment did not start');
     env.provider.resetStats();
-    bind(env, home);
+    if (made) await fs.rm(made.scripts.visited, { force: true });
+    bind(env, home, made?.scripts);
   });
 }
 
