@@ -14,19 +14,16 @@ import { existsSync, promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import yaml from 'js-yaml';
 import { makeTlsMaterial, startApiServer, type ApiServer, type TlsMaterial } from '../../src/demo/index.js';
 import { cacheDir, cacheFile } from '../../src/token/cache.js';
-import { runCli } from '../helpers/cli.js';
+import { DIST_BIN, runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
 import { writeBinWrapper } from '../helpers/scripts.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
 
 const APP = 'ci-deployer';
 const CLIENT_ID = '7f3a9c1e25b84d06a1f2';
@@ -71,7 +68,7 @@ async function mintApplicationToken(): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
+  if (!existsSync(DIST_BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
   tls = await makeTlsMaterial();
   const pair = await generateKeyPair('RS256');
   privateKey = pair.privateKey;
