@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach } from '@jest/globals';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import yaml from 'js-yaml';
 import { startDemoEnvironment, type DemoEnvironment, type DemoEnvironmentOptions } from '../../src/demo/index.js';
 import { DIST_BIN, runCli, type CliRun } from './cli.js';
 import { writeBinWrapper, writeScriptedBrowser } from './scripts.js';
@@ -119,4 +120,20 @@ export interface RunSetupOptions extends SetupArgsOptions {
 /** Runs setupArgs(…) as the CLI, with `home` as HOME. */
 export function runSetup(env: DemoEnvironment, home: TempHome, extra: string[], options: RunSetupOptions): Promise<CliRun> {
   return runCli(setupArgs(env, home, extra, options), { home: home.home, env: { CASDOOR_PASSWORD: options.password, ...options.env } });
+}
+
+/** The context `setup` writes for alice: `alice@<the API server's host:port>`. */
+export function aliceContext(env: DemoEnvironment): string {
+  return `alice@${new URL(env.apiserver.url).host}`;
+}
+
+/** A kubeconfig file as parsed YAML, for tests to look into. */
+export async function readDoc(file: string): Promise<any> {
+  return yaml.load(await fs.readFile(file, 'utf8'));
+}
+
+/** The id and refresh tokens of the first user's auth-provider entry. */
+export function tokensOf(doc: any): { id: string; refresh: string } {
+  const cfg = doc.users[0].user['auth-provider'].config;
+  return { id: cfg['id-token'], refresh: cfg['refresh-token'] };
 }
