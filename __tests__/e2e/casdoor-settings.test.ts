@@ -21,7 +21,7 @@ import { loginWithGrant } from '../../src/usecases/token.js';
 import type { CliRun } from '../helpers/cli.js';
 import { rejected } from '../helpers/errors.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { setupArgs, useDemoEnvironment } from '../helpers/setup-args.js';
+import { aliceContext, setupArgs, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
@@ -49,7 +49,6 @@ afterEach(() => {
 });
 
 const app = (): CasdoorApplication => env.provider.application;
-const CONTEXT = (): string => `alice@${new URL(env.apiserver.url).host}`;
 
 /**
  * The CLI in process, as __tests__/helpers/cli.ts runs it, with a person at the other end: every URL
@@ -303,7 +302,7 @@ describe('entries that still hold the client secret (routers/base.go getUsername
     expect(warned.stderr).toContain(
       `users[${userName}].user.auth-provider.config.client-secret in ${home.kubeconfig} holds the Casdoor application's client secret, which Casdoor accepts as an administrator of every API`,
     );
-    expect(warned.stderr).toContain(`Remove it with: casdoor-kubeconfig refresh --context ${CONTEXT()} --remove-client-secret`);
+    expect(warned.stderr).toContain(`Remove it with: casdoor-kubeconfig refresh --context ${aliceContext(env)} --remove-client-secret`);
     expect(warned.all).not.toContain(env.provider.clientSecret);
 
     const before = (yaml.load(await readFile(home.kubeconfig, 'utf8')) as any).users[0].user['auth-provider'].config;

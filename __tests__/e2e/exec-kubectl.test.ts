@@ -3,36 +3,37 @@
  * the PATH dispatcher would run the plugin an extra time), against the Casdoor-like provider and the
  * token-checking API server. kubectl itself validates every ExecCredential we print.
  *
- * The plugin must run as kubectl runs it, as a process: dist/ is built once here, and the exec entry's
- * command is a small wrapper script around `node dist/bin.js`.
+ * The plugin must run as kubectl runs it, as a process: dist/ is built by jest's globalSetup, and the exec
+ * entry's command is a small wrapper script around `node dist/bin.js`.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import type { DemoEnvironment } from '../../src/demo/index.js';
 import { cacheDir, cacheFile, type CacheKey } from '../../src/token/cache.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { DIST_BIN, ROOT, runCli, type CliRun } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl, type KubectlResult } from '../helpers/kubectl.js';
-import { setupArgs } from '../helpers/setup-args.js';
-import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
-import { writeBinWrapper, writeScriptedBrowser } from '../helpers/scripts.js';
+import { setupArgs, useDemoEnvironmentWithScripts } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const hasKubectl = requireKubectl();
 const itKubectl = hasKubectl ? it : it.skip;
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
 const PASSWORD = 'correct-horse';
+const kubectl = kubectlBinary() ?? 'kubectl';
 
 let env: DemoEnvironment;
 let home: TempHome;
-let scripts: { dir: string; cleanup(): Promise<void> };
 let wrapper: string;
+/** The scripted browser: follows the sign-in URL through the provider's redirects to our listener. */
 let browserScript: string;
-let kubectl: string;
+useDemoEnvironmentWithScripts({ provider: { autoLoginAs: 'alice' } }, (e, h, scripts) => {
+  env = e;
+  home = h;
+  ({ wrapper, browser: browserScript } = scripts);
+});
 
 function sh(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number; cwd?: string } = {}): Promise<KubectlResult> {
   return new Promise((resolve) => {
@@ -42,27 +43,7 @@ function sh(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; ti
   });
 }
 
-beforeAll(async () => {
-  // dist/ is built once by jest's globalSetup (__tests__/setup/build.js).
-  if (!existsSync(BIN) || !existsSync(path.join(ROOT, 'dist', 'cli', 'token.js'))) throw new Error('dist/ is missing: the jest globalSetup build did not run');
-  scripts = await makeTempDir('ck-exec-scripts-');
-  env = await startDemoEnvironment({ provider: { autoLoginAs: 'alice' } });
-  wrapper = await writeBinWrapper(scripts.dir);
-  // The scripted browser: follows the sign-in URL through the provider's redirects to our listener.
-  browserScript = await writeScriptedBrowser(scripts.dir, env.caFile);
-  kubectl = kubectlBinary() ?? 'kubectl';
-}, 180_000);
-
-afterAll(async () => {
-  await env?.close();
-  await scripts?.cleanup();
-  await home?.cleanup();
-});
-
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
-  env.provider.resetStats();
+beforeEach(() => {
   env.provider.settings.autoLoginAs = 'alice';
 });
 
@@ -81,7 +62,7 @@ async function whoami(envVars: Record<string, string | undefined> = {}, kubeconf
 
 /** The plugin run directly, as kubectl runs it (stdin not a terminal). */
 const plugin = (args: string[], envVars: Record<string, string> = {}): Promise<KubectlResult> =>
-  sh(process.execPath, [BIN, 'token', ...args], { env: { PATH: process.env.PATH ?? '', HOME: home.home, ...envVars } });
+  sh(process.execPath, [DIST_BIN, 'token', ...args], { env: { PATH: process.env.PATH ?? '', HOME: home.home, ...envVars } });
 
 async function expireCache(): Promise<void> {
   const entry = JSON.parse(await fs.readFile(cachePath(), 'utf8'));

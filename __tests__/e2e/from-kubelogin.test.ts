@@ -3,65 +3,35 @@
  * secret on its command line) becomes a casdoor-kubeconfig exec user that the real kubectl then uses
  * against the Casdoor-like provider and the token-checking API server. The secret is gone from the file.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { existsSync, promises as fs } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import type { DemoEnvironment } from '../../src/demo/index.js';
 import { runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
-import { writeBinWrapper } from '../helpers/scripts.js';
+import { kubeloginKubeconfig } from '../helpers/kubelogin.js';
+import { useDemoEnvironmentWithScripts } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
 const SECRET = 'kubelogin-era-client-secret-91f3';
 
 let env: DemoEnvironment;
 let home: TempHome;
-let scripts: { dir: string; cleanup(): Promise<void> };
 let wrapper: string;
-
-beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
-  env = await startDemoEnvironment();
-  scripts = await makeTempDir('ck-from-kubelogin-');
-  wrapper = await writeBinWrapper(scripts.dir);
-}, 120_000);
-afterAll(async () => {
-  await env?.close();
-  await scripts?.cleanup();
-  await home?.cleanup();
-});
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
+useDemoEnvironmentWithScripts({}, (e, h, scripts) => {
+  env = e;
+  home = h;
+  ({ wrapper } = scripts);
 });
 
 async function writeKubeloginConfig(extraArgs: string[] = [], options: { noCaFile?: boolean } = {}): Promise<string> {
-  const doc = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'k', cluster: { server: env.apiserver.url, 'certificate-authority': env.caFile } }],
-    users: [
-      {
-        name: 'oidc',
-        user: {
-          exec: {
-            apiVersion: 'client.authentication.k8s.io/v1',
-            command: 'kubectl',
-            args: ['oidc-login', 'get-token', `--oidc-issuer-url=${env.provider.issuer}`, `--oidc-client-id=${env.provider.clientId}`, `--oidc-client-secret=${SECRET}`, ...(options.noCaFile ? [] : [`--certificate-authority=${env.caFile}`]), '--grant-type=password', '--username=alice', ...extraArgs],
-            interactiveMode: 'IfAvailable',
-          },
-        },
-      },
-    ],
-    contexts: [{ name: 'oidc@k', context: { cluster: 'k', user: 'oidc' } }],
-    'current-context': 'oidc@k',
-  };
-  const text = yaml.dump(doc);
+  const text = kubeloginKubeconfig({
+    server: env.apiserver.url,
+    ca: env.caFile,
+    args: [`--oidc-issuer-url=${env.provider.issuer}`, `--oidc-client-id=${env.provider.clientId}`, `--oidc-client-secret=${SECRET}`, ...(options.noCaFile ? [] : [`--certificate-authority=${env.caFile}`]), '--grant-type=password', '--username=alice', ...extraArgs],
+  });
   await fs.writeFile(home.kubeconfig, text, { mode: 0o600 });
   return text;
 }

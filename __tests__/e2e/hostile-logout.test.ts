@@ -11,7 +11,7 @@ import yaml from 'js-yaml';
 import type { DemoEnvironment } from '../../src/demo/index.js';
 import { pendingFileOf } from '../../src/token/pending.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
-import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
+import { aliceContext, readDoc, runSetup, tokensOf, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
 
 const PASSWORD = 'correct-horse';
@@ -23,12 +23,6 @@ useDemoEnvironment({}, (e, h) => {
   home = h;
 });
 
-const CONTEXT = (): string => `alice@${new URL(env.apiserver.url).host}`;
-const readDoc = async (): Promise<any> => yaml.load(await fs.readFile(home.kubeconfig, 'utf8'));
-const tokensOf = (doc: any): { id: string; refresh: string } => {
-  const cfg = doc.users[0].user['auth-provider'].config;
-  return { id: cfg['id-token'], refresh: cfg['refresh-token'] };
-};
 const backups = async (): Promise<string[]> => (await fs.readdir(home.kubeDir)).filter((f) => f.startsWith('config.casdoor-kubeconfig-backup-')).sort().map((f) => path.join(home.kubeDir, f));
 const logout = (args: string[] = []): Promise<CliRun> => runCli(['logout', '--kubeconfig', home.kubeconfig, ...args], { home: home.home });
 const refresh = (): Promise<CliRun> => runCli(['refresh', '--kubeconfig', home.kubeconfig], { home: home.home });
@@ -46,10 +40,10 @@ async function expectForgotten(run: CliRun, tokens: string[]): Promise<void> {
 describe('10. logout forgets everywhere', () => {
   it('backups holding the tokens (from setup and two refreshes) are rewritten without them, 0600, the rest kept', async () => {
     expect((await runSetup(env, home, [], { password: PASSWORD })).code).toBe(0);
-    const seen = [tokensOf(await readDoc())];
+    const seen = [tokensOf(await readDoc(home.kubeconfig))];
     for (let i = 0; i < 2; i++) {
       expect((await refresh()).code).toBe(0);
-      seen.push(tokensOf(await readDoc()));
+      seen.push(tokensOf(await readDoc(home.kubeconfig)));
     }
     const before = await backups();
     expect(before).toHaveLength(2);
@@ -64,24 +58,24 @@ describe('10. logout forgets everywhere', () => {
     // The logout's own write made one more backup (of the file with the tokens): it is scrubbed too.
     const after = await backups();
     expect(after).toHaveLength(3);
-    expect(run.stderr).toContain(`Removed the tokens of user ${(await readDoc()).users[0].name} from 3 backups: ${after.join(', ')}.`);
+    expect(run.stderr).toContain(`Removed the tokens of user ${(await readDoc(home.kubeconfig)).users[0].name} from 3 backups: ${after.join(', ')}.`);
     expect(run.stderr).not.toContain('still hold');
     for (const b of after) {
       expect((await fs.stat(b)).mode & 0o777).toBe(0o600);
-      const doc: any = yaml.load(await fs.readFile(b, 'utf8'));
+      const doc = await readDoc(b);
       const cfg = doc.users[0].user['auth-provider'].config;
       expect(cfg['client-id']).toBe(env.provider.clientId);
       expect(cfg['idp-issuer-url']).toBe(env.provider.issuer);
       expect(cfg['id-token']).toBeUndefined();
       expect(cfg['refresh-token']).toBeUndefined();
-      expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual([CONTEXT()]);
+      expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual([aliceContext(env)]);
     }
     await expectForgotten(run, all);
   });
 
   it('tokens a failed refresh kept in the private cache folder (the live session) are deleted too', async () => {
     expect((await runSetup(env, home, [], { password: PASSWORD })).code).toBe(0);
-    const user = (await readDoc()).users[0].name;
+    const user = (await readDoc(home.kubeconfig)).users[0].name;
     const file = pendingFileOf({ issuer: env.provider.issuer, clientId: env.provider.clientId, file: home.kubeconfig, user }, { homeDir: home.home, env: {} });
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     await fs.writeFile(file, JSON.stringify({ version: 1, idToken: 'kept.id.token', refreshToken: 'kept-refresh-token-value' }), { mode: 0o600 });
@@ -94,7 +88,7 @@ describe('10. logout forgets everywhere', () => {
 
   it('a backup that cannot be rewritten (not YAML) is listed with how to remove it; exit 0, nothing else left behind', async () => {
     expect((await runSetup(env, home, [], { password: PASSWORD })).code).toBe(0);
-    const { refresh: rt, id } = tokensOf(await readDoc());
+    const { refresh: rt, id } = tokensOf(await readDoc(home.kubeconfig));
     const broken = `${home.kubeconfig}.casdoor-kubeconfig-backup-20200101T000000.000Z`;
     await fs.writeFile(broken, `users:\n- name: hand-edited\n\tuser: {refresh-token: ${rt}}\n`, { mode: 0o600 });
     const brokenBytes = await fs.readFile(broken);
@@ -113,7 +107,7 @@ describe('10. logout forgets everywhere', () => {
 
   it('--remove of a context whose user another context shares: says so, keeps the user without tokens, scrubs the backups', async () => {
     expect((await runSetup(env, home, [], { password: PASSWORD })).code).toBe(0);
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     const { refresh: rt, id } = tokensOf(doc);
     const user = doc.users[0].name;
     doc.contexts.push({ name: 'alice-admin-ns', context: { ...doc.contexts[0].context, namespace: 'admin' } });
@@ -122,10 +116,10 @@ describe('10. logout forgets everywhere', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`Kept user ${user}: still used by context alice-admin-ns.`);
     expect(run.stderr).toContain(
-      `Context ${CONTEXT()} is gone, but not its user ${user}: context alice-admin-ns still uses it, and is signed out as well (the same login; its tokens are gone). To log in there again: casdoor-kubeconfig refresh --context alice-admin-ns`,
+      `Context ${aliceContext(env)} is gone, but not its user ${user}: context alice-admin-ns still uses it, and is signed out as well (the same login; its tokens are gone). To log in there again: casdoor-kubeconfig refresh --context alice-admin-ns`,
     );
-    expect(run.stderr).not.toContain(`Context ${CONTEXT()} is gone.`);
-    const after = await readDoc();
+    expect(run.stderr).not.toContain(`Context ${aliceContext(env)} is gone.`);
+    const after = await readDoc(home.kubeconfig);
     expect(after.contexts.map((c: { name: string }) => c.name)).toEqual(['alice-admin-ns']);
     const cfg = after.users[0].user['auth-provider'].config;
     expect(cfg['refresh-token']).toBeUndefined();
@@ -135,6 +129,6 @@ describe('10. logout forgets everywhere', () => {
     // The kept user logs in again through the other context, as the message says.
     const again = await runCli(['refresh', '--kubeconfig', home.kubeconfig, '--context', 'alice-admin-ns', '--username', 'alice'], { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } });
     expect(again.code).toBe(0);
-    expect(tokensOf(await readDoc()).refresh).toEqual(expect.any(String));
+    expect(tokensOf(await readDoc(home.kubeconfig)).refresh).toEqual(expect.any(String));
   });
 });

@@ -10,7 +10,6 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import yaml from 'js-yaml';
 import type { DemoEnvironment } from '../../src/demo/index.js';
 import { runCleanups } from '../../src/cleanup.js';
 import { CliError } from '../../src/errors.js';
@@ -21,7 +20,7 @@ import { Output } from '../../src/ports/output.js';
 import { cacheDir } from '../../src/token/cache.js';
 import { runRefresh, type RefreshDeps } from '../../src/usecases/refresh.js';
 import { runCli } from '../helpers/cli.js';
-import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
+import { readDoc, runSetup, tokensOf, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
 
 const PASSWORD = 'correct-horse';
@@ -33,11 +32,6 @@ useDemoEnvironment({}, (e, h) => {
   home = h;
 });
 
-const readDoc = async (): Promise<any> => yaml.load(await fs.readFile(home.kubeconfig, 'utf8'));
-const tokensOf = (doc: any): { id: string; refresh: string } => {
-  const cfg = doc.users[0].user['auth-provider'].config;
-  return { id: cfg['id-token'], refresh: cfg['refresh-token'] };
-};
 
 /** runRefresh's outside world for an in-process run without a terminal, printing to `sink`. */
 function refreshDeps(sink: { write(s: string): unknown }): Omit<RefreshDeps, 'writeHook'> {
@@ -73,7 +67,7 @@ async function casdoorTakes(refreshToken: string): Promise<boolean> {
 describe('9. a refresh whose kubeconfig write fails after Casdoor answered', () => {
   it('keeps the new tokens (0600, private folder), says how to recover; the next refresh writes them without a login', async () => {
     expect((await runSetup(env, home, [], { password: PASSWORD })).code).toBe(0);
-    const old = tokensOf(await readDoc());
+    const old = tokensOf(await readDoc(home.kubeconfig));
     const original = await fs.readFile(home.kubeconfig);
     const aside = `${home.kubeconfig}.aside`;
     const lines: string[] = [];
@@ -126,7 +120,7 @@ describe('9. a refresh whose kubeconfig write fails after Casdoor answered', () 
     expect(env.provider.stats.refreshGrants).toBe(1);
     expect(env.provider.stats.passwordGrants).toBe(0);
     expect(existsSync(keptFile)).toBe(false);
-    const now = tokensOf(await readDoc());
+    const now = tokensOf(await readDoc(home.kubeconfig));
     expect(now.refresh).not.toBe(saved.refreshToken);
     for (const t of [saved.idToken, saved.refreshToken, now.id, now.refresh]) expect(run.all).not.toContain(t);
     expect(await casdoorTakes(now.refresh)).toBe(true);
@@ -164,7 +158,7 @@ describe('9. a refresh whose kubeconfig write fails after Casdoor answered', () 
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('Wrote the tokens an earlier run had kept in');
     expect(env.provider.stats.passwordGrants).toBe(0);
-    expect(await casdoorTakes(tokensOf(await readDoc()).refresh)).toBe(true);
+    expect(await casdoorTakes(tokensOf(await readDoc(home.kubeconfig)).refresh)).toBe(true);
   });
 
   it('kept tokens older than what the entry holds now (a login since) are dropped, not written over it', async () => {
@@ -172,7 +166,7 @@ describe('9. a refresh whose kubeconfig write fails after Casdoor answered', () 
     const dir = cacheDir(home.home, {});
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const { pendingFileOf } = await import('../../src/token/pending.js');
-    const user = (await readDoc()).users[0].name;
+    const user = (await readDoc(home.kubeconfig)).users[0].name;
     const file = pendingFileOf({ issuer: env.provider.issuer, clientId: env.provider.clientId, file: home.kubeconfig, user }, { homeDir: home.home, env: {} });
     await fs.writeFile(file, JSON.stringify({ version: 1, issuer: env.provider.issuer, clientId: env.provider.clientId, file: home.kubeconfig, user, idToken: 'stale.id.token', refreshToken: 'stale-refresh', replaces: '0'.repeat(64), savedAt: '' }), { mode: 0o600 });
     const run = await runCli(['refresh', '--kubeconfig', home.kubeconfig], { home: home.home });

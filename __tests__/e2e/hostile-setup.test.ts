@@ -7,16 +7,14 @@ import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import type { DemoEnvironment } from '../../src/demo/index.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { DIST_BIN, runCli, type CliRun } from '../helpers/cli.js';
 import { runSetup, setupArgs, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
 
 const PASSWORD = 'correct-horse';
 const CLIENT_SECRET = 'casdoor-hostile-client-secret-value';
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/bin.js');
 
 let env: DemoEnvironment;
 let home: TempHome;
@@ -146,12 +144,12 @@ current-context: other-ctx
 
   it('exec mode, the cluster shared: refused before the login too; --force logs in once and re-points', async () => {
     const before = await existing();
-    const run = await setup(['--mode', 'exec', '--exec-command', BIN, '--cluster', 'shared']);
+    const run = await setup(['--mode', 'exec', '--exec-command', DIST_BIN, '--cluster', 'shared']);
     expect(run.code).toBe(6);
     expect(run.stderr).toContain('is also used by "ci"');
     expect(env.provider.stats.tokenRequests).toBe(0);
     expect((await fs.readFile(home.kubeconfig)).equals(before)).toBe(true);
-    const forced = await setup(['--mode', 'exec', '--exec-command', BIN, '--cluster', 'shared', '--force']);
+    const forced = await setup(['--mode', 'exec', '--exec-command', DIST_BIN, '--cluster', 'shared', '--force']);
     expect(forced.code).toBe(0);
     expect(env.provider.stats.passwordGrants).toBe(1);
     await expectNoSecrets(forced, 'static-ci-token-0000');
@@ -180,7 +178,7 @@ describe('6. a FIFO as the kubeconfig', () => {
   it('the real process (dist/bin.js) ends with exit 6 instead of blocking in open()', async () => {
     const fifo = home.path('fifo-config');
     execFileSync('mkfifo', [fifo]);
-    const child = spawn(process.execPath, [BIN, 'setup', '--non-interactive', '--mode', 'exec', '--exec-command', BIN, '--skip-login', '--casdoor-url', 'https://door.example.com', '--client-id', 'cid', '--username', 'alice', '--server', 'https://k8s.example:6443', '--kubeconfig', fifo], {
+    const child = spawn(process.execPath, [DIST_BIN, 'setup', '--non-interactive', '--mode', 'exec', '--exec-command', DIST_BIN, '--skip-login', '--casdoor-url', 'https://door.example.com', '--client-id', 'cid', '--username', 'alice', '--server', 'https://k8s.example:6443', '--kubeconfig', fifo], {
       env: { PATH: process.env.PATH ?? '', HOME: home.home, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -246,7 +244,7 @@ describe('14. the smaller ones', () => {
   });
 
   it('a username starting with "-" survives the exec args: `token` reads it as the username, not as an option', async () => {
-    const run = await setup(['--mode', 'exec', '--exec-command', BIN, '--skip-login', '--username', '--grant']);
+    const run = await setup(['--mode', 'exec', '--exec-command', DIST_BIN, '--skip-login', '--username', '--grant']);
     expect(run.code).toBe(0);
     const text = await fs.readFile(home.kubeconfig, 'utf8');
     expect(text).toContain("- '--username=--grant'");

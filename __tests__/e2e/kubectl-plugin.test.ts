@@ -2,23 +2,19 @@
  * `kubectl casdoor …`: kubectl finds the `kubectl-casdoor` bin on PATH and hands it the arguments.
  * (npm makes the bin executable on install; here a wrapper stands in for that link.)
  */
-import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { VERSION } from '../../src/cli/main.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
+import { writeBinWrapper } from '../helpers/scripts.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/bin.js');
 let dir: { dir: string; cleanup(): Promise<void> };
 
 beforeAll(async () => {
   dir = await makeTempDir('ck-plugin-');
-  const wrapper = path.join(dir.dir, 'kubectl-casdoor');
-  await writeFile(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`);
-  await chmod(wrapper, 0o755);
+  await writeBinWrapper(dir.dir, 'kubectl-casdoor');
 });
 afterAll(async () => {
   await dir?.cleanup();

@@ -13,7 +13,7 @@ import { refreshGrant } from '../../src/oidc/grants.js';
 import { createHttpClient } from '../../src/oidc/http.js';
 import { cacheDir, cacheFile } from '../../src/token/cache.js';
 import { DIST_BIN, runCli, type CliRun } from '../helpers/cli.js';
-import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
+import { aliceContext, readDoc, runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
 
 const PASSWORD = 'correct-horse';
@@ -27,9 +27,7 @@ useDemoEnvironment({}, (e, h) => {
   home = h;
 });
 
-const CONTEXT = (): string => `alice@${new URL(env.apiserver.url).host}`;
 const CLUSTER = (): string => new URL(env.apiserver.url).host;
-const readDoc = async (): Promise<any> => yaml.load(await fs.readFile(home.kubeconfig, 'utf8'));
 
 const setup = (extra: string[] = []): Promise<CliRun> => runSetup(env, home, extra, { password: PASSWORD });
 
@@ -52,21 +50,21 @@ function expectEndSession(run: CliRun): void {
 describe('logout', () => {
   it('auth-provider entry: ends the session with the id_token as hint and clears the tokens, keeping the entry', async () => {
     expect((await setup()).code).toBe(0);
-    const before = (await readDoc()).users[0].user['auth-provider'].config;
+    const before = (await readDoc(home.kubeconfig)).users[0].user['auth-provider'].config;
     const run = await logout();
     expect(run.code).toBe(0);
     expectEndSession(run);
     expect(run.all).not.toMatch(/eyJ[\w-]{10,}\.eyJ/);
     expect(run.all).not.toContain(before['refresh-token']);
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     const cfg = doc.users[0].user['auth-provider'].config;
     expect(cfg['id-token']).toBeUndefined();
     expect(cfg['refresh-token']).toBeUndefined();
     expect(cfg['client-id']).toBe(env.provider.clientId);
     expect(cfg['idp-issuer-url']).toBe(env.provider.issuer);
-    expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual([CONTEXT()]);
-    expect(doc['current-context']).toBe(CONTEXT());
-    expect(run.stderr).toContain(`casdoor-kubeconfig refresh --context ${CONTEXT()}`);
+    expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual([aliceContext(env)]);
+    expect(doc['current-context']).toBe(aliceContext(env));
+    expect(run.stderr).toContain(`casdoor-kubeconfig refresh --context ${aliceContext(env)}`);
     // What the sign-out ended, as it says: Casdoor refuses the old refresh token now.
     const http = createHttpClient({ env: {}, caPem: env.caPem });
     try {
@@ -79,7 +77,7 @@ describe('logout', () => {
 
   it('Casdoor\'s HTTP 200 {"status":"error"} is not a sign-out: its message is shown, the local tokens go anyway (exit 0)', async () => {
     expect((await setup()).code).toBe(0);
-    const before = (await readDoc()).users[0].user['auth-provider'].config;
+    const before = (await readDoc(home.kubeconfig)).users[0].user['auth-provider'].config;
     // Rotate the token behind the entry's back: Casdoor deletes the old token row, so it no longer knows the hint.
     const http = createHttpClient({ env: {}, caPem: env.caPem });
     try {
@@ -104,7 +102,7 @@ describe('logout', () => {
     const pending = logout();
     // While logout waits for the lock, another writer changes the entry (as a refresh or kubectl would).
     await new Promise((r) => setTimeout(r, 300));
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     const cfg = doc.users[0].user['auth-provider'].config;
     cfg['id-token'] = 'eyJhbGciOiJub25lIn0.eyJuZXdlciI6dHJ1ZX0.written-meanwhile';
     cfg['refresh-token'] = 'refresh-token-written-meanwhile';
@@ -115,7 +113,7 @@ describe('logout', () => {
     const run = await pending;
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('Cleared the tokens of user');
-    const after = (await readDoc()).users[0];
+    const after = (await readDoc(home.kubeconfig)).users[0];
     expect(after['x-note']).toBe('added meanwhile');
     expect(after.user['auth-provider'].config).toEqual({ 'client-id': env.provider.clientId, 'idp-issuer-url': env.provider.issuer, 'idp-certificate-authority-data': cfg['idp-certificate-authority-data'], 'extra-scopes': 'groups' });
     expect(existsSync(lock)).toBe(false);
@@ -136,7 +134,7 @@ describe('logout', () => {
 
   it('--remove deletes context and user, keeps a cluster another context still uses; a foreign context is refused', async () => {
     expect((await setup()).code).toBe(0);
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     doc.users.push({ name: 'robot', user: { token: 'robot-token-value' } });
     doc.contexts.push({ name: 'robot-ctx', context: { cluster: CLUSTER(), user: 'robot' } });
     await fs.writeFile(home.kubeconfig, yaml.dump(doc), { mode: 0o600 });
@@ -145,7 +143,7 @@ describe('logout', () => {
     expect(run.code).toBe(0);
     expectEndSession(run);
     expect(run.stderr).toContain(`Kept cluster ${CLUSTER()}: still used by context robot-ctx`);
-    const after = await readDoc();
+    const after = await readDoc(home.kubeconfig);
     expect(after.contexts.map((c: { name: string }) => c.name)).toEqual(['robot-ctx']);
     expect(after.users.map((u: { name: string }) => u.name)).toEqual(['robot']);
     expect(after.clusters.map((c: { name: string }) => c.name)).toEqual([CLUSTER()]);
@@ -159,13 +157,13 @@ describe('logout', () => {
   it('--remove on the only context takes its cluster along; an unreachable Casdoor is only a warning', async () => {
     expect((await setup()).code).toBe(0);
     // Point the entry at a Casdoor that is not there: the local clean-up must still happen.
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     doc.users[0].user['auth-provider'].config['idp-issuer-url'] = 'https://127.0.0.1:9';
     await fs.writeFile(home.kubeconfig, yaml.dump(doc), { mode: 0o600 });
     const run = await logout(['--remove']);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/Could not reach Casdoor to sign out \(Connection refused/);
-    const after = await readDoc();
+    const after = await readDoc(home.kubeconfig);
     expect(after.contexts).toEqual([]);
     expect(after.users).toEqual([]);
     expect(after.clusters).toEqual([]);

@@ -17,7 +17,7 @@ import { cacheDir, cacheFile } from '../../src/token/cache.js';
 import { runRefresh } from '../../src/usecases/refresh.js';
 import { DIST_BIN, runCli, type CliRun } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
+import { aliceContext, readDoc, runSetup, useDemoEnvironment } from '../helpers/setup-args.js';
 import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
@@ -32,8 +32,6 @@ useDemoEnvironment({ provider: { clientSecret: SECRET } }, (e, h) => {
   home = h;
 });
 
-const CONTEXT = (): string => `alice@${new URL(env.apiserver.url).host}`;
-const readDoc = async (file = home.kubeconfig): Promise<any> => yaml.load(await fs.readFile(file, 'utf8'));
 const apConfig = (doc: any, i = 0): Record<string, string> => doc.users[i].user['auth-provider'].config;
 
 const setup = (extra: string[] = []): Promise<CliRun> => runSetup(env, home, extra, { clientSecret: SECRET, password: PASSWORD });
@@ -50,7 +48,7 @@ describe('refresh on an auth-provider entry', () => {
   itKubectl('rotates id-token and refresh-token in place, keeps everything else, and kubectl uses them as is', async () => {
     expect((await setup()).code).toBe(0);
     // Things refresh must keep: another user, an unknown key in the entry, the file's mode.
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     doc.users[0]['x-note'] = 'keep me';
     doc.users.push({ name: 'other', user: { token: 'other-token-value' } });
     await fs.writeFile(home.kubeconfig, yaml.dump(doc), { mode: 0o640 });
@@ -58,13 +56,13 @@ describe('refresh on an auth-provider entry', () => {
     const before = apConfig(doc);
     env.provider.resetStats();
 
-    const run = await refresh(['--context', CONTEXT()]);
+    const run = await refresh(['--context', aliceContext(env)]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/Refreshed the tokens of user alice@/);
     expectNoSecrets(run, [before['refresh-token'] as string, 'other-token-value']);
     expect(env.provider.stats.refreshGrants).toBe(1);
 
-    const after = await readDoc();
+    const after = await readDoc(home.kubeconfig);
     const cfg = apConfig(after);
     // (the id_token may be byte-identical when refreshed within the same second: same claims, no jti)
     expect(cfg['id-token']).toMatch(/^eyJ/);
@@ -125,7 +123,7 @@ describe('refresh on an auth-provider entry', () => {
     await fs.writeFile(home.kubeconfig, handWritten, { mode: 0o600 });
     const run = await refresh([], {}, home.home);
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
-    const cfg = apConfig(await readDoc());
+    const cfg = apConfig(await readDoc(home.kubeconfig));
     expect(env.provider.stats.refreshGrants).toBe(1);
     expect(cfg['refresh-token']).not.toBe(tokens.refreshToken);
     expect(cfg['idp-certificate-authority']).toBe('casdoor-ca.pem');
@@ -134,7 +132,7 @@ describe('refresh on an auth-provider entry', () => {
 
   it('a dead refresh token without a terminal or password: exit 3, one line naming the command, file untouched', async () => {
     expect((await setup()).code).toBe(0);
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     apConfig(doc)['refresh-token'] = 'dead-refresh-token-value';
     await fs.writeFile(home.kubeconfig, yaml.dump(doc));
     const text = await fs.readFile(home.kubeconfig, 'utf8');
@@ -142,7 +140,7 @@ describe('refresh on an auth-provider entry', () => {
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(run.stderr).toContain(`run "casdoor-kubeconfig refresh --context ${CONTEXT()}" in a terminal`);
+    expect(run.stderr).toContain(`run "casdoor-kubeconfig refresh --context ${aliceContext(env)}" in a terminal`);
     expect(run.stderr).toContain('CASDOOR_PASSWORD');
     expectNoSecrets(run, ['dead-refresh-token-value']);
     expect(await fs.readFile(home.kubeconfig, 'utf8')).toBe(text);
@@ -150,7 +148,7 @@ describe('refresh on an auth-provider entry', () => {
 
   it('any other refusal (a wrong client secret) is reported as it is: no new login, the refresh token kept', async () => {
     expect((await setup()).code).toBe(0);
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     apConfig(doc)['client-secret'] = 'not-the-client-secret-value';
     await fs.writeFile(home.kubeconfig, yaml.dump(doc));
     const text = await fs.readFile(home.kubeconfig, 'utf8');
@@ -159,7 +157,7 @@ describe('refresh on an auth-provider entry', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('client_secret is invalid');
     // A stale secret in an entry: the fix is to drop it (nothing needs it), not to find the right one.
-    expect(run.stderr).toContain(`Nothing needs it: casdoor-kubeconfig refresh --context ${CONTEXT()} --remove-client-secret`);
+    expect(run.stderr).toContain(`Nothing needs it: casdoor-kubeconfig refresh --context ${aliceContext(env)} --remove-client-secret`);
     expect(run.stderr).not.toContain('Logging in again');
     // The refresh request only: no password grant with a secret that cannot work either.
     expect(env.provider.stats.tokenRequests).toBe(1);
@@ -169,7 +167,7 @@ describe('refresh on an auth-provider entry', () => {
 
   it('a dead refresh token with CASDOOR_PASSWORD: logs in again (username from the old token) and stores new tokens', async () => {
     expect((await setup()).code).toBe(0);
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     apConfig(doc)['refresh-token'] = 'dead-refresh-token-value';
     await fs.writeFile(home.kubeconfig, yaml.dump(doc));
     env.provider.resetStats();
@@ -177,14 +175,14 @@ describe('refresh on an auth-provider entry', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/Logging in again \(the refresh token was refused/);
     expect(env.provider.stats.passwordGrants).toBe(1);
-    const cfg = apConfig(await readDoc());
+    const cfg = apConfig(await readDoc(home.kubeconfig));
     expect(cfg['refresh-token']).not.toBe('dead-refresh-token-value');
     expect(cfg['refresh-token']).toBeTruthy();
   });
 
   it('interactively, a dead refresh token leads to a password prompt', async () => {
     expect((await setup()).code).toBe(0);
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     delete apConfig(doc)['refresh-token'];
     await fs.writeFile(home.kubeconfig, yaml.dump(doc));
     env.provider.resetStats();
@@ -208,7 +206,7 @@ describe('refresh on an auth-provider entry', () => {
     );
     expect(res.how).toBe('login');
     expect(asked).toEqual([`Casdoor password for alice (${env.provider.issuer})`]);
-    expect(apConfig(await readDoc())['refresh-token']).toBeTruthy();
+    expect(apConfig(await readDoc(home.kubeconfig))['refresh-token']).toBeTruthy();
   });
 });
 
@@ -224,7 +222,7 @@ describe('refresh: concurrent runs on one auth-provider entry', () => {
 
   it('four runs at once all succeed: one refresh request under the lock, the others take its tokens', async () => {
     expect((await setup()).code).toBe(0);
-    const doc = await readDoc();
+    const doc = await readDoc(home.kubeconfig);
     doc.users[0]['x-note'] = 'keep me';
     await fs.writeFile(home.kubeconfig, yaml.dump(doc));
     const before = apConfig(doc);
@@ -238,7 +236,7 @@ describe('refresh: concurrent runs on one auth-provider entry', () => {
     expect(runs.filter((r) => /Another process had just refreshed user alice@/.test(r.stderr))).toHaveLength(3);
     for (const run of runs) expectNoSecrets(run, [before['refresh-token'] as string]);
 
-    const after = await readDoc();
+    const after = await readDoc(home.kubeconfig);
     expect(apConfig(after)['refresh-token']).not.toBe(before['refresh-token']);
     expect(after.users[0]['x-note']).toBe('keep me');
     expect(existsSync(`${home.kubeconfig}.lock`)).toBe(false);
@@ -256,7 +254,7 @@ describe('refresh: concurrent runs on one auth-provider entry', () => {
     const http = createHttpClient({ env: {}, caPem: env.caPem });
     let rotated;
     try {
-      const doc = await readDoc();
+      const doc = await readDoc(home.kubeconfig);
       rotated = await refreshGrant(http, await discover(http, env.provider.issuer), { clientId: env.provider.clientId, clientSecret: SECRET }, apConfig(doc)['refresh-token'] as string);
       apConfig(doc)['id-token'] = rotated.idToken;
       apConfig(doc)['refresh-token'] = rotated.refreshToken as string;
@@ -269,7 +267,7 @@ describe('refresh: concurrent runs on one auth-provider entry', () => {
     expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0, stderr: expect.stringMatching(/Another process had just refreshed user alice@/) });
     // Only the other writer's refresh: ours used its tokens instead of refreshing a dead token.
     expect(env.provider.stats.refreshGrants).toBe(1);
-    expect(apConfig(await readDoc())['refresh-token']).toBe(rotated.refreshToken);
+    expect(apConfig(await readDoc(home.kubeconfig))['refresh-token']).toBe(rotated.refreshToken);
     await expectFileTokenAlive();
   });
 

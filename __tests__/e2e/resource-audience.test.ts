@@ -7,54 +7,41 @@
  * audience is R accepts the token; one whose audience is the client id refuses it (go-oidc verify.go
  * Verify: the audience must be in aud, exactly).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, promises as fs } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { startApiServer, startDemoEnvironment, type ApiServer, type DemoEnvironment } from '../../src/demo/index.js';
 import { runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { setupArgs } from '../helpers/setup-args.js';
-import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
-import { writeBinWrapper, writeScriptedBrowser } from '../helpers/scripts.js';
+import { writeScriptedBrowser } from '../helpers/scripts.js';
+import { setupArgs, useDemoEnvironmentWithScripts, type DemoScripts } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
 const RESOURCE = 'https://prod.k8s.example.com';
 
 let env: DemoEnvironment;
 /** An API server of the "prod" cluster: its audience is the resource, not the client id. */
 let prod: ApiServer;
 let home: TempHome;
-let scripts: { dir: string; cleanup(): Promise<void> };
+let scripts: DemoScripts;
 let wrapper: string;
 let browserScript: string;
 let visited: string;
+const started = useDemoEnvironmentWithScripts({ provider: { autoLoginAs: 'alice' } }, (e, h, s) => {
+  env = e;
+  home = h;
+  scripts = s;
+  ({ wrapper, browser: browserScript, visited } = s);
+});
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
-  env = await startDemoEnvironment({ provider: { autoLoginAs: 'alice' } });
-  prod = await startApiServer({ issuer: env.provider.issuer, clientId: env.provider.clientId, audiences: [RESOURCE], issuerCaPem: env.caPem, tls: env.tls });
-  scripts = await makeTempDir('ck-resource-');
-  wrapper = await writeBinWrapper(scripts.dir);
-  visited = path.join(scripts.dir, 'visited.txt');
-  browserScript = await writeScriptedBrowser(scripts.dir, env.caFile, { visitedFile: visited });
-}, 120_000);
+  const e = started();
+  prod = await startApiServer({ issuer: e.provider.issuer, clientId: e.provider.clientId, audiences: [RESOURCE], issuerCaPem: e.caPem, tls: e.tls });
+});
 
 afterAll(async () => {
   await prod?.close();
-  await env?.close();
-  await scripts?.cleanup();
-  await home?.cleanup();
-});
-
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
-  env.provider.resetStats();
-  await fs.rm(visited, { force: true });
 });
 
 /** setupArgs with the prod API server as --server. */

@@ -11,8 +11,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import yaml from 'js-yaml';
 import { DIST_BIN, stopChild } from '../helpers/cli.js';
+import { kubeloginKubeconfig } from '../helpers/kubelogin.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
 
 let home: TempHome;
@@ -29,27 +29,11 @@ afterEach(async () => {
 });
 
 async function writeKubeloginConfig(): Promise<Buffer> {
-  const doc = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'k', cluster: { server: 'https://127.0.0.1:6443' } }],
-    users: [
-      {
-        name: 'oidc',
-        user: {
-          exec: {
-            apiVersion: 'client.authentication.k8s.io/v1',
-            command: 'kubectl',
-            args: ['oidc-login', 'get-token', '--oidc-issuer-url=https://door.example.com', '--oidc-client-id=abc123', '--grant-type=password', '--username=alice'],
-            interactiveMode: 'IfAvailable',
-          },
-        },
-      },
-    ],
-    contexts: [{ name: 'oidc@k', context: { cluster: 'k', user: 'oidc' } }],
-    'current-context': 'oidc@k',
-  };
-  await fs.writeFile(home.kubeconfig, yaml.dump(doc), { mode: 0o600 });
+  const text = kubeloginKubeconfig({
+    server: 'https://127.0.0.1:6443',
+    args: ['--oidc-issuer-url=https://door.example.com', '--oidc-client-id=abc123', '--grant-type=password', '--username=alice'],
+  });
+  await fs.writeFile(home.kubeconfig, text, { mode: 0o600 });
   return fs.readFile(home.kubeconfig);
 }
 

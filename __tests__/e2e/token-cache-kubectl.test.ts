@@ -6,30 +6,29 @@
  * The next run goes through the real kubectl (a real binary, not the dispatcher) and the real plugin.
  * And `clean`: after it, kubectl finds no token and presents nothing to Casdoor.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
+import type { DemoEnvironment } from '../../src/demo/index.js';
 import { cacheDir, cacheFile } from '../../src/token/cache.js';
 import { parseOwner } from '../../src/token/lock.js';
-import { runCli } from '../helpers/cli.js';
+import { DIST_BIN, runCli } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
-import { setupArgs } from '../helpers/setup-args.js';
-import { makeTempDir, makeTempHome, type TempHome } from '../helpers/tmp.js';
-import { writeBinWrapper } from '../helpers/scripts.js';
+import { setupArgs, useDemoEnvironmentWithScripts } from '../helpers/setup-args.js';
+import type { TempHome } from '../helpers/tmp.js';
 
 const itKubectl = requireKubectl() ? it : it.skip;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'dist', 'bin.js');
 
 let env: DemoEnvironment;
 let home: TempHome;
-let scripts: { dir: string; cleanup(): Promise<void> };
 let wrapper: string;
+useDemoEnvironmentWithScripts({}, (e, h, scripts) => {
+  env = e;
+  home = h;
+  ({ wrapper } = scripts);
+});
 /** Accepts connections and never answers: a refresh that goes through it hangs with the lock held. */
 let blackHole: Server;
 let blackHoleUrl: string;
@@ -38,10 +37,6 @@ let connected: () => void = () => undefined;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
-  env = await startDemoEnvironment();
-  scripts = await makeTempDir('ck-lock-kill-');
-  wrapper = await writeBinWrapper(scripts.dir);
   blackHole = createServer((socket) => {
     held.push(socket);
     connected();
@@ -49,20 +44,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
   const addr = blackHole.address();
   blackHoleUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-}, 120_000);
+});
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const s of held) s.destroy();
   await new Promise((r) => blackHole?.close(r));
-  await env?.close();
-  await scripts?.cleanup();
-  await home?.cleanup();
-});
-
-beforeEach(async () => {
-  await home?.cleanup();
-  home = await makeTempHome();
 });
 
 /** The exec entry's args, as kubectl would pass them to the plugin. */
@@ -73,7 +60,7 @@ async function execArgs(): Promise<string[]> {
 
 function runNode(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home.home, ...extraEnv }, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [DIST_BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home.home, ...extraEnv }, timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -92,7 +79,7 @@ async function killRefreshMidFlight(): Promise<{ args: string[]; lockPath: strin
   await fs.writeFile(file, JSON.stringify({ ...entry, expiresAt: Math.floor(Date.now() / 1000) - 30 }), { mode: 0o600 });
 
   const reached = new Promise<void>((r) => (connected = r));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home.home, HTTPS_PROXY: blackHoleUrl }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [DIST_BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home.home, HTTPS_PROXY: blackHoleUrl }, stdio: 'ignore' });
   children.push(child);
   const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
   await reached; // the refresh is on the wire: the lock was taken before any request

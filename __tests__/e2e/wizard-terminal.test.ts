@@ -9,10 +9,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startDemoEnvironment, type DemoEnvironment } from '../../src/demo/index.js';
 import { kubectlBinary, runKubectl } from '../helpers/kubectl.js';
+import { DIST_BIN, ROOT } from '../helpers/cli.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
-
-const BIN = new URL('../../dist/bin.js', import.meta.url).pathname;
-const ROOT = new URL('../../', import.meta.url).pathname;
 
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -26,7 +24,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
 const hasTmux = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
 if (!hasTmux) console.warn('\n#### NO tmux FOUND: the real-terminal tests of the wizard are SKIPPED (install tmux to run them). ####\n');
 beforeAll(() => {
-  if (hasTmux && !existsSync(BIN)) throw new Error('dist/bin.js is missing: run `npm run build` before these tests.');
+  if (hasTmux && !existsSync(DIST_BIN)) throw new Error('dist/bin.js is missing: run `npm run build` before these tests.');
 });
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -40,7 +38,7 @@ class Tmux {
   async start(args: string[], env: Record<string, string>): Promise<void> {
     const envPart = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
     // The pane stays after the CLI exits so its last screen and exit code can be read.
-    const command = `cd ${shellQuote(ROOT)} && env ${envPart} ${shellQuote(process.execPath)} ${shellQuote(BIN)} ${args.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 600`;
+    const command = `cd ${shellQuote(ROOT)} && env ${envPart} ${shellQuote(process.execPath)} ${shellQuote(DIST_BIN)} ${args.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 600`;
     const r = await run('tmux', ['-L', this.socket, '-f', '/dev/null', 'new-session', '-d', '-s', this.session, '-x', '140', '-y', '50', command]);
     if (r.code !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
   }

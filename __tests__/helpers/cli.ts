@@ -8,8 +8,10 @@ import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/ports/io.js';
 
+/** The package root: the folder jest is run from (as npm test runs it). */
+export const ROOT = process.cwd();
 /** The built entry point (executable: the jest globalSetup builds it as `npm run build` does), for exec entries kubectl can run. */
-export const DIST_BIN = join(process.cwd(), 'dist', 'bin.js');
+export const DIST_BIN = join(ROOT, 'dist', 'bin.js');
 
 export interface CliRun {
   code: number;

@@ -5,15 +5,12 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-
-export const ROOT = process.cwd();
-/** The CLI as built by the jest globalSetup. */
-export const BIN = path.join(ROOT, 'dist', 'bin.js');
+import { DIST_BIN } from './cli.js';
 
 /** `<dir>/<name>`: a shell script running dist/bin.js with this Node.js. */
 export async function writeBinWrapper(dir: string, name = 'casdoor-kubeconfig'): Promise<string> {
   const file = path.join(dir, name);
-  await fs.writeFile(file, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+  await fs.writeFile(file, `#!/bin/sh\nexec '${process.execPath}' '${DIST_BIN}' "$@"\n`, { mode: 0o755 });
   return file;
 }
 
@@ -26,7 +23,7 @@ export async function writeScriptedBrowser(dir: string, caFile: string, options:
   const lines = [
     `#!${process.execPath}`,
     `import { appendFileSync, readFileSync } from 'node:fs';`,
-    `import { visit } from ${JSON.stringify(path.join(ROOT, 'dist', 'demo', 'browser.js'))};`,
+    `import { visit } from ${JSON.stringify(path.join(path.dirname(DIST_BIN), 'demo', 'browser.js'))};`,
     ...(options.visitedFile ? [`appendFileSync(${JSON.stringify(options.visitedFile)}, process.argv[2] + '\\n');`] : []),
     `await visit(process.argv[2], { ca: readFileSync(${JSON.stringify(caFile)}, 'utf8') });`,
     '',

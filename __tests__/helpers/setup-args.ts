@@ -5,17 +5,19 @@
 import { afterAll, beforeAll, beforeEach } from '@jest/globals';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import yaml from 'js-yaml';
 import { startDemoEnvironment, type DemoEnvironment, type DemoEnvironmentOptions } from '../../src/demo/index.js';
-import { runCli, type CliRun } from './cli.js';
-import { BIN, writeBinWrapper, writeScriptedBrowser } from './scripts.js';
+import { DIST_BIN, runCli, type CliRun } from './cli.js';
+import { writeBinWrapper, writeScriptedBrowser } from './scripts.js';
 import { makeTempDir, makeTempHome, type TempHome } from './tmp.js';
 
 /**
  * Starts a demo environment for the file (closed after it) and makes a fresh temporary HOME before each
- * test (the previous one removed), the provider's stats reset; `bind` gets both before each test.
+ * test (the previous one removed), the provider's stats reset; `bind` gets both before each test. The
+ * returned function gives the environment from the file's own beforeAll on (declared after this call).
  */
-export function useDemoEnvironment(options: DemoEnvironmentOptions, bind: (env: DemoEnvironment, home: TempHome) => void): void {
-  useDemo(options, undefined, (env, home) => bind(env, home));
+export function useDemoEnvironment(options: DemoEnvironmentOptions, bind: (env: DemoEnvironment, home: TempHome) => void): () => DemoEnvironment {
+  return useDemo(options, undefined, (env, home) => bind(env, home));
 }
 
 /** The executables a file hands to kubectl and to the tool, in a temporary folder of their own. */
@@ -36,11 +38,11 @@ export interface DemoScripts {
 export function useDemoEnvironmentWithScripts(
   options: DemoEnvironmentOptions,
   bind: (env: DemoEnvironment, home: TempHome, scripts: DemoScripts) => void,
-): void {
-  useDemo(
+): () => DemoEnvironment {
+  return useDemo(
     options,
     async (env) => {
-      if (!existsSync(BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
+      if (!existsSync(DIST_BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
       const folder = await makeTempDir('ck-scripts-');
       const visited = path.join(folder.dir, 'visited.txt');
       const scripts: DemoScripts = {
@@ -59,7 +61,7 @@ function useDemo(
   options: DemoEnvironmentOptions,
   makeScripts: ((env: DemoEnvironment) => Promise<{ scripts: DemoScripts; cleanup(): Promise<void> }>) | undefined,
   bind: (env: DemoEnvironment, home: TempHome, scripts: DemoScripts | undefined) => void,
-): void {
+): () => DemoEnvironment {
   let env: DemoEnvironment | undefined;
   let home: TempHome | undefined;
   let made: { scripts: DemoScripts; cleanup(): Promise<void> } | undefined;
@@ -80,6 +82,10 @@ function useDemo(
     if (made) await fs.rm(made.scripts.visited, { force: true });
     bind(env, home, made?.scripts);
   });
+  return () => {
+    if (env === undefined) throw new Error('the demo environment did not start');
+    return env;
+  };
 }
 
 export interface SetupArgsOptions {
@@ -114,4 +120,20 @@ export interface RunSetupOptions extends SetupArgsOptions {
 /** Runs setupArgs(…) as the CLI, with `home` as HOME. */
 export function runSetup(env: DemoEnvironment, home: TempHome, extra: string[], options: RunSetupOptions): Promise<CliRun> {
   return runCli(setupArgs(env, home, extra, options), { home: home.home, env: { CASDOOR_PASSWORD: options.password, ...options.env } });
+}
+
+/** The context `setup` writes for alice: `alice@<the API server's host:port>`. */
+export function aliceContext(env: DemoEnvironment): string {
+  return `alice@${new URL(env.apiserver.url).host}`;
+}
+
+/** A kubeconfig file as parsed YAML, for tests to look into. */
+export async function readDoc(file: string): Promise<any> {
+  return yaml.load(await fs.readFile(file, 'utf8'));
+}
+
+/** The id and refresh tokens of the first user's auth-provider entry. */
+export function tokensOf(doc: any): { id: string; refresh: string } {
+  const cfg = doc.users[0].user['auth-provider'].config;
+  return { id: cfg['id-token'], refresh: cfg['refresh-token'] };
 }
