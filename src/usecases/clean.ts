@@ -13,7 +13,7 @@ import { cacheDir, type CacheEntry, type CacheKey } from '../token/cache.js';
 import { deadHolder, LockBusyError, parseOwner, realProbe, TAKEOVER_LOCK_STALE_MS, takeOver, type ProcessProbe } from '../token/lock.js';
 import { keyringAccount, openKeyring, type SecretStore } from '../token/keyring.js';
 import { deleteCacheEntry, withCacheLock } from '../token/store.js';
-import { describeExpiry } from './setup.js';
+import { describeExpiry } from '../describe-expiry.js';
 
 /** How long `clean` waits for a refresh in flight before deleting its entry anyway (as logout does). */
 export const CLEAN_LOCK_WAIT_MS = 5000;

@@ -28,7 +28,7 @@ import { deletePendingTokens, pendingFileOf } from '../token/pending.js';
 import { withCacheLock } from '../token/store.js';
 import { withAuthProviderTokens } from './entries.js';
 import { resolveEntry, unverifiedClaims, type ResolvedEntry } from './refresh.js';
-import { describeExpiry } from './setup.js';
+import { describeExpiry } from '../describe-expiry.js';
 import { cacheFileOf, forgetCachedTokens, keyOf } from './token.js';
 
 /** Logging out should not hang on a stuck refresh: after this, the entry is deleted without the lock. */

@@ -24,7 +24,7 @@ import { registerCleanup } from '../cleanup.js';
 import { TOKEN_OPTIONS } from '../token/fast.js';
 import { clientSecretLocation, clientSecretAdvice } from './client-secret.js';
 import { withAuthProviderTokens, withoutClientSecret } from './entries.js';
-import { describeExpiry } from './setup.js';
+import { describeExpiry } from '../describe-expiry.js';
 import { openSession, refreshLogin, type VerifiedLogin } from './login.js';
 import { GRANTS, loginWithGrant, obtainToken, usernameOf, type GrantType, type TokenDeps, type TokenInput } from './token.js';
 
