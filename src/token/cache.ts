@@ -125,7 +125,7 @@ export function isFresh(entry: CacheEntry, nowMs: number, leewaySeconds = REFRES
   return entry.expiresAt - leewaySeconds > nowMs / 1000;
 }
 
-/** Reads `exp` from a JWT payload without verifying it (only for tokens we verified ourselves). */
+/** Reads `exp` from a JWT payload without verifying it: for tokens we verified ourselves, or (prove-refresh.ts) only to tell the user when one expires. */
 export function jwtExp(token: string): number | undefined {
   const part = token.split('.')[1];
   if (!part) return undefined;
