@@ -7,10 +7,10 @@ import { CliError } from '../../src/errors.js';
 import type { HttpClient } from '../../src/oidc/http.js';
 import { acquireCacheLock } from '../../src/token/lock.js';
 import { cacheDir, cacheFile, fnv1a64, keyText, readCacheEntry, REFRESH_LEEWAY_SECONDS, type CacheEntry, type CacheKey } from '../../src/token/cache.js';
-import { EXEC_V1, EXEC_V1BETA1 } from '../../src/token/exec-credential.js';
+import { EXEC_V1, EXEC_V1BETA1, renderToken } from '../../src/token/exec-credential.js';
 import { cacheKeyFromArgs, tryCachedToken } from '../../src/token/fast.js';
 import { ensureCacheDir, withCacheLock, writeCacheEntry } from '../../src/token/store.js';
-import { keyOf, obtainToken, renderToken, type TokenDeps, type TokenInput } from '../../src/usecases/token.js';
+import { keyOf, obtainToken, type TokenDeps, type TokenInput } from '../../src/usecases/token.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
 
 const KEY: CacheKey = { issuer: 'https://door.example.com', clientId: 'cid', username: 'alice' };

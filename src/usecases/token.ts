@@ -19,7 +19,7 @@ import type { ClientCredentials } from '../oidc/grants.js';
 import type { HttpClient } from '../oidc/http.js';
 import { formatListenAddress, type ListenAddress } from '../oidc/loopback.js';
 import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheEntry, type CacheKey } from '../token/cache.js';
-import { execCredential, parseExecInfo } from '../token/exec-credential.js';
+import { renderToken } from '../token/exec-credential.js';
 import { scopesOf } from '../token/fast.js';
 import { keyringAccount, openKeyring, type SecretStore, type TokenStorage } from '../token/keyring.js';
 import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
@@ -424,12 +424,6 @@ async function loginUncached(key: CacheKey, input: TokenInput, loginInput: Token
   } finally {
     await http.close();
   }
-}
-
-/** What `token` prints: the ExecCredential in the apiVersion kubectl asked for, or the bare id_token. */
-export function renderToken(entry: CacheEntry, options: { raw?: boolean; execInfo?: string | undefined }): string {
-  if (options.raw) return `${entry.idToken}\n`;
-  return execCredential(parseExecInfo(options.execInfo).apiVersion, entry.idToken, entry.expiresAt);
 }
 
 export async function runToken(input: TokenInput, deps: TokenDeps, options: { raw?: boolean }): Promise<ObtainedToken> {
