@@ -88,6 +88,10 @@ describe('cache files', () => {
     expect(await fs.readdir(dir)).toEqual([path.basename(file)]);
     expect(readCacheEntry(file, KEY)?.idToken).toBe(`${JWT}x`);
     expect(readCacheEntry(file, { ...KEY, username: 'bob' })).toBeUndefined();
+    // The key given as its keyText (the hot path computes it once) names the same file and entry.
+    expect(cacheFile(dir, keyText(KEY))).toBe(file);
+    expect(readCacheEntry(file, keyText(KEY))?.idToken).toBe(`${JWT}x`);
+    expect(readCacheEntry(file, keyText({ ...KEY, username: 'bob' }))).toBeUndefined();
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheKey } from './cache.js';
+import { cacheDir, cacheFile, isFresh, keyText, readCacheEntry, type CacheKey } from './cache.js';
 import { kubeHomeDir } from '../platform.js';
 import { renderToken } from './exec-credential.js';
 
@@ -80,7 +80,8 @@ export function tryCachedToken(
   if (values['token-cache-storage'] === 'none') return false;
   const key = cacheKeyFromArgs(values as KeyArgs);
   if (!key) return false;
-  const entry = readCacheEntry(cacheFile(cacheDir(home(), env), key), key);
+  const wanted = keyText(key); // once: it names the file and is checked against the entry read
+  const entry = readCacheEntry(cacheFile(cacheDir(home(), env), wanted), wanted);
   if (!entry || !isFresh(entry, nowMs)) return false;
   write(renderToken(entry, { raw: Boolean(values.raw), execInfo: env.KUBERNETES_EXEC_INFO }));
   return true;
