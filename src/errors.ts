@@ -64,5 +64,10 @@ export function exitCodeFor(code: ErrorCode): number {
   return EXIT_CODES[code];
 }
 
+/** An fs error's code (ENOENT, EACCES…). Duck-typed, not `instanceof Error`: errors from Node's fs may come from another realm (vm, jest). */
+export function errnoOf(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
 export const usageError = (message: string, hint?: string): CliError =>
   new CliError('usage', message, hint === undefined ? {} : { hint });

@@ -7,10 +7,10 @@ import { CliError } from '../../src/errors.js';
 import type { HttpClient } from '../../src/oidc/http.js';
 import { acquireCacheLock } from '../../src/token/lock.js';
 import { cacheDir, cacheFile, fnv1a64, keyText, readCacheEntry, REFRESH_LEEWAY_SECONDS, type CacheEntry, type CacheKey } from '../../src/token/cache.js';
-import { EXEC_V1, EXEC_V1BETA1 } from '../../src/token/exec-credential.js';
+import { EXEC_V1, EXEC_V1BETA1, renderToken } from '../../src/token/exec-credential.js';
 import { cacheKeyFromArgs, tryCachedToken } from '../../src/token/fast.js';
 import { ensureCacheDir, withCacheLock, writeCacheEntry } from '../../src/token/store.js';
-import { keyOf, obtainToken, renderToken, type TokenDeps, type TokenInput } from '../../src/usecases/token.js';
+import { keyOf, obtainToken, type TokenDeps, type TokenInput } from '../../src/usecases/token.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
 
 const KEY: CacheKey = { issuer: 'https://door.example.com', clientId: 'cid', username: 'alice' };
@@ -88,6 +88,10 @@ describe('cache files', () => {
     expect(await fs.readdir(dir)).toEqual([path.basename(file)]);
     expect(readCacheEntry(file, KEY)?.idToken).toBe(`${JWT}x`);
     expect(readCacheEntry(file, { ...KEY, username: 'bob' })).toBeUndefined();
+    // The key given as its keyText (the hot path computes it once) names the same file and entry.
+    expect(cacheFile(dir, keyText(KEY))).toBe(file);
+    expect(readCacheEntry(file, keyText(KEY))?.idToken).toBe(`${JWT}x`);
+    expect(readCacheEntry(file, keyText({ ...KEY, username: 'bob' }))).toBeUndefined();
   });
 });
 

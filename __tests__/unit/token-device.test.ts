@@ -94,7 +94,7 @@ describe('poll answers', () => {
       'Casdoor refused the device login (access_denied): the request was denied in the browser, or its code was already used.',
     );
   });
-  it('invalid_scope after approval (mintTokenForUser) names the scope asked for and the empty-scope way out', () => {
+  it('invalid_scope after approval (mintImplicitToken) names the scope asked for and the empty-scope way out', () => {
     const err = caught(() => parsePollResponse(400, JSON.stringify({ error: 'invalid_scope', error_description: 'the requested scope is invalid or not defined in the application' }), 'u', { ...CLIENT, scope: 'openid k8s' }));
     expect(err.reason).toBe('invalid-scope');
     expect(err.hint).toMatch(/^The application defines Scopes in Casdoor and one of the scopes "openid", "k8s" is not among them\. .*--scope ''/);

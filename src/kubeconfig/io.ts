@@ -3,10 +3,13 @@
  * person can act on. Shared by the store (writes) and the merged view (look-ups).
  */
 import { constants, promises as fs } from 'node:fs';
-import { CliError } from '../errors.js';
+import { CliError, errnoOf } from '../errors.js';
 import type { KubeconfigDoc } from './model.js';
 import { newKubeconfig, parseKubeconfig } from './model.js';
 import { MAX_KUBECONFIG_BYTES, decodeKubeconfigBytes, tooLarge } from './limits.js';
+
+// Defined in the leaf errors.ts (the token cache uses it without loading the kubeconfig model); kept here for this layer's modules.
+export { errnoOf };
 
 export interface LoadedFile {
   file: string;
@@ -28,11 +31,6 @@ const REASONS: Record<string, string> = {
   ELOOP: 'too many symbolic links',
   ENAMETOOLONG: 'the name is too long',
 };
-
-// Duck-typed, not `instanceof Error`: errors from Node's fs may come from another realm (vm, jest).
-export function errnoOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-}
 
 const messageOf = (err: unknown): string =>
   typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string' ? err.message : String(err);

@@ -86,9 +86,10 @@ export function reasonFor(e: Pick<OAuthErrorBody, 'error' | 'description'>): Err
   if (d.includes('password or code is incorrect') || d.includes('password cannot be empty')) return 'wrong-password';
   if (d.includes('please wait')) return 'account-locked';
   if (d.includes('oauth users cannot use password grant')) return 'external-account';
-  // object/token_oauth.go getMfaUserTokenError
+  // Not in Casdoor v3.158 (object/token_oauth.go GetPasswordToken has no MFA check): kept for a server that says so.
   if (d.includes('mfa enabled')) return 'mfa-required';
-  // object/token_oauth.go GetPasswordToken / mintTokenForUser (IsScopeValidAndExpand), RefreshToken (isScopeSubset)
+  // object/token_oauth.go GetPasswordToken, object/token_oauth_util.go mintImplicitToken (the device grant): IsScopeValidAndExpand.
+  // (object/token_oauth_util.go RefreshToken checks no scope in v3.158.)
   if (e.error === 'invalid_scope') return 'invalid-scope';
   if (d.includes('forbidden to sign in')) return 'account-forbidden';
   return undefined;
@@ -167,7 +168,7 @@ export function loginError(e: OAuthErrorBody, grant: GrantName, ctx: LoginErrorC
   return new CasdoorRefusal(e, grant, `${what}${quoted}.`, hintFor(reasonFor(e), grant, ctx));
 }
 
-/** Casdoor's words for a dead refresh token (object/token_oauth.go), in either error shape. */
+/** Casdoor's words for a dead refresh token (object/token_oauth_util.go RefreshToken; token_oauth.go before v2.403.1), in either error shape. */
 const DEAD_REFRESH_TOKEN = /refresh token is (invalid or revoked|expired)/i;
 
 /**

@@ -17,9 +17,10 @@
  *   compute and print from it.
  */
 import { CliError } from '../errors.js';
+import { MAX_CLAIM_SECONDS } from '../token/exec-credential.js';
 
-/** 9999-12-31T23:59:59Z, in seconds: the last instant RFC 3339 (and Go's time JSON) can express. */
-export const MAX_CLAIM_SECONDS = 253402300799;
+// 9999-12-31T23:59:59Z in seconds; defined beside the exec plugin's output, which must stay within it.
+export { MAX_CLAIM_SECONDS };
 export const MAX_LIFETIME_YEARS = 10;
 const YEAR_SECONDS = 365.25 * 24 * 3600;
 /** An `iat` further ahead than this is no clock skew: the token is malformed. */

@@ -145,7 +145,7 @@ export interface DeviceLoginOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Milliseconds since the epoch; injected by tests. */
   now?: () => number;
-  /** The scope to ask for; none by default (Casdoor checks it only after approval, in mintTokenForUser). */
+  /** The scope to ask for; none by default (Casdoor checks it only after approval: object/token_oauth_util.go mintImplicitToken). */
   scope?: string;
 }
 

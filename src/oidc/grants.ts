@@ -114,9 +114,9 @@ export function passwordGrant(
 }
 
 /**
- * No scope on refresh: Casdoor then reuses the original grant's scope, and a scope that is not a subset
- * of it is refused (object/token_oauth_util.go RefreshToken: `if scope == "" { scope = oldTokenScope }`,
- * else isScopeSubset → invalid_scope). kubectl's oidc refresh sends none either (golang.org/x/oauth2
+ * No scope on refresh: Casdoor then reuses the original grant's scope (object/token_oauth_util.go
+ * RefreshToken: `if scope == "" { scope = oldTokenScope }`; a scope sent is taken as is, unchecked, in
+ * v3.158). kubectl's oidc refresh sends none either (golang.org/x/oauth2
  * tokenRefresher). The client secret goes along only when there is one: Casdoor checks it only if sent
  * (RefreshToken: `if clientSecret != "" && application.ClientSecret != clientSecret`).
  */

@@ -67,12 +67,15 @@ export function keyText(key: CacheKey): string {
   return JSON.stringify(['v2', key.issuer, key.clientId, key.username, key.grant || 'password', scopes, key.resource ?? '', key.ca ?? '']);
 }
 
-export function cacheFile(dir: string, key: CacheKey): string {
-  return join(dir, `${fnv1a64(keyText(key))}.json`);
+/** `key` may be given as its keyText already (the hot path computes it once for the file name and the check). */
+const textOf = (key: CacheKey | string): string => (typeof key === 'string' ? key : keyText(key));
+
+export function cacheFile(dir: string, key: CacheKey | string): string {
+  return join(dir, `${fnv1a64(textOf(key))}.json`);
 }
 
 /** Parses a cache file's text; anything malformed counts as "no cache" (the slow path logs in again). */
-export function parseCacheEntry(text: string, key: CacheKey): CacheEntry | undefined {
+export function parseCacheEntry(text: string, key: CacheKey | string): CacheEntry | undefined {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -84,7 +87,7 @@ export function parseCacheEntry(text: string, key: CacheKey): CacheEntry | undef
   if (typeof e.issuer !== 'string' || typeof e.clientId !== 'string' || typeof e.username !== 'string') return undefined;
   if (e.scopes !== undefined && !(Array.isArray(e.scopes) && e.scopes.every((x) => typeof x === 'string'))) return undefined;
   if ([e.grant, e.resource, e.ca].some((v) => v !== undefined && typeof v !== 'string')) return undefined;
-  if (keyText(e as CacheKey) !== keyText(key)) return undefined;
+  if (keyText(e as CacheKey) !== textOf(key)) return undefined;
   if (typeof e.idToken !== 'string' || typeof e.expiresAt !== 'number') return undefined;
   return e as CacheEntry;
 }
@@ -110,7 +113,7 @@ export function untrustedReason(path: string, kind: 'folder' | 'file', uid: numb
 }
 
 /** The entry for `key`, or undefined when there is none, it is malformed, or it cannot be trusted (untrustedReason). */
-export function readCacheEntry(file: string, key: CacheKey): CacheEntry | undefined {
+export function readCacheEntry(file: string, key: CacheKey | string): CacheEntry | undefined {
   if (untrustedReason(dirname(file), 'folder') !== undefined || untrustedReason(file, 'file') !== undefined) return undefined;
   let text: string;
   try {
@@ -125,7 +128,7 @@ export function isFresh(entry: CacheEntry, nowMs: number, leewaySeconds = REFRES
   return entry.expiresAt - leewaySeconds > nowMs / 1000;
 }
 
-/** Reads `exp` from a JWT payload without verifying it (only for tokens we verified ourselves). */
+/** Reads `exp` from a JWT payload without verifying it: for tokens we verified ourselves, or (prove-refresh.ts) only to tell the user when one expires. */
 export function jwtExp(token: string): number | undefined {
   const part = token.split('.')[1];
   if (!part) return undefined;

@@ -5,6 +5,13 @@
 export const EXEC_V1 = 'client.authentication.k8s.io/v1';
 export const EXEC_V1BETA1 = 'client.authentication.k8s.io/v1beta1';
 
+/**
+ * 9999-12-31T23:59:59Z, in seconds: the last instant RFC 3339 (and Go's time JSON, which client-go reads
+ * `expirationTimestamp` with) can express. Here, built-ins only, for the hot path; oidc/claims-sanity.ts
+ * bounds verified claims with it.
+ */
+export const MAX_CLAIM_SECONDS = 253402300799;
+
 export interface ExecInfo {
   apiVersion: string;
   interactive: boolean;
@@ -28,11 +35,17 @@ export function parseExecInfo(raw: string | undefined): ExecInfo {
  */
 export function execCredential(apiVersion: string, token: string, expiresAt: number): string {
   const ms = expiresAt * 1000;
-  const representable = Number.isFinite(ms) && ms >= 0 && ms <= 253402300799000;
+  const representable = Number.isFinite(ms) && ms >= 0 && ms <= MAX_CLAIM_SECONDS * 1000;
   return `${JSON.stringify({
     kind: 'ExecCredential',
     apiVersion,
     spec: {},
     status: { ...(representable ? { expirationTimestamp: new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}), token },
   })}\n`;
+}
+
+/** What `token` prints: the ExecCredential in the apiVersion kubectl asked for (KUBERNETES_EXEC_INFO), or the bare id_token. */
+export function renderToken(entry: { idToken: string; expiresAt: number }, options: { raw?: boolean; execInfo?: string | undefined }): string {
+  if (options.raw) return `${entry.idToken}\n`;
+  return execCredential(parseExecInfo(options.execInfo).apiVersion, entry.idToken, entry.expiresAt);
 }

@@ -6,9 +6,9 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheKey } from './cache.js';
+import { cacheDir, cacheFile, isFresh, keyText, readCacheEntry, type CacheKey } from './cache.js';
 import { kubeHomeDir } from '../platform.js';
-import { execCredential, parseExecInfo } from './exec-credential.js';
+import { renderToken } from './exec-credential.js';
 
 export const TOKEN_OPTIONS = {
   'casdoor-url': { type: 'string' },
@@ -80,9 +80,9 @@ export function tryCachedToken(
   if (values['token-cache-storage'] === 'none') return false;
   const key = cacheKeyFromArgs(values as KeyArgs);
   if (!key) return false;
-  const entry = readCacheEntry(cacheFile(cacheDir(home(), env), key), key);
+  const wanted = keyText(key); // once: it names the file and is checked against the entry read
+  const entry = readCacheEntry(cacheFile(cacheDir(home(), env), wanted), wanted);
   if (!entry || !isFresh(entry, nowMs)) return false;
-  if (values.raw) write(`${entry.idToken}\n`);
-  else write(execCredential(parseExecInfo(env.KUBERNETES_EXEC_INFO).apiVersion, entry.idToken, entry.expiresAt));
+  write(renderToken(entry, { raw: Boolean(values.raw), execInfo: env.KUBERNETES_EXEC_INFO }));
   return true;
 }

@@ -1,6 +1,6 @@
 /**
  * Tokens Casdoor issued that could not be written into the kubeconfig (issue 10, point 9). Casdoor
- * rotates the refresh token at once (Casdoor object/token_oauth.go RefreshToken: AddToken(newToken), then
+ * rotates the refresh token at once (Casdoor object/token_oauth_util.go RefreshToken (token_oauth.go before v2.403.1): AddToken(newToken), then
  * DeleteToken of the old row), so when the kubeconfig write fails after Casdoor answered (a
  * file or folder made read-only after the pre-check, a full disk), the new tokens are the only live
  * session: they go into the private token cache folder (0700, this file 0600, atomic) and the next

@@ -8,8 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
-import { CliError } from '../errors.js';
-import { errnoOf } from '../kubeconfig/io.js';
+import { CliError, errnoOf } from '../errors.js';
 import { acquireCacheLock, LockBusyError, type CacheLock } from './lock.js';
 import { untrustedReason, type CacheEntry, type CacheKey } from './cache.js';
 

@@ -8,13 +8,12 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Output } from '../ports/output.js';
-import { CliError } from '../errors.js';
-import { errnoOf } from '../kubeconfig/io.js';
+import { CliError, errnoOf } from '../errors.js';
 import { cacheDir, type CacheEntry, type CacheKey } from '../token/cache.js';
-import { deadHolder, parseOwner, realProbe, TAKEOVER_LOCK_STALE_MS, takeOver, type ProcessProbe } from '../token/lock.js';
+import { deadHolder, LockBusyError, parseOwner, realProbe, TAKEOVER_LOCK_STALE_MS, takeOver, type ProcessProbe } from '../token/lock.js';
 import { keyringAccount, openKeyring, type SecretStore } from '../token/keyring.js';
 import { deleteCacheEntry, withCacheLock } from '../token/store.js';
-import { describeExpiry } from './setup.js';
+import { describeExpiry } from '../describe-expiry.js';
 
 /** How long `clean` waits for a refresh in flight before deleting its entry anyway (as logout does). */
 export const CLEAN_LOCK_WAIT_MS = 5000;
@@ -178,7 +177,8 @@ export async function runClean(input: CleanInput, deps: CleanDeps): Promise<Clea
           await deleteCacheEntry(item.file);
         };
         await withCacheLock(item.file, key, waitMs, forget, { warn: (l) => out.warn(l) }).catch(async (err: unknown) => {
-          if (!(err instanceof CliError) || !/is locked/.test(err.message)) throw err;
+          // withCacheLock's "is locked" error carries the lock's LockBusyError as its cause.
+          if (!(err instanceof CliError) || !(err.cause instanceof LockBusyError)) throw err;
           out.warn(`${path.basename(item.file)} is locked by a refresh or login in progress; deleting it anyway.`);
           await forget();
         });

@@ -22,13 +22,13 @@ import { removeFromKubeconfig, type RemoveResult } from '../kubeconfig/remove.js
 import { scrubBackups, type ScrubResult } from '../kubeconfig/scrub-backups.js';
 import { updateUserEntry } from '../kubeconfig/update.js';
 import { loadMergedView } from '../kubeconfig/view.js';
-import { readCacheEntry } from '../token/cache.js';
+import { readCacheEntry, type CacheKey } from '../token/cache.js';
 import { redact, registerSecret } from '../redact.js';
 import { deletePendingTokens, pendingFileOf } from '../token/pending.js';
 import { withCacheLock } from '../token/store.js';
 import { withAuthProviderTokens } from './entries.js';
 import { resolveEntry, unverifiedClaims, type ResolvedEntry } from './refresh.js';
-import { describeExpiry } from './setup.js';
+import { describeExpiry } from '../describe-expiry.js';
 import { cacheFileOf, forgetCachedTokens, keyOf } from './token.js';
 
 /** Logging out should not hang on a stuck refresh: after this, the entry is deleted without the lock. */
@@ -86,7 +86,7 @@ const TOKEN_NOT_FOUND_WHY =
  * POSTs id_token_hint to end_session_endpoint; returns whether Casdoor confirmed the sign-out
  * ({"status":"ok"}). Never throws: the local tokens are removed whatever Casdoor says.
  */
-export async function endSession(http: HttpClient, issuer: string, _clientId: string, idToken: string, out: Output): Promise<boolean> {
+export async function endSession(http: HttpClient, issuer: string, idToken: string, out: Output): Promise<boolean> {
   try {
     const meta = await discover(http, issuer);
     if (!meta.end_session_endpoint) {
@@ -124,11 +124,12 @@ export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<L
   const result: LogoutResult = { contextName: entry.contextName, sessionEnded: false, cacheDeleted: false, tokensCleared: false };
 
   // 1. End the session at Casdoor, with whatever id_token we hold.
-  const target = sessionTarget(entry, deps);
+  const cache = execCacheOf(entry, deps);
+  const target = sessionTarget(entry, cache);
   if (target.idToken) {
     const http = deps.makeHttp(target.caPem);
     try {
-      result.sessionEnded = await endSession(http, target.issuer, target.clientId, target.idToken, out);
+      result.sessionEnded = await endSession(http, target.issuer, target.idToken, out);
     } finally {
       await http.close();
     }
@@ -154,9 +155,8 @@ export async function runLogout(input: LogoutInput, deps: LogoutDeps): Promise<L
       out.info(`User ${entry.userName} is no longer defined in ${written.file}: no tokens to clear.`);
     }
   };
-  if (entry.auth.kind === 'exec') {
-    const key = keyOf(entry.auth.token);
-    const file = cacheFileOf(key, deps);
+  if (cache) {
+    const { key, file } = cache;
     // Under the entry's lock, so that a refresh in flight cannot write the tokens back after us. A lock
     // that cannot be removed after the delete is only warned about: the tokens are gone all the same.
     result.cacheDeleted = await withCacheLock(file, key, deps.lockWaitMs ?? LOGOUT_LOCK_WAIT_MS, () => forgetCachedTokens(file, key), {
@@ -229,15 +229,22 @@ function reportBackups(r: ScrubResult, user: string, out: Output): void {
   );
 }
 
-function sessionTarget(entry: ResolvedEntry, deps: Pick<LogoutDeps, 'homeDir' | 'env'>): { issuer: string; clientId: string; idToken?: string; caPem?: string } {
+/** An exec entry's token cache key and file; undefined for an auth-provider entry. */
+function execCacheOf(entry: ResolvedEntry, deps: Pick<LogoutDeps, 'homeDir' | 'env'>): { key: CacheKey; file: string } | undefined {
+  if (entry.auth.kind !== 'exec') return undefined;
+  const key = keyOf(entry.auth.token);
+  return { key, file: cacheFileOf(key, deps) };
+}
+
+/** Where to sign out and with which id_token: the entry's own, or (exec) the cached one. */
+function sessionTarget(entry: ResolvedEntry, cache: { key: CacheKey; file: string } | undefined): { issuer: string; idToken?: string; caPem?: string } {
   if (entry.auth.kind === 'auth-provider') {
     const a = entry.auth;
-    return { issuer: a.issuer, clientId: a.clientId, ...(a.idToken ? { idToken: a.idToken } : {}), ...(a.caPem ? { caPem: a.caPem } : {}) };
+    return { issuer: a.issuer, ...(a.idToken ? { idToken: a.idToken } : {}), ...(a.caPem ? { caPem: a.caPem } : {}) };
   }
   const t = entry.auth.token;
-  const key = keyOf(t);
-  const cached = readCacheEntry(cacheFileOf(key, deps), key);
+  const cached = cache ? readCacheEntry(cache.file, cache.key) : undefined;
   registerSecret(cached?.idToken);
   registerSecret(cached?.refreshToken);
-  return { issuer: t.casdoorUrl, clientId: t.clientId, ...(cached ? { idToken: cached.idToken } : {}), ...(t.casdoorCaPem ? { caPem: t.casdoorCaPem } : {}) };
+  return { issuer: t.casdoorUrl, ...(cached ? { idToken: cached.idToken } : {}), ...(t.casdoorCaPem ? { caPem: t.casdoorCaPem } : {}) };
 }

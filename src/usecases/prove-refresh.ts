@@ -21,6 +21,7 @@ import { CliError } from '../errors.js';
 import { redact } from '../redact.js';
 import { CasdoorRefusal } from '../oidc/casdoor-errors.js';
 import { introspect, type ClientCredentials } from '../oidc/grants.js';
+import { jwtExp } from '../token/cache.js';
 import { refreshLogin, type Session, type VerifiedLogin } from './login.js';
 
 export type RefreshStatus =
@@ -47,18 +48,6 @@ export interface RefreshProof {
 
 export interface ProofDeps {
   now: () => Date;
-}
-
-/** A JWT's payload, unverified: only its `exp` is read, to tell the user how long renewal works. */
-function jwtExp(token: string | undefined): number | undefined {
-  const part = token?.split('.')[1];
-  if (!part) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-    return typeof claims.exp === 'number' ? claims.exp : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The refusal of a wrong client secret: exit 3, naming the secret and the fact that it is never stored. */
@@ -116,7 +105,8 @@ export async function proveRefresh(session: Session, client: ClientCredentials, 
     });
   }
   if (client.clientSecret && !secretChecked) secretChecked = await checkSecretByIntrospection(session, client, current, warnings);
-  const refreshExpiresAt = jwtExp(current.tokens.refreshToken);
+  // A JWT's payload, unverified: only its `exp` is read, to tell the user how long renewal works.
+  const refreshExpiresAt = current.tokens.refreshToken === undefined ? undefined : jwtExp(current.tokens.refreshToken);
   if (refresh !== 'grant-disabled') {
     const w = refreshExpiryWarning(refreshExpiresAt, current.verified.claims.exp);
     if (w) warnings.push(w);

@@ -19,12 +19,12 @@ import { loadMergedView } from '../kubeconfig/view.js';
 import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
 import { parseListenAddress } from '../oidc/loopback.js';
 import { registerSecret } from '../redact.js';
-import { deletePendingTokens, digest, pendingFileOf, readPendingTokens, savePendingTokens, savePendingTokensSync, type PendingKey } from '../token/pending.js';
+import { deletePendingTokens, digest, pendingFileOf, readPendingTokens, savePendingTokens, savePendingTokensSync, type PendingKey, type PendingTokens } from '../token/pending.js';
 import { registerCleanup } from '../cleanup.js';
 import { TOKEN_OPTIONS } from '../token/fast.js';
 import { clientSecretLocation, clientSecretAdvice } from './client-secret.js';
 import { withAuthProviderTokens, withoutClientSecret } from './entries.js';
-import { describeExpiry } from './setup.js';
+import { describeExpiry } from '../describe-expiry.js';
 import { openSession, refreshLogin, type VerifiedLogin } from './login.js';
 import { GRANTS, loginWithGrant, obtainToken, usernameOf, type GrantType, type TokenDeps, type TokenInput } from './token.js';
 
@@ -303,16 +303,18 @@ async function refreshAuthProvider(entry: ResolvedEntry, given: AuthProviderAuth
   const pendingKey: PendingKey = { issuer: given.issuer, clientId: given.clientId, file: entry.user.file, user: entry.userName };
   const pendingFile = pendingFileOf(pendingKey, deps);
   const auth = await recoverPendingTokens(entry, given, pendingKey, pendingFile, deps);
+  /** What is kept of tokens Casdoor issued in place of the refresh token `replaced`. */
+  const pendingOf = (tokens: { idToken: string; refreshToken?: string | undefined }, replaced: string | undefined): PendingTokens => ({
+    idToken: tokens.idToken,
+    ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+    replaces: digest(replaced),
+    savedAt: deps.now().toISOString(),
+  });
   /** Casdoor answered, the write failed: the new tokens are the only live session, so they are kept. */
   const keep = async (err: unknown, tokens: { idToken: string; refreshToken?: string | undefined }, replaced: string | undefined): Promise<unknown> => {
     if (!(err instanceof CliError) || err.code !== 'kubeconfig') return err;
     try {
-      await savePendingTokens(pendingFile, pendingKey, {
-        idToken: tokens.idToken,
-        ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
-        replaces: digest(replaced),
-        savedAt: deps.now().toISOString(),
-      });
+      await savePendingTokens(pendingFile, pendingKey, pendingOf(tokens, replaced));
     } catch (saveErr) {
       return new CliError(err.code, `${err.message} Casdoor had already issued new tokens (and retired the old refresh token), and they could not be kept either (${saveErr instanceof Error ? saveErr.message : String(saveErr)}).`, {
         hint: `The next "casdoor-kubeconfig refresh --context ${entry.contextName}" logs in again once ${entry.user.file} can be written.`,
@@ -329,14 +331,7 @@ async function refreshAuthProvider(entry: ResolvedEntry, given: AuthProviderAuth
    * either (src/cleanup.ts runs this synchronously before exit 130/143/129). Returns the unregister.
    */
   const keepIfInterrupted = (tokens: { idToken: string; refreshToken?: string | undefined }, replaced: string | undefined): (() => void) =>
-    registerCleanup(() =>
-      savePendingTokensSync(pendingFile, pendingKey, {
-        idToken: tokens.idToken,
-        ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
-        replaces: digest(replaced),
-        savedAt: deps.now().toISOString(),
-      }),
-    );
+    registerCleanup(() => savePendingTokensSync(pendingFile, pendingKey, pendingOf(tokens, replaced)));
   let unkeep: (() => void) | undefined;
   // With --remove-client-secret the secret is not sent either: it may be the stale one.
   const secret = input.removeClientSecret ? undefined : auth.clientSecret;

@@ -20,6 +20,7 @@ import { clientSecretAdvice, entriesWithClientSecret } from './client-secret.js'
 import { usernameOf } from './token.js';
 import { cleartextServerWarning } from '../validate.js';
 import { defaultExecCommand } from '../install-info.js';
+import { describeExpiry } from '../describe-expiry.js';
 import { summarizeList } from '../list-summary.js';
 import { execCommandFor } from '../platform.js';
 import { looseModeWarning } from '../kubeconfig/mode.js';
@@ -182,13 +183,6 @@ export function buildSetupEntries(input: SetupInput, login: VerifiedLogin | unde
     ...(input.setCurrentContext ? { currentContext: names.context } : {}),
   };
   return { names, entries };
-}
-
-export function describeExpiry(expiresAt: Date, now: Date): string {
-  const mins = Math.round((expiresAt.getTime() - now.getTime()) / 60000);
-  const local = expiresAt.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-  const rel = mins >= 120 ? `in ${Math.round(mins / 60)} h` : mins >= 0 ? `in ${mins} min` : `${-mins} min ago`;
-  return `${local} (${rel})`;
 }
 
 /** What else the summary shows when known: the token format and the refresh proof. */

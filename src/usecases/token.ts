@@ -19,7 +19,7 @@ import type { ClientCredentials } from '../oidc/grants.js';
 import type { HttpClient } from '../oidc/http.js';
 import { formatListenAddress, type ListenAddress } from '../oidc/loopback.js';
 import { cacheDir, cacheFile, isFresh, readCacheEntry, type CacheEntry, type CacheKey } from '../token/cache.js';
-import { execCredential, parseExecInfo } from '../token/exec-credential.js';
+import { renderToken } from '../token/exec-credential.js';
 import { scopesOf } from '../token/fast.js';
 import { keyringAccount, openKeyring, type SecretStore, type TokenStorage } from '../token/keyring.js';
 import { CACHE_LOCK_WAIT_MS, deleteCacheEntry, ensureCacheDir, withCacheLock, writeCacheEntry } from '../token/store.js';
@@ -391,8 +391,7 @@ export async function obtainToken(
       const routine = loginInput.grant === 'client-credentials';
       const say = (text: string): void => (routine ? deps.out.verbose(`token: ${text}`) : deps.out.info(text));
       if (entry) say(`Logging in to Casdoor again (${reason}).`);
-      const loginDeps = input.listen?.length && !deps.listen ? { ...deps, listen: input.listen } : deps;
-      const login = await loginWithGrant(await connect(), client, { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, loginDeps);
+      const login = await loginAs(await connect(), client, input, loginInput, deps);
       const next = cacheEntryOf(key, login);
       await saveEntry(file, next, input.storage, deps);
       const as = routine ? ` as application ${usernameOf(login.verified.claims) ?? input.clientId}` : input.username ? ` as ${input.username}` : '';
@@ -406,6 +405,12 @@ export async function obtainToken(
   }, { warn, onTakeover: (reason) => deps.out.verbose(`token: took over the cache lock of a dead holder (${reason})`) });
 }
 
+/** A new login with `loginInput`'s grant as `input`'s user; its --listen-address applies unless deps bring a listener. */
+function loginAs(session: Session, client: ClientCredentials, input: TokenInput, loginInput: TokenInput, deps: TokenDeps): Promise<VerifiedLogin> {
+  const loginDeps = input.listen?.length && !deps.listen ? { ...deps, listen: input.listen } : deps;
+  return loginWithGrant(session, client, { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, loginDeps);
+}
+
 /**
  * --token-cache-storage none: no file, no keychain, no lock — every run logs in (nothing can be reused,
  * so kubectl asks for a login on every command; fit for CI with the password or client-credentials grant).
@@ -416,20 +421,13 @@ async function loginUncached(key: CacheKey, input: TokenInput, loginInput: Token
   const http = deps.makeHttp(input.casdoorCaPem);
   try {
     const session = await openSession(http, input.casdoorUrl);
-    const loginDeps = input.listen?.length && !deps.listen ? { ...deps, listen: input.listen } : deps;
-    const login = await loginWithGrant(session, clientOfToken(input), { grant: loginInput.grant, username: input.username, password: input.password, scope: input.scope }, loginDeps);
+    const login = await loginAs(session, clientOfToken(input), input, loginInput, deps);
     const { refreshToken: _notKept, ...entry } = cacheEntryOf(key, login);
     deps.out.verbose('token: logged in; nothing stored (--token-cache-storage none)');
     return { entry, source: 'login', file: '' };
   } finally {
     await http.close();
   }
-}
-
-/** What `token` prints: the ExecCredential in the apiVersion kubectl asked for, or the bare id_token. */
-export function renderToken(entry: CacheEntry, options: { raw?: boolean; execInfo?: string | undefined }): string {
-  if (options.raw) return `${entry.idToken}\n`;
-  return execCredential(parseExecInfo(options.execInfo).apiVersion, entry.idToken, entry.expiresAt);
 }
 
 export async function runToken(input: TokenInput, deps: TokenDeps, options: { raw?: boolean }): Promise<ObtainedToken> {
