@@ -196,7 +196,13 @@ describe('3. replacing an entry other contexts use', () => {
     const file = path.join(dir, 'config');
     await fs.writeFile(file, SHARED.replace('- name: ci\n  context: {cluster: prod, user: alice@door, namespace: ci}\n', ''), { mode: 0o600 });
     const e = entries({ cluster: { name: 'prod', cluster: { server: 'https://moved.example:6443' } } });
-    await expect(apply(file, e)).resolves.toBeDefined();
+    const res = await apply(file, e);
+    expect(res.files[0]!.changes.find((c) => c.kind === 'cluster')).toMatchObject({ name: 'prod', action: 'replaced' });
+    const cluster = parseKubeconfig(await fs.readFile(file, 'utf8'), file).clusters!.find((c) => c.name === 'prod')!;
+    expect(cluster.cluster.server).toBe('https://moved.example:6443');
+    // Replaced as kubectl's set-cluster modifies it: what we do not set is kept.
+    expect(cluster.cluster['proxy-url']).toBe('http://proxy.corp:3128');
+    expect(cluster['x-note']).toBe('keep me');
   });
 
   it('default user names carry the client id: two applications on one Casdoor never share an entry', () => {
