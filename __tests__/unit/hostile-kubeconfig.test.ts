@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { readPemFile } from '../../src/cli/inputs.js';
 import type { CliError} from '../../src/errors.js';
@@ -225,6 +226,27 @@ describe('6. never hang on a FIFO or a device', () => {
       expect(err.message).toBe(`cannot read ${fifo}: it is a named pipe (FIFO), not a file: a kubeconfig is replaced atomically, which a pipe cannot be`);
       expect((await fs.lstat(fifo)).isFIFO()).toBe(true);
       await expectAlone(fifo);
+    }
+  });
+
+  it('a unix socket: refused at once with exit 6 (open(2) on a socket fails with ENXIO); nothing created beside it', async () => {
+    const sock = path.join(dir, 'config');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      for (const dryRun of [false, true]) {
+        const err = await rejected(apply(sock, entries(), { dryRun }));
+        expect(exitCodeFor(err.code)).toBe(6);
+        // What the code does today: io.ts's "it is a socket, not a file" is not reached on Linux, since
+        // the O_NONBLOCK open itself fails (ENXIO, absent from io.ts REASONS), so Node's text is shown.
+        expect(err.message).toBe(`cannot read ${sock}: ENXIO: no such device or address, open '${sock}'`);
+        expect(err.hint).toBe('Check the path and its permissions, or choose another file with --kubeconfig.');
+        expectNoSecret(err);
+        expect((await fs.lstat(sock)).isSocket()).toBe(true);
+        await expectAlone(sock);
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
