@@ -87,6 +87,17 @@ describe('1. CA files holding a private key', () => {
     expect(cfg.all).not.toContain('PRIVATE KEY');
     await expectNoSecrets(gen);
   });
+
+  it('token --casdoor-ca bundle (the exec plugin): exit 2 before any login, no credential printed, nothing cached', async () => {
+    const bundle = await home.write('bundle.pem', env.caPem + env.tls.keyPem);
+    const run = await runCli(['token', '--casdoor-url', env.provider.issuer, '--client-id', env.provider.clientId, '--username', 'alice', '--casdoor-ca', bundle], { home: home.home, env: { CASDOOR_PASSWORD: PASSWORD } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--casdoor-ca: ${bundle} also holds a private key`);
+    expect(run.stdout).toBe('');
+    expect(env.provider.stats.tokenRequests).toBe(0);
+    expect((await fs.readdir(home.home, { recursive: true })).filter((f) => !['bundle.pem', '.kube'].includes(f))).toEqual([]);
+    await expectNoSecrets(run, env.tls.keyPem.split('\n')[1] ?? 'x');
+  });
 });
 
 describe('3. no silent re-pointing', () => {

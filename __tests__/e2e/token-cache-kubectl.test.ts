@@ -94,11 +94,24 @@ async function killRefreshMidFlight(): Promise<{ args: string[]; lockPath: strin
   return { args, lockPath, pid: child.pid as number };
 }
 
+/**
+ * Issue 12 asks for a working `token` call "within seconds" after a killed refresh. The bound is generous
+ * (a busy 2-core machine starts node and kubectl slowly) and only separates a take-over from waiting out
+ * the lock (CACHE_LOCK_WAIT_MS in src/token/store.ts, a minute): a bound on recovery, not a performance figure.
+ */
+const RECOVERY_BOUND_MS = 15_000;
+function expectRecoveredWithinSeconds(elapsedMs: number): void {
+  expect(elapsedMs).toBeLessThan(RECOVERY_BOUND_MS);
+}
+
 describe('a refresh killed with SIGKILL while it holds the cache lock', () => {
   itKubectl('the next kubectl command works: the dead holder\'s lock is taken over, one refresh, no lock left', async () => {
     const { lockPath } = await killRefreshMidFlight();
+    const started = Date.now();
     const who = await runKubectl(kubectlBinary() as string, ['auth', 'whoami', '-o', 'json'], { kubeconfig: home.kubeconfig, env: { HOME: home.home } });
+    const elapsed = Date.now() - started;
     expect({ code: who.code, stderr: who.stderr }).toEqual({ code: 0, stderr: '' });
+    expectRecoveredWithinSeconds(elapsed);
     expect(JSON.parse(who.stdout).status.userInfo.username).toBe('alice');
     expect(env.provider.stats.refreshGrants).toBe(1);
     expect(env.provider.stats.passwordGrants).toBe(0);
@@ -107,8 +120,11 @@ describe('a refresh killed with SIGKILL while it holds the cache lock', () => {
 
   it('token --verbose says whose lock it took over, and answers with a fresh ExecCredential', async () => {
     const { args, lockPath, pid } = await killRefreshMidFlight();
+    const started = Date.now();
     const run = await runNode([...args, '--verbose']);
+    const elapsed = Date.now() - started;
     expect(run.code).toBe(0);
+    expectRecoveredWithinSeconds(elapsed);
     expect(JSON.parse(run.stdout)).toMatchObject({ kind: 'ExecCredential', status: { token: expect.stringMatching(/^eyJ/) } });
     expect(run.stderr).toContain(`token: took over the cache lock of a dead holder (process ${pid} is gone)`);
     expect(run.stderr.match(/took over/g)).toHaveLength(1);

@@ -3,13 +3,15 @@
  * with an empty password inside its own `dbus-run-session`, and the built CLI (dist/bin.js) started in
  * that D-Bus session, as kubectl would start it. The refresh token must be in the keyring and in no file
  * under HOME; `token` must refresh from the keyring once the id_token has expired; `clean` must empty
- * the keyring. Where no Secret Service can start (no gnome-keyring, no dbus-run-session), the tests say
- * so loudly and one test states the skip. The keyring's own file lives outside HOME (XDG_DATA_HOME
- * elsewhere): with an empty password gnome-keyring stores it unencrypted, unlike a desktop login keyring.
+ * the keyring. Whether the keyring tests run is decided before they are defined: when
+ * gnome-keyring-daemon, dbus-run-session or secret-tool is not on PATH they are skipped (it.skip, with a
+ * loud banner); when all three are there, a Secret Service that fails to start fails those tests. The
+ * keyring's own file lives outside HOME (XDG_DATA_HOME elsewhere): with an empty password gnome-keyring
+ * stores it unencrypted, unlike a desktop login keyring.
  */
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { accessSync, constants, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { startCasdoorProvider, type CasdoorProvider } from '../../src/demo/index.js';
 import { cacheDir, cacheFile, type CacheEntry } from '../../src/token/cache.js';
@@ -21,14 +23,44 @@ let provider: CasdoorProvider;
 let home: TempHome;
 let keyringData: { dir: string; cleanup(): Promise<void> };
 let daemon: ChildProcess | undefined;
-/** The session bus of the running Secret Service, or why there is none. */
+/** The session bus of the running Secret Service. */
 let bus: string | undefined;
-let skipReason = '';
+/** Why the Secret Service did not start although its programs are installed ('' when it started). */
+let startError = '';
+
+/** The programs a Secret Service needs here (Debian: gnome-keyring, dbus, libsecret-tools). */
+const NEEDED = ['gnome-keyring-daemon', 'dbus-run-session', 'secret-tool'];
+const onPath = (cmd: string): boolean =>
+  (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    if (dir === '') return false;
+    try {
+      accessSync(path.join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+const missing = NEEDED.filter((cmd) => !onPath(cmd));
+if (missing.length > 0) {
+  console.warn(
+    [
+      '',
+      '################################################################################',
+      '##  NO Secret Service here: the token-keyring tests are SKIPPED.              ##',
+      `##  Missing from PATH: ${missing.join(', ')}`,
+      '##  Install gnome-keyring, dbus and libsecret-tools to run them.              ##',
+      '################################################################################',
+      '',
+    ].join('\n'),
+  );
+}
 
 /** Starts dbus-run-session with an unlocked gnome-keyring in it; resolves with its bus address. */
 function startSecretService(dataHome: string): Promise<string> {
   const script = [
-    'eval "$(printf \'\\n\' | gnome-keyring-daemon --unlock --daemonize --components=secrets)" || exit 3',
+    // Not `eval "$(…)" || …`: eval of an empty output succeeds, so a daemon that failed would go unnoticed.
+    'vars="$(printf \'\\n\' | gnome-keyring-daemon --unlock --daemonize --components=secrets)" || exit 3',
+    'eval "$vars"',
     'echo "BUS=$DBUS_SESSION_BUS_ADDRESS"',
     'exec sleep 600',
   ].join('\n');
@@ -53,11 +85,12 @@ function startSecretService(dataHome: string): Promise<string> {
   });
 }
 
-function run(cmd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(cmd: string, args: string[], extraEnv: Record<string, string> = {}, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: { PATH: process.env.PATH ?? '', HOME: home.home, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
+    const child = execFile(cmd, args, { env: { PATH: process.env.PATH ?? '', HOME: home.home, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout: String(stdout), stderr: String(stderr) });
     });
+    child.stdin?.end(input);
   });
 }
 
@@ -92,11 +125,13 @@ beforeAll(async () => {
   if (!existsSync(DIST_BIN)) throw new Error('dist/ is missing: the jest globalSetup build did not run');
   provider = await startCasdoorProvider();
   keyringData = await makeTempDir('ck-keyring-data-');
+  if (missing.length > 0) return;
   try {
     bus = await startSecretService(keyringData.dir);
   } catch (err) {
-    skipReason = `no Secret Service could start here (install gnome-keyring, dbus and libsecret-tools): ${(err as Error).message.trim()}`;
-    console.warn(`SKIPPED: token-keyring e2e tests: ${skipReason}`);
+    // Its programs are installed, so it should have started: the keyring tests fail (itKeyring), loudly.
+    startError = (err as Error).message.trim() || String(err);
+    console.warn(`FAILING: token-keyring e2e tests: ${NEEDED.join(', ')} are installed but no Secret Service started: ${startError}`);
   }
 }, 60_000);
 
@@ -116,21 +151,23 @@ afterEach(async () => {
   await home.cleanup();
 });
 
+/** Skipped (it.skip) where the programs are missing; where they are installed, a Secret Service that did not start fails the test. */
 const itKeyring = (name: string, fn: () => Promise<void>): void => {
-  it(name, async () => {
-    if (!bus) {
-      console.warn(`SKIPPED: ${name}: ${skipReason}`);
-      return;
-    }
+  (missing.length > 0 ? it.skip : it)(name, async () => {
+    if (!bus) throw new Error(`no Secret Service started although ${NEEDED.join(', ')} are installed: ${startError}`);
     await fn();
   }, 120_000);
 };
 
 describe('token --token-cache-storage keyring (gnome-keyring in dbus-run-session)', () => {
-  it('states whether the Secret Service tests ran', () => {
-    // Fails nothing by itself, but makes a skip visible in the test list rather than only in the log.
-    if (!bus) console.warn(`SKIPPED (stated): the keyring tests did not run: ${skipReason}`);
-    expect(bus === undefined ? skipReason : bus).not.toBe('');
+  itKeyring('a Secret Service starts in dbus-run-session and answers secret-tool', async () => {
+    expect(startError).toBe('');
+    expect(bus).toMatch(/^unix:/);
+    // An item stored, read back and removed: the default collection exists and is unlocked.
+    const probe = ['service', 'casdoor-kubeconfig-probe', 'username', 'probe'];
+    expect(await run('secret-tool', ['store', '--label', 'probe', ...probe], { DBUS_SESSION_BUS_ADDRESS: bus ?? '' }, 'probe-value')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await run('secret-tool', ['lookup', ...probe], { DBUS_SESSION_BUS_ADDRESS: bus ?? '' })).toEqual({ code: 0, stdout: 'probe-value', stderr: '' });
+    expect((await run('secret-tool', ['clear', ...probe], { DBUS_SESSION_BUS_ADDRESS: bus ?? '' })).code).toBe(0);
   });
 
   itKeyring('keeps the refresh token in the keyring and in no file under HOME; refreshes from it; clean empties it', async () => {

@@ -43,13 +43,15 @@ describe('12. cache folder trust', () => {
   it.each([0o777, 0o770, 0o1777])('a folder with mode %o (others can write) is not trusted: no token served, and its mode is left as it is', async (mode) => {
     await fs.chmod(dir, mode);
     expect(untrustedReason(dir, 'folder')).toMatch(/^writable by (everyone|its group)/);
-    expect(served()).toBeUndefined();
+    // The hot path reads the folder that holds the token: it writes nothing at all, so no token either.
+    const written: string[] = [];
+    expect(tryCachedToken(ARGS, {}, (s) => written.push(s), Date.now(), () => home.home)).toBe(false);
+    expect(written).toEqual([]);
     expect(readCacheEntry(file, KEY)).toBeUndefined();
     const err = await rejected(ensureCacheDir(dir));
     expect(exitCodeFor(err.code)).toBe(6);
     expect(err.message).toContain(`the token cache folder ${dir} is writable by`);
     expect(err.message).toContain('does not change the mode of a folder it did not create');
-    expect(err.message + (err.hint ?? '')).not.toContain(JWT);
     expect((await fs.stat(dir)).mode & 0o7777).toBe(mode);
   });
 
@@ -75,5 +77,51 @@ describe('12. cache folder trust', () => {
   it('a folder owned by another user is not trusted', () => {
     const uid = process.getuid?.() ?? 0;
     expect(untrustedReason(dir, 'folder', uid + 1)).toBe(`owned by another user (uid ${uid})`);
+  });
+});
+
+/**
+ * Issue 10, point 8, on the hot path: the cache file is only JSON on disk (the slow path writes expiresAt
+ * from a verified token, bounded to year 9999 by oidc/claims-sanity.ts), so tryCachedToken may meet any
+ * number there. It must never print "Invalid Date", NaN or a nonsense expirationTimestamp.
+ */
+describe('8. absurd expiresAt in a cache file read by the hot path', () => {
+  const withExpiry = async (expiresAtJson: string): Promise<{ answered: boolean; written: string[] }> => {
+    const text = JSON.stringify({ ...KEY, idToken: JWT, expiresAt: 0 }).replace('"expiresAt":0', `"expiresAt":${expiresAtJson}`);
+    await fs.writeFile(file, text, { mode: 0o600 });
+    const written: string[] = [];
+    const answered = tryCachedToken(ARGS, {}, (s) => written.push(s), Date.now(), () => home.home);
+    for (const w of written) expect(w).not.toMatch(/Invalid Date|NaN|Infinity|null/);
+    return { answered, written };
+  };
+
+  it.each([
+    ['negative', '-1'],
+    ['hugely negative', '-1e300'],
+    ['NaN as JSON writes it (null)', 'null'],
+    ['NaN as text (not JSON)', 'NaN'],
+    ['a string', '"9999999999"'],
+  ])('%s: the entry is ignored (the full path takes over), nothing printed', async (_label, json) => {
+    expect(await withExpiry(json)).toEqual({ answered: false, written: [] });
+  });
+
+  // What the code does today (reported, not changed): an expiry no RFC 3339 time can hold counts as fresh
+  // (isFresh compares numbers), and the token is printed with no expirationTimestamp (exec-credential.ts),
+  // which client-go keeps until a 401; the next plugin run then serves the same token from the cache.
+  it.each([
+    ['1e300', '1e300'],
+    ['1e400 (Infinity once parsed)', '1e400'],
+    ['year 10000', '253402300800'],
+  ])('%s: the token is printed without an expirationTimestamp, never with a nonsense one', async (_label, json) => {
+    const { answered, written } = await withExpiry(json);
+    expect(answered).toBe(true);
+    expect(written).toHaveLength(1);
+    expect(JSON.parse(written[0]!)).toEqual({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1', spec: {}, status: { token: JWT } });
+  });
+
+  it('the largest expiry a Date can print (year 9999) is printed as such', async () => {
+    const { answered, written } = await withExpiry('253402300799');
+    expect(answered).toBe(true);
+    expect(JSON.parse(written[0]!).status.expirationTimestamp).toBe('9999-12-31T23:59:59Z');
   });
 });

@@ -1,12 +1,16 @@
 /**
  * Issue 10, point 2: `generate` writes only inside --out-dir. A symbolic or hard link planted under a
  * teammate's file name is refused (the file it points at stays byte-identical), and an out-dir others
- * can write to (without the sticky bit) is refused before anything is written. Offline exec mode: no
+ * can write to (without the sticky bit) or that belongs to another user is refused before anything is
+ * written. Offline exec mode: no
  * network, no secrets in the files.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { exitCodeFor } from '../../src/errors.js';
+import { checkOutDir } from '../../src/kubeconfig/out-dir.js';
+import { rejected } from '../helpers/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempHome, type TempHome } from '../helpers/tmp.js';
 
@@ -71,5 +75,42 @@ describe('2. generate writes only inside --out-dir', () => {
       expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
       expect((await fs.readdir(out)).sort()).toEqual(['alice.kubeconfig', 'bob.kubeconfig']);
     }
+  });
+
+  it('an out-dir owned by another user (not root) is refused with exit 2', async () => {
+    const out = home.path('theirs');
+    await fs.mkdir(out, { mode: 0o700 });
+    const me = process.getuid?.() ?? 1000;
+    // As root, the folder is given to another uid; otherwise the check is told we are someone else.
+    const other = 4242;
+    let asUid = me + 1;
+    let owner = me;
+    if (me === 0) {
+      await fs.chown(out, other, other);
+      asUid = 0;
+      owner = other;
+    }
+    const err = await rejected(checkOutDir(out, asUid));
+    expect(exitCodeFor(err.code)).toBe(2);
+    expect(err.message).toBe(`--out-dir: ${out} belongs to another user (uid ${owner}); the kubeconfigs would be theirs to change.`);
+    expect(err.hint).toBe('Use a folder of your own.');
+    if (me === 0) {
+      // The folder really is someone else's: the command refuses it too, before writing anything.
+      const run = await generate(out);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`--out-dir: ${out} belongs to another user (uid ${other})`);
+    }
+    expect(await fs.readdir(out)).toEqual([]);
+  });
+
+  // Only root can make a root-owned folder for the test.
+  (process.getuid?.() === 0 ? it : it.skip)('an out-dir owned by root is accepted for another user (sshd auth.c secure_filename), but not when others can write it', async () => {
+    const out = home.path('roots');
+    await fs.mkdir(out, { mode: 0o755 });
+    await expect(checkOutDir(out, 1000)).resolves.toBeUndefined();
+    await fs.chmod(out, 0o777);
+    const err = await rejected(checkOutDir(out, 1000));
+    expect(exitCodeFor(err.code)).toBe(2);
+    expect(err.message).toContain('can be written by everyone (mode 0777) without the sticky bit');
   });
 });

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { readPemFile } from '../../src/cli/inputs.js';
 import type { CliError} from '../../src/errors.js';
@@ -196,7 +197,13 @@ describe('3. replacing an entry other contexts use', () => {
     const file = path.join(dir, 'config');
     await fs.writeFile(file, SHARED.replace('- name: ci\n  context: {cluster: prod, user: alice@door, namespace: ci}\n', ''), { mode: 0o600 });
     const e = entries({ cluster: { name: 'prod', cluster: { server: 'https://moved.example:6443' } } });
-    await expect(apply(file, e)).resolves.toBeDefined();
+    const res = await apply(file, e);
+    expect(res.files[0]!.changes.find((c) => c.kind === 'cluster')).toMatchObject({ name: 'prod', action: 'replaced' });
+    const cluster = parseKubeconfig(await fs.readFile(file, 'utf8'), file).clusters!.find((c) => c.name === 'prod')!;
+    expect(cluster.cluster.server).toBe('https://moved.example:6443');
+    // Replaced as kubectl's set-cluster modifies it: what we do not set is kept.
+    expect(cluster.cluster['proxy-url']).toBe('http://proxy.corp:3128');
+    expect(cluster['x-note']).toBe('keep me');
   });
 
   it('default user names carry the client id: two applications on one Casdoor never share an entry', () => {
@@ -222,6 +229,27 @@ describe('6. never hang on a FIFO or a device', () => {
     }
   });
 
+  it('a unix socket: refused at once with exit 6 (open(2) on a socket fails with ENXIO); nothing created beside it', async () => {
+    const sock = path.join(dir, 'config');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      for (const dryRun of [false, true]) {
+        const err = await rejected(apply(sock, entries(), { dryRun }));
+        expect(exitCodeFor(err.code)).toBe(6);
+        // What the code does today: io.ts's "it is a socket, not a file" is not reached on Linux, since
+        // the O_NONBLOCK open itself fails (ENXIO, absent from io.ts REASONS), so Node's text is shown.
+        expect(err.message).toBe(`cannot read ${sock}: ENXIO: no such device or address, open '${sock}'`);
+        expect(err.hint).toBe('Check the path and its permissions, or choose another file with --kubeconfig.');
+        expectNoSecret(err);
+        expect((await fs.lstat(sock)).isSocket()).toBe(true);
+        await expectAlone(sock);
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('a character device: refused with exit 6', async () => {
     const err = await rejected(apply('/dev/zero', entries(), { dryRun: true }));
     expect(exitCodeFor(err.code)).toBe(6);
@@ -239,7 +267,7 @@ function billionLaughs(): string {
 }
 
 describe('7. alias bombs, self-reference, nesting and size', () => {
-  itKubectl('a billion-laughs file is refused (exit 6) as kubectl refuses it, without expanding it', async () => {
+  it('a billion-laughs file is refused (exit 6) without expanding it; the file is byte-identical', async () => {
     const file = path.join(dir, 'config');
     const text = billionLaughs();
     await fs.writeFile(file, text, { mode: 0o600 });
@@ -248,6 +276,11 @@ describe('7. alias bombs, self-reference, nesting and size', () => {
     expect(err.message).toMatch(new RegExp(`^${file} contains excessive aliasing: its anchors and aliases expand to 1\\.2e\\+10 values, 100 % of them copies; kubectl refuses it too`));
     expect(await fs.readFile(file, 'utf8')).toBe(text);
     await expectAlone(file);
+  });
+
+  itKubectl('kubectl refuses the same billion-laughs file', async () => {
+    const file = path.join(dir, 'config');
+    await fs.writeFile(file, billionLaughs(), { mode: 0o600 });
     const kubectl = await runKubectl(KUBECTL, ['config', 'view'], { kubeconfig: file });
     expect(kubectl.code).not.toBe(0);
     expect(kubectl.stderr).toContain('excessive aliasing');
@@ -396,12 +429,35 @@ describe('13. YAML 1.1 scalars, encodings', () => {
     expect(parseKubeconfig(text, 'f').contexts![0]).toEqual({ name: 'yes', context: { cluster: '0644', user: 'off', namespace: '1_000' } });
   });
 
+  /** extensionFile() as UTF-16 with a byte-order mark, little- and big-endian. */
+  const utf16 = (text: string): Array<[string, Buffer]> => {
+    const le = Buffer.from(text, 'utf16le');
+    return [
+      ['utf16le', Buffer.concat([Buffer.from([0xff, 0xfe]), le])],
+      ['utf16be', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(le).swap16()])],
+    ];
+  };
+
+  it('a UTF-16 file with a byte-order mark (PowerShell) is read, merged and written back as UTF-8 with the kept values unchanged', async () => {
+    const file = path.join(dir, 'config');
+    const text = extensionFile();
+    const kept = parseKubeconfig(text, 'utf-8 copy').clusters!.find((c) => c.name === 'kept');
+    for (const [enc, raw] of utf16(text)) {
+      await fs.writeFile(file, raw, { mode: 0o600 });
+      await apply(file);
+      const written = await fs.readFile(file);
+      expect({ enc, start: written.subarray(0, 11).toString('utf8') }).toEqual({ enc, start: 'apiVersion:' });
+      const doc = parseKubeconfig(written.toString('utf8'), file);
+      expect(doc.clusters!.find((c) => c.name === 'kept')).toEqual(kept);
+      expect(doc.clusters!.find((c) => c.name === 'prod')!.cluster.server).toBe('https://k8s.example:6443');
+      await fs.rm(file);
+    }
+  });
+
   itKubectl('a UTF-16 file with a byte-order mark (PowerShell) is read as kubectl reads it, and written back as UTF-8', async () => {
     const file = path.join(dir, 'config');
     const text = extensionFile();
-    for (const [bom, enc] of [[Buffer.from([0xff, 0xfe]), 'utf16le'], [Buffer.from([0xfe, 0xff]), 'utf16be']] as const) {
-      const le = Buffer.from(text, 'utf16le');
-      const raw = Buffer.concat([bom, enc === 'utf16le' ? le : Buffer.from(le).swap16()]);
+    for (const [, raw] of utf16(text)) {
       await fs.writeFile(file, raw, { mode: 0o600 });
       const before = await viewOf(file);
       await apply(file);
@@ -411,16 +467,23 @@ describe('13. YAML 1.1 scalars, encodings', () => {
     }
   });
 
-  itKubectl('invalid UTF-8 is refused (exit 6) as kubectl refuses it; the file is byte-identical', async () => {
+  const INVALID_UTF8 = Buffer.concat([Buffer.from('apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://a.ex'), Buffer.from([0xff]), Buffer.from('ample\n')]);
+
+  it('invalid UTF-8 is refused (exit 6); the file is byte-identical', async () => {
     const file = path.join(dir, 'config');
-    const raw = Buffer.concat([Buffer.from('apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://a.ex'), Buffer.from([0xff]), Buffer.from('ample\n')]);
-    await fs.writeFile(file, raw, { mode: 0o600 });
+    await fs.writeFile(file, INVALID_UTF8, { mode: 0o600 });
     const err = await rejected(apply(file));
     expect(exitCodeFor(err.code)).toBe(6);
     expect(err.message).toBe(`${file} is not valid UTF-8 (first bad byte at offset 70); kubectl refuses it too ("invalid leading UTF-8 octet").`);
-    expect((await fs.readFile(file)).equals(raw)).toBe(true);
+    expect((await fs.readFile(file)).equals(INVALID_UTF8)).toBe(true);
     await expectAlone(file);
+  });
+
+  itKubectl('kubectl refuses the same invalid UTF-8 file', async () => {
+    const file = path.join(dir, 'config');
+    await fs.writeFile(file, INVALID_UTF8, { mode: 0o600 });
     const kubectl = await runKubectl(KUBECTL, ['config', 'view'], { kubeconfig: file });
+    expect(kubectl.code).not.toBe(0);
     expect(kubectl.stderr).toContain('invalid leading UTF-8 octet');
   });
 
