@@ -8,6 +8,7 @@
  */
 import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { MAX_CLAIM_SECONDS } from './exec-credential.js';
 
 /**
  * Everything that changes which token is the right one for an exec entry: two entries that differ in
@@ -75,6 +76,15 @@ export function cacheFile(dir: string, key: CacheKey | string): string {
 }
 
 /** Parses a cache file's text; anything malformed counts as "no cache" (the slow path logs in again). */
+/**
+ * An expiry a verified id_token can carry: oidc/claims-sanity.ts refuses any other `exp` before anything is
+ * cached, so one outside year 0–9999 (or not a number) is a corrupt or tampered entry, not a token to serve
+ * for ever with no expirationTimestamp (issue 10, point 8).
+ */
+function validExpiry(seconds: unknown): seconds is number {
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 && seconds <= MAX_CLAIM_SECONDS;
+}
+
 export function parseCacheEntry(text: string, key: CacheKey | string): CacheEntry | undefined {
   let doc: unknown;
   try {
@@ -88,7 +98,7 @@ export function parseCacheEntry(text: string, key: CacheKey | string): CacheEntr
   if (e.scopes !== undefined && !(Array.isArray(e.scopes) && e.scopes.every((x) => typeof x === 'string'))) return undefined;
   if ([e.grant, e.resource, e.ca].some((v) => v !== undefined && typeof v !== 'string')) return undefined;
   if (keyText(e as CacheKey) !== textOf(key)) return undefined;
-  if (typeof e.idToken !== 'string' || typeof e.expiresAt !== 'number') return undefined;
+  if (typeof e.idToken !== 'string' || !validExpiry(e.expiresAt)) return undefined;
   return e as CacheEntry;
 }
 
