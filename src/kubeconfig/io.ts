@@ -67,7 +67,9 @@ export async function readKubeconfigFile(file: string): Promise<LoadedFile> {
     handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return { file, exists: false, raw: Buffer.alloc(0), doc: newKubeconfig() };
-    throw fileError(err, 'read', file);
+    // open(2) of a socket fails with ENXIO before the check below could say what the path is.
+    const stat = errnoOf(err) === 'ENXIO' ? await fs.stat(file).catch(() => undefined) : undefined;
+    throw fileError(stat && !stat.isFile() ? new Error(kindOf(stat)) : err, 'read', file);
   }
   try {
     const stat = await handle.stat();
