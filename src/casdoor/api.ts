@@ -86,9 +86,19 @@ export function unwrap(res: HttpResponse, endpoint: string): unknown {
   return env.data;
 }
 
-/** A write: only `data: "Affected"` is a success (controllers/base.go wrapActionResponse). */
-export function unwrapWrite(res: HttpResponse, endpoint: string, unaffectedHint: string): void {
-  const data = unwrap(res, endpoint);
+/**
+ * A write: only `data: "Affected"` is a success (controllers/base.go wrapActionResponse; an error of
+ * the object layer, a database error included, is `status:"error"` with its text). `errorHint` goes
+ * with such an error when it is not an authorization refusal.
+ */
+export function unwrapWrite(res: HttpResponse, endpoint: string, unaffectedHint: string, errorHint?: string): void {
+  let data: unknown;
+  try {
+    data = unwrap(res, endpoint);
+  } catch (err) {
+    if (errorHint && err instanceof CasdoorApiError && !err.hint) throw new CasdoorApiError(endpoint, err.casdoorMessage, errorHint);
+    throw err;
+  }
   if (data !== 'Affected') {
     throw new CasdoorApiError(endpoint, typeof data === 'string' ? data : JSON.stringify(data), unaffectedHint);
   }
@@ -191,10 +201,24 @@ export class CasdoorApi {
     unwrapWrite(await this.post(endpoint, {}, user, 'new user'), endpoint, 'Casdoor added no user (a name, email or phone already taken?).');
   }
 
-  /** POST /api/update-user?id=<org>/<name> (controllers/user.go UpdateUser): the whole user as read, changed. */
-  async updateUser(user: CasdoorUser): Promise<void> {
+  /**
+   * POST /api/update-user?id=<org>/<name>&columns=<c1,c2> (controllers/user.go UpdateUser): the user as
+   * read, changed, and ONLY the named columns written. Without `columns`, object/user.go UpdateUser
+   * writes its default column set, which includes `properties`, and get-users' masking
+   * (object/user.go GetMaskedUsers → GetMaskedUser(user, false): `properties` oauth_*_accessToken and
+   * oauth_*_refreshToken become "***") would then be written back; only a "***" password is restored.
+   * The whole user still goes in the body: the controller checks it against the stored one
+   * (object/check.go CheckUpdateUser, object/user_util.go CheckPermissionForUpdateUser) and v3.158
+   * merges it onto the stored user when `columns` is given; `columns` is camelCase, turned into
+   * column names by util.CamelToSnakeCase.
+   */
+  async updateUser(user: CasdoorUser, columns: string[]): Promise<void> {
     const endpoint = '/api/update-user';
-    unwrapWrite(await this.post(endpoint, { id: `${user.owner}/${user.name}` }, user, 'user update'), endpoint, 'Casdoor changed nothing for this user.');
+    unwrapWrite(
+      await this.post(endpoint, { id: `${user.owner}/${user.name}`, columns: columns.join(',') }, user, 'user update'),
+      endpoint,
+      'Casdoor changed nothing for this user.',
+    );
   }
 
   /** GET /api/get-groups?owner=<org> (controllers/group.go GetGroups). */
@@ -204,9 +228,18 @@ export class CasdoorApi {
     return Array.isArray(data) ? (data as CasdoorGroup[]) : [];
   }
 
-  /** POST /api/add-group (controllers/group.go AddGroup). */
+  /**
+   * POST /api/add-group (controllers/group.go AddGroup → object/group.go AddGroup): checkGroupName
+   * refuses an empty name, a "/" and an organization's name; a taken name is the database's error
+   * (status "error"): `name` is unique across ALL organizations (object/group.go Group: `pk unique index`).
+   */
   async addGroup(group: CasdoorGroup): Promise<void> {
     const endpoint = '/api/add-group';
-    unwrapWrite(await this.post(endpoint, {}, group, 'new group'), endpoint, 'Casdoor added no group (the name is taken?).');
+    unwrapWrite(
+      await this.post(endpoint, {}, group, 'new group'),
+      endpoint,
+      'Casdoor added no group.',
+      'A group name must not contain "/", must differ from every organization\'s name, and must not be taken by a group of any organization (Casdoor keeps group names unique across organizations).',
+    );
   }
 }

@@ -165,9 +165,49 @@ const bodyObject = (ctx: RouteContext): Record<string, unknown> | undefined => {
   return b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : undefined;
 };
 
+/**
+ * object/user.go GetMaskedUser(user, isAdminOrSelf) as get-users calls it (GetMaskedUsers: false): a
+ * set password is "***"; for others than admins and the user, the `properties` OAuth tokens
+ * (oauth_*_accessToken, oauth_*_refreshToken) are "***" too. (Its ManagedAccounts/MfaAccounts loops
+ * change copies of the slice elements, so nothing; the emulator models neither.)
+ */
 function userJson(user: CasdoorUser): Record<string, unknown> {
+  const isAdminOrSelf = false;
   const { extraClaims: _extraClaims, ...rest } = user;
-  return { ...rest, password: '***' }; // object/user.go GetMaskedUser
+  const properties = Object.fromEntries(
+    Object.entries(user.properties).map(([k, v]) => [k, !isAdminOrSelf && /^oauth_.*_(accessToken|refreshToken)$/.test(k) ? '***' : v]),
+  );
+  return { ...rest, properties, password: user.password !== '' ? '***' : '' };
+}
+
+/** util/string.go CamelToSnakeCase: how update-user's `columns` become column names. */
+const snakeCase = (camel: string): string => camel.replace(/[A-Z]/g, (c, i: number) => `${i > 0 ? '_' : ''}${c.toLowerCase()}`);
+
+/**
+ * object/user.go UpdateUser's columns when none are given, those the emulator models: the default
+ * set, plus the admin set (isAdmin: every caller the filter lets through here is an admin).
+ */
+const DEFAULT_USER_COLUMNS = [
+  'owner', 'display_name', 'avatar', 'first_name', 'last_name', 'location', 'address', 'country_code', 'region', 'language', 'affiliation', 'title',
+  'homepage', 'bio', 'tag', 'gender', 'birthday', 'signup_application', 'properties', 'signin_wrong_times', 'last_signin_wrong_time', 'groups',
+  'email_verified', 'type',
+  'name', 'id', 'email', 'phone', 'is_admin', 'is_forbidden', 'is_deleted',
+];
+
+/** Go's zero value of a field like `old` (json.Unmarshal leaves absent fields at zero). */
+const zeroLike = (old: unknown): unknown => (typeof old === 'string' ? '' : typeof old === 'number' ? 0 : typeof old === 'boolean' ? false : Array.isArray(old) ? [] : {});
+
+/**
+ * object/user.go UpdateUser → updateUser: `Cols(columns...).Update(user)` writes exactly those
+ * columns of the sent user, zero values included; a "***" password is the stored one.
+ */
+function writeUserColumns(user: CasdoorUser, sent: Record<string, unknown>, columns: string[]): void {
+  const target = user as unknown as Record<string, unknown>;
+  for (const field of Object.keys(user)) {
+    if (field === 'extraClaims' || !columns.includes(snakeCase(field))) continue;
+    if (field === 'password' && sent.password === '***') continue;
+    target[field] = field in sent ? structuredClone(sent[field]) : zeroLike(target[field]);
+  }
 }
 
 export function registerAdminApiRoutes(router: Router, state: AdminApiState): void {
@@ -326,7 +366,7 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
     ctx.responseOk('Affected');
   });
 
-  // POST /api/update-user?id=<org>/<name>: controllers/user.go UpdateUser (admins; the default columns include groups).
+  // POST /api/update-user?id=<org>/<name>[&columns=a,b][&allowEmpty=1]: controllers/user.go UpdateUser → object/user.go UpdateUser.
   router.add('POST', '/api/update-user', (ctx) => {
     const body = bodyObject(ctx) ?? {};
     const id = ctx.req.input('id');
@@ -338,14 +378,23 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
       ctx.responseError(`The user: ${id} doesn't exist`);
       return;
     }
-    if (!isGlobalAdmin(model, sub) && body.owner !== user.owner) {
+    // With `columns`, the body is unmarshalled onto a copy of the stored user (mergedUser); without, onto an empty one.
+    const columnsStr = ctx.req.input('columns');
+    const sent: Record<string, unknown> = columnsStr !== '' ? { ...user, ...body } : body;
+    if (!isGlobalAdmin(model, sub) && sent.owner !== user.owner) {
       ctx.responseError(UNAUTHORIZED);
       return;
     }
-    if (Array.isArray(body.groups)) user.groups = (body.groups as unknown[]).filter((g): g is string => typeof g === 'string');
-    if (typeof body.displayName === 'string') user.displayName = body.displayName;
+    // object/user_util.go CheckPermissionForUpdateUser: a display name changed to "" needs `allowEmpty`.
+    const displayName = typeof sent.displayName === 'string' ? sent.displayName : '';
+    if (displayName !== user.displayName && displayName === '' && ctx.req.input('allowEmpty') === '') {
+      ctx.responseError('Display name cannot be empty');
+      return;
+    }
+    const columns = columnsStr !== '' ? columnsStr.split(',').map(snakeCase) : DEFAULT_USER_COLUMNS;
+    writeUserColumns(user, sent, columns);
     stats.writes++;
-    ctx.responseOk('Affected');
+    ctx.responseOk('Affected'); // updated_time always changes: one row affected
   });
 
   // GET /api/get-groups?owner=<org> and POST /api/add-group: controllers/group.go.
@@ -360,8 +409,17 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
     const owner = typeof body.owner === 'string' ? body.owner : '';
     if (!filter(ctx, owner)) return;
     const name = typeof body.name === 'string' ? body.name : '';
-    if (name === '' || model.groups.some((g) => g.owner === owner && g.name === name)) {
-      ctx.responseOk('Unaffected');
+    // object/group.go AddGroup: checkGroupName, then the insert; `name` is `pk unique index` (object/group.go
+    // Group), so a name taken in ANY organization is the database's error. The text is MySQL's (the default
+    // driver of conf/app.conf); the emulator's wording of it.
+    const nameError =
+      name === '' ? "group name can't be empty"
+      : name.includes('/') ? 'group name can\'t contain "/"'
+      : model.organizations.has(name) ? "group name can't be same as the organization name"
+      : model.groups.some((g) => g.name === name) ? `Error 1062 (23000): Duplicate entry '${name}' for key 'group.UQE_group_name'`
+      : '';
+    if (nameError !== '') {
+      ctx.responseError(nameError); // controllers/base.go wrapActionResponse(false, err)
       return;
     }
     const group: CasdoorGroup = {
