@@ -3,7 +3,7 @@
  * over the tool's one HTTP client (src/oidc/http.ts). Casdoor's own answers decide everything:
  *
  * - Every controller answer is HTTP 200 with `{"status":"ok"|"error","msg",…,"data"}`
- *   (controllers/base.go `ResponseOk`/`ResponseError`; the filter's refusal `routers/base.go`
+ *   (controllers/util.go `ResponseOk`/`ResponseError`; the filter's refusal `routers/base.go`
  *   `responseError` writes no status code, so "Unauthorized operation" is an HTTP 200 too).
  * - Writes answer `data: "Affected"` or `"Unaffected"` (controllers/base.go `wrapActionResponse`);
  *   `object/application.go` `AddApplication`/`UpdateApplication` return `false, nil` (so "Unaffected")

@@ -2,11 +2,9 @@
  * Casdoor's admin and application API for the emulator (what `doctor` and `casdoor-app apply` call),
  * as Casdoor v3.158 decides it. Registered on the emulator's router with `registerAdminApiRoutes`.
  *
- * Who is calling (routers/auto_signin_filter.go AutoSigninFilter): a Bearer access token looked up in
- * the token table (object/token.go GetTokenByAccessToken; expired → "Access token has expired"; unknown
- * → "Access token doesn't exist in database", both ending the request even on public endpoints), or
- * client id + secret (routers/base.go getUsernameByClientIdSecret: HTTP Basic, else the `clientId` and
- * `clientSecret` query parameters) = `app/<name>`, else anonymous.
+ * Who is calling: server.ts autoSigninFilter (routers/auto_signin_filter.go AutoSigninFilter): an
+ * access token's user (unknown, expired, forbidden → refused, even on public endpoints), client id +
+ * secret = `app/<name>`, else anonymous.
  * Whether it may (routers/authz_filter.go ApiFilter → authz/authz.go IsAllowed): `app` → yes; a user of
  * the built-in organization → yes (User.IsGlobalAdmin); an `isAdmin` user when the object's owner
  * (getObject: the body's `organization` for applications, the body's `owner` for users and groups,
@@ -18,6 +16,7 @@ import type { CasdoorApplication, CasdoorGroup, CasdoorModel, CasdoorUser } from
 import { casdoorTime, generateClientId, generateId, makeUser, stableUserId } from './model.js';
 import { checkOAuthLogin } from './oauth.js';
 import type { RouteContext, Router } from './router.js';
+import { autoSigninFilter, type Subject } from './server.js';
 
 /** Counts of admin API calls, for tests that assert "no write happened". */
 export interface AdminApiStats {
@@ -34,35 +33,6 @@ export interface AdminApiState {
 export const newAdminApiStats = (): AdminApiStats => ({ reads: 0, writes: 0, refused: 0 });
 
 const UNAUTHORIZED = 'Unauthorized operation';
-
-type Subject = { owner: string; name: string } | { anonymous: true } | { error: string };
-
-/** routers/auto_signin_filter.go AutoSigninFilter + routers/base.go getUsernameByClientIdSecret. */
-function subjectOf(ctx: RouteContext, model: CasdoorModel): Subject {
-  const auth = ctx.req.headers.authorization ?? '';
-  const bearer = /^bearer /i.test(auth) ? auth.slice(7).trim() : ctx.req.query.get('access_token') ?? ctx.req.query.get('accessToken') ?? '';
-  if (bearer !== '') {
-    const token = model.getTokenByAccessToken(bearer);
-    if (!token) return { error: "Access token doesn't exist in database" };
-    // util.IsTokenExpired(CreatedTime, ExpiresIn)
-    if (Date.parse(token.createdTime) + token.expiresIn * 1000 < Date.now()) return { error: `Access token has expired, expireTime = ${token.createdTime}` };
-    if (token.grantType === 'client_credentials') return { owner: 'app', name: token.application };
-    const user = model.getUser(token.organization, token.user);
-    if (user?.isForbidden) return { error: 'The user is forbidden to sign in, please contact the administrator' };
-    return { owner: token.organization, name: token.user };
-  }
-  const basic = ctx.req.basicAuth();
-  const clientId = basic ? basic.username : ctx.req.query.get('clientId') ?? '';
-  const clientSecret = basic ? basic.password : ctx.req.query.get('clientSecret') ?? '';
-  if (clientId !== '' && clientSecret !== '') {
-    const app = model.getApplicationByClientId(clientId);
-    // A bad Basic pair is ignored (may be a proxy's); bad query credentials are an error.
-    if (!app) return basic ? { anonymous: true } : { error: `Application not found for client ID: ${clientId}` };
-    if (app.clientSecret !== clientSecret) return basic ? { anonymous: true } : { error: `Incorrect client secret for application: ${app.name}` };
-    return { owner: 'app', name: app.name };
-  }
-  return { anonymous: true };
-}
 
 /** authz/authz.go IsAllowed for a non-public endpoint (the public ones never call this). */
 function isAllowed(model: CasdoorModel, sub: Subject, objOwner: string): boolean {
@@ -216,7 +186,7 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
 
   /** Runs the filter part; returns the subject, or undefined after answering the refusal. */
   const filter = (ctx: RouteContext, objOwner: string | undefined): Subject | undefined => {
-    const sub = subjectOf(ctx, model);
+    const sub = autoSigninFilter(ctx, model);
     if ('error' in sub) {
       ctx.responseError(sub.error);
       stats.refused++;
