@@ -48,10 +48,8 @@ export class CasdoorApiError extends CliError {
   }
 }
 
-/** "Unauthorized operation" (authz.IsAllowed said no, or a controller's own check): say what it means. */
-export function isUnauthorized(err: unknown): boolean {
-  return err instanceof CasdoorApiError && /unauthorized operation|please login first|requires administrator/i.test(err.casdoorMessage);
-}
+/** "Unauthorized operation" (authz.IsAllowed said no, or a controller's own check) or no caller: said what it means. */
+const UNAUTHORIZED = /unauthorized operation|please login first/i;
 
 const UNAUTHORIZED_HINT =
   'Log in as a global admin (a user of the built-in organization) or as an admin of the application\'s organization ' +
@@ -80,7 +78,7 @@ export function unwrap(res: HttpResponse, endpoint: string): unknown {
   const env = parseEnvelope(res, endpoint);
   if (env.status === 'error') {
     const msg = typeof env.msg === 'string' ? env.msg : 'error';
-    throw new CasdoorApiError(endpoint, msg, /unauthorized operation|please login first/i.test(msg) ? UNAUTHORIZED_HINT : undefined);
+    throw new CasdoorApiError(endpoint, msg, UNAUTHORIZED.test(msg) ? UNAUTHORIZED_HINT : undefined);
   }
   if (env.status !== 'ok') throw new CliError('network', `Casdoor's answer to ${endpoint} has no "status": is --casdoor-url Casdoor?`);
   return env.data;
@@ -188,11 +186,15 @@ export class CasdoorApi {
     );
   }
 
+  /** GET <endpoint>?owner=<org>: a list (anything else: none). */
+  private async list<T>(endpoint: string, organization: string, what: string): Promise<T[]> {
+    const data = unwrap(await this.get(endpoint, { owner: organization }, what), endpoint);
+    return Array.isArray(data) ? (data as T[]) : [];
+  }
+
   /** GET /api/get-users?owner=<org> (controllers/user.go GetUsers): admins of that organization only. */
-  async getUsers(organization: string): Promise<CasdoorUser[]> {
-    const endpoint = '/api/get-users';
-    const data = unwrap(await this.get(endpoint, { owner: organization }, 'users'), endpoint);
-    return Array.isArray(data) ? (data as CasdoorUser[]) : [];
+  getUsers(organization: string): Promise<CasdoorUser[]> {
+    return this.list('/api/get-users', organization, 'users');
   }
 
   /** POST /api/add-user (controllers/user.go AddUser → object/user.go AddUser); `password` is plain text, hashed by Casdoor. */
@@ -222,10 +224,8 @@ export class CasdoorApi {
   }
 
   /** GET /api/get-groups?owner=<org> (controllers/group.go GetGroups). */
-  async getGroups(organization: string): Promise<CasdoorGroup[]> {
-    const endpoint = '/api/get-groups';
-    const data = unwrap(await this.get(endpoint, { owner: organization }, 'groups'), endpoint);
-    return Array.isArray(data) ? (data as CasdoorGroup[]) : [];
+  getGroups(organization: string): Promise<CasdoorGroup[]> {
+    return this.list('/api/get-groups', organization, 'groups');
   }
 
   /**

@@ -13,7 +13,7 @@
  * `{"status":"error","msg":"Unauthorized operation"}` (routers/base.go denyRequest → responseError).
  */
 import type { CasdoorApplication, CasdoorGroup, CasdoorModel, CasdoorUser } from './model.js';
-import { casdoorTime, generateClientId, generateId, makeUser, stableUserId } from './model.js';
+import { applicationFromJson, applicationToJson, casdoorTime, generateClientId, makeUser, stableUserId } from './model.js';
 import { checkOAuthLogin } from './oauth.js';
 import type { RouteContext, Router } from './router.js';
 import { autoSigninFilter, type Subject } from './server.js';
@@ -50,15 +50,9 @@ function isGlobalAdmin(model: CasdoorModel, sub: Subject): boolean {
   return sub.owner === 'app' || (sub.owner === 'built-in' && Boolean(model.getUser(sub.owner, sub.name)));
 }
 
-/** The application as Casdoor's JSON carries it (the emulator keeps unknown fields in `extra`). */
-export function applicationJson(app: CasdoorApplication): Record<string, unknown> {
-  const { extra, ...known } = app;
-  return { ...extra, ...known };
-}
-
 /** object/application_util.go GetMaskedApplication. */
 export function maskedApplicationJson(model: CasdoorModel, app: CasdoorApplication, userId: string): Record<string, unknown> {
-  const json = applicationJson(app);
+  const json = applicationToJson(app);
   if (userId !== '') {
     const [owner = '', name = ''] = userId.split('/');
     if (owner === 'app') return json; // isUserIdGlobalAdmin
@@ -81,52 +75,6 @@ export function maskedApplicationJson(model: CasdoorModel, app: CasdoorApplicati
     cookieExpireInHours: -1,
     failedSigninLimit: -1,
     failedSigninFrozenTime: -1,
-  };
-}
-
-const KNOWN_APP_FIELDS = new Set([
-  'owner', 'name', 'createdTime', 'displayName', 'organization', 'cert', 'enablePassword', 'enableSignUp', 'signinMethods', 'grantTypes', 'scopes',
-  'isShared', 'clientId', 'clientSecret', 'redirectUris', 'tokenFormat', 'tokenSigningMethod', 'tokenFields', 'expireInHours', 'refreshExpireInHours',
-  'codeResendTimeout', 'failedSigninLimit', 'failedSigninFrozenTime', 'homepageUrl', 'tokenAttributes',
-]);
-
-/**
- * Go's json.Unmarshal into object.Application: absent fields are the zero value (that is what
- * UpdateApplication's AllCols then writes, issue casdoor#5533); unknown ones kept in `extra`.
- */
-function applicationFromJson(body: Record<string, unknown>): CasdoorApplication {
-  const str = (k: string): string => (typeof body[k] === 'string' ? (body[k] as string) : '');
-  const num = (k: string): number => (typeof body[k] === 'number' ? (body[k] as number) : 0);
-  const arr = <T>(k: string): T[] => (Array.isArray(body[k]) ? (body[k] as T[]) : []);
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body)) if (!KNOWN_APP_FIELDS.has(k)) extra[k] = v;
-  return {
-    owner: str('owner'),
-    name: str('name'),
-    createdTime: str('createdTime'),
-    displayName: str('displayName'),
-    organization: str('organization'),
-    cert: str('cert'),
-    enablePassword: body.enablePassword === true,
-    enableSignUp: body.enableSignUp === true,
-    signinMethods: arr('signinMethods'),
-    grantTypes: arr('grantTypes'),
-    scopes: arr('scopes'),
-    isShared: body.isShared === true,
-    clientId: str('clientId'),
-    clientSecret: str('clientSecret'),
-    redirectUris: arr('redirectUris'),
-    tokenFormat: str('tokenFormat') as CasdoorApplication['tokenFormat'],
-    tokenSigningMethod: str('tokenSigningMethod') as CasdoorApplication['tokenSigningMethod'],
-    tokenFields: arr('tokenFields'),
-    tokenAttributes: arr('tokenAttributes'),
-    expireInHours: num('expireInHours'),
-    refreshExpireInHours: num('refreshExpireInHours'),
-    codeResendTimeout: num('codeResendTimeout'),
-    failedSigninLimit: num('failedSigninLimit'),
-    failedSigninFrozenTime: num('failedSigninFrozenTime'),
-    homepageUrl: str('homepageUrl'),
-    extra,
   };
 }
 
@@ -324,7 +272,7 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
       makeUser({
         owner,
         name,
-        id: typeof body.id === 'string' && body.id !== '' ? body.id : stableUserId(owner, name) || generateId(),
+        id: typeof body.id === 'string' && body.id !== '' ? body.id : stableUserId(owner, name),
         displayName: typeof body.displayName === 'string' ? body.displayName : name,
         password: typeof body.password === 'string' ? body.password : '',
         isAdmin: body.isAdmin === true,

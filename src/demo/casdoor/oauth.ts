@@ -41,8 +41,6 @@ export interface TokenWrapper {
   scope: string;
 }
 
-export const isTokenError = (v: TokenWrapper | TokenError): v is TokenError => 'error' in v;
-
 /** A Go `error` from the object layer: the controller answers it with ResponseError (HTTP 200). */
 export class InternalError extends Error {}
 
@@ -134,7 +132,8 @@ export function checkPassword(app: CasdoorApplication, user: CasdoorUser, passwo
   return undefined;
 }
 
-function wrap(token: CasdoorToken, env: OAuthEnv, idToken?: string): TokenWrapper {
+/** The token endpoint's answer for a token row (object.TokenWrapper). */
+export function wrap(token: CasdoorToken, idToken?: string): TokenWrapper {
   // object/token_oauth.go GetOAuthToken: IdToken is the access token itself.
   return {
     access_token: token.accessToken,
@@ -264,7 +263,7 @@ export async function getOAuthToken(env: OAuthEnv, p: OAuthTokenParams): Promise
   if ('error' in result) return result;
   // GetOAuthToken marks the code used (updateUsedByCode).
   result.token.codeIsUsed = true;
-  return wrap(result.token, env, result.idToken);
+  return wrap(result.token, result.idToken);
 }
 
 /** object/token_oauth.go GetAuthorizationCodeToken. */
@@ -427,7 +426,7 @@ export async function refreshToken(
   if ('error' in minted) return minted;
   // Rotation: the old row (and with it the old refresh token) is deleted at once.
   env.model.deleteToken(token);
-  return wrap(minted.token, env, minted.idToken);
+  return wrap(minted.token, minted.idToken);
 }
 
 export interface OAuthCodeParams {
