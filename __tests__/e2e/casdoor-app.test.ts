@@ -17,6 +17,8 @@ import { Output } from '../../src/ports/output.js';
 import { createHttpClient } from '../../src/oidc/http.js';
 import { browserLogin } from '../../src/oidc/browser-login.js';
 import { runApply } from '../../src/usecases/casdoor-app.js';
+import { CasdoorApi, CasdoorApiError } from '../../src/casdoor/api.js';
+import type { CasdoorUser } from '../../src/casdoor/model.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { kubectlBinary, requireKubectl, runKubectl } from '../helpers/kubectl.js';
 import { accessToken, addAdmins, adminRoutes, ADMIN, ADMIN_CLI_CLIENT_ID, ORG_ADMIN, OTHER_ADMIN, OTHER_CLIENT_ID } from '../helpers/casdoor-admin.js';
@@ -191,12 +193,51 @@ describe('casdoor-app apply', () => {
     expect(run.all).not.toContain(password);
 
     // A second run: erin exists now, the file's password is reused for nobody, alice's groups change only with --update-groups.
+    // alice's OAuth token in `properties`, masked as "***" by get-users, is kept: only the groups column is written.
+    const aliceBefore = env.provider.model.getUser(DEFAULT_ORGANIZATION, 'alice');
+    if (aliceBefore) aliceBefore.properties = { ...aliceBefore.properties, oauth_GitHub_accessToken: 'gho_kept' };
     const again = await apply(['--name', 'k8s-new', '--yes', '--users', roster, '--passwords', pw, '--update-groups'], globalToken);
     expect(again.code).toBe(0);
-    expect(env.provider.model.getUser(DEFAULT_ORGANIZATION, 'alice')?.groups).toEqual(['k8s-org/new-team']);
-    expect(env.provider.model.users.filter((u) => u.name === 'erin')).toHaveLength(1);
     const alice = env.provider.model.getUser(DEFAULT_ORGANIZATION, 'alice');
-    if (alice) alice.groups = aliceGroups;
+    expect(alice?.groups).toEqual(['k8s-org/new-team']);
+    expect(alice?.properties['oauth_GitHub_accessToken']).toBe('gho_kept');
+    expect(alice?.password).not.toBe('***');
+    expect(env.provider.model.users.filter((u) => u.name === 'erin')).toHaveLength(1);
+    if (alice) {
+      alice.groups = aliceGroups;
+      delete alice.properties['oauth_GitHub_accessToken'];
+    }
+  });
+
+  it('the emulator is as strict as Casdoor: update-user without columns writes get-users\' "***" back; add-group refuses a taken name', async () => {
+    const api = new CasdoorApi({ http: createHttpClient({ env: {}, caPem: env.caPem }), origin: env.provider.issuer, bearer: globalToken });
+    const bob = env.provider.model.getUser(DEFAULT_ORGANIZATION, 'bob');
+    if (!bob) throw new Error('no bob');
+    const saved = structuredClone(bob);
+    try {
+      bob.properties = { oauth_GitHub_accessToken: 'gho_secret', note: 'n' };
+      const read = (await api.getUsers(DEFAULT_ORGANIZATION)).find((u) => u.name === 'bob');
+      expect(read?.['properties']).toEqual({ oauth_GitHub_accessToken: '***', note: 'n' });
+      // The default columns (object/user.go UpdateUser) include properties: the mask is stored.
+      await api.updateUser({ ...read, displayName: 'Bob' } as CasdoorUser, []);
+      expect(bob.properties).toEqual({ oauth_GitHub_accessToken: '***', note: 'n' });
+      expect(bob.password).toBe(saved.password); // "***" is restored
+      expect(bob.displayName).toBe('Bob');
+      // A display name changed to "" needs allowEmpty (object/user_util.go CheckPermissionForUpdateUser).
+      await expect(api.updateUser({ ...read, displayName: '' } as CasdoorUser, ['groups'])).rejects.toThrow(/Display name cannot be empty/);
+    } finally {
+      Object.assign(bob, saved);
+    }
+    env.provider.model.groups.push({ owner: 'other-org', name: 'taken', createdTime: '', displayName: 'taken', parentId: 'other-org', isTopGroup: true, type: 'Virtual', isEnabled: true });
+    try {
+      const err = await api.addGroup({ owner: DEFAULT_ORGANIZATION, name: 'taken', displayName: 'taken' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CasdoorApiError);
+      expect((err as CasdoorApiError).message).toMatch(/Duplicate entry 'taken'/);
+      expect((err as CasdoorApiError).hint).toMatch(/unique across organizations/);
+    } finally {
+      const groups = env.provider.model.groups;
+      groups.splice(groups.findIndex((g) => g.name === 'taken'), 1);
+    }
   });
 });
 

@@ -752,6 +752,15 @@ describe('Casdoor behaviours and switches', () => {
       }
     });
 
+    it('authorize page: code_challenge_method plain is refused, no redirect (controllers/auth.go HandleLoggedIn)', async () => {
+      const auth = new URL(env.provider.endpoints.authorization);
+      const params = { client_id: env.provider.clientId, response_type: 'code', redirect_uri: 'http://127.0.0.1:53124/callback', scope: 'openid', state: 's', code_challenge: 'x'.repeat(43) };
+      auth.search = new URLSearchParams({ ...params, code_challenge_method: 'plain' }).toString();
+      const result = await visit(auth.href, { ca: env.caPem, stopAt: (u) => u.protocol === 'http:' });
+      expect(result.stoppedAt).toBeUndefined();
+      expect(result.body).toContain('Challenge method should be S256');
+    });
+
     it('authorize page: "Invalid scope" and no redirect', async () => {
       await withApp({ scopes }, async () => {
         const auth = new URL(env.provider.endpoints.authorization);
@@ -996,6 +1005,21 @@ describe('Casdoor behaviours and switches', () => {
         email_verified: true,
       });
       expect((await getJson(agent, env.provider.endpoints.userinfo)).body).toMatchObject({ status: 'error', msg: 'Please login first' });
+      // routers/auto_signin_filter.go AutoSigninFilter: an unknown token, an expired one, a forbidden user's.
+      const unknown = await getJson(agent, env.provider.endpoints.userinfo, { authorization: 'Bearer nope' });
+      expect(unknown.body).toMatchObject({ status: 'error', msg: "Access token doesn't exist in database" });
+      const bearer = { authorization: `Bearer ${String(tokens['access_token'])}` };
+      const row = env.provider.model.getTokenByAccessToken(String(tokens['access_token']));
+      const bob = env.provider.model.getUser(row?.organization ?? '', 'bob');
+      if (!row || !bob) throw new Error('no token or bob');
+      bob.isForbidden = true;
+      try {
+        expect((await getJson(agent, env.provider.endpoints.userinfo, bearer)).body).toMatchObject({ status: 'error', msg: 'The user is forbidden to sign in, please contact the administrator' });
+      } finally {
+        bob.isForbidden = false;
+      }
+      row.expiresIn = 0;
+      expect((await getJson(agent, env.provider.endpoints.userinfo, bearer)).body).toMatchObject({ status: 'error', msg: expect.stringMatching(/^Access token has expired, expireTime = /) });
     });
 
     it('a shared application puts aud = <clientId>-org-<organization>', async () => {

@@ -3,7 +3,7 @@
  * over the tool's one HTTP client (src/oidc/http.ts). Casdoor's own answers decide everything:
  *
  * - Every controller answer is HTTP 200 with `{"status":"ok"|"error","msg",…,"data"}`
- *   (controllers/base.go `ResponseOk`/`ResponseError`; the filter's refusal `routers/base.go`
+ *   (controllers/util.go `ResponseOk`/`ResponseError`; the filter's refusal `routers/base.go`
  *   `responseError` writes no status code, so "Unauthorized operation" is an HTTP 200 too).
  * - Writes answer `data: "Affected"` or `"Unaffected"` (controllers/base.go `wrapActionResponse`);
  *   `object/application.go` `AddApplication`/`UpdateApplication` return `false, nil` (so "Unaffected")
@@ -48,10 +48,8 @@ export class CasdoorApiError extends CliError {
   }
 }
 
-/** "Unauthorized operation" (authz.IsAllowed said no, or a controller's own check): say what it means. */
-export function isUnauthorized(err: unknown): boolean {
-  return err instanceof CasdoorApiError && /unauthorized operation|please login first|requires administrator/i.test(err.casdoorMessage);
-}
+/** "Unauthorized operation" (authz.IsAllowed said no, or a controller's own check) or no caller: said what it means. */
+const UNAUTHORIZED = /unauthorized operation|please login first/i;
 
 const UNAUTHORIZED_HINT =
   'Log in as a global admin (a user of the built-in organization) or as an admin of the application\'s organization ' +
@@ -80,15 +78,25 @@ export function unwrap(res: HttpResponse, endpoint: string): unknown {
   const env = parseEnvelope(res, endpoint);
   if (env.status === 'error') {
     const msg = typeof env.msg === 'string' ? env.msg : 'error';
-    throw new CasdoorApiError(endpoint, msg, /unauthorized operation|please login first/i.test(msg) ? UNAUTHORIZED_HINT : undefined);
+    throw new CasdoorApiError(endpoint, msg, UNAUTHORIZED.test(msg) ? UNAUTHORIZED_HINT : undefined);
   }
   if (env.status !== 'ok') throw new CliError('network', `Casdoor's answer to ${endpoint} has no "status": is --casdoor-url Casdoor?`);
   return env.data;
 }
 
-/** A write: only `data: "Affected"` is a success (controllers/base.go wrapActionResponse). */
-export function unwrapWrite(res: HttpResponse, endpoint: string, unaffectedHint: string): void {
-  const data = unwrap(res, endpoint);
+/**
+ * A write: only `data: "Affected"` is a success (controllers/base.go wrapActionResponse; an error of
+ * the object layer, a database error included, is `status:"error"` with its text). `errorHint` goes
+ * with such an error when it is not an authorization refusal.
+ */
+export function unwrapWrite(res: HttpResponse, endpoint: string, unaffectedHint: string, errorHint?: string): void {
+  let data: unknown;
+  try {
+    data = unwrap(res, endpoint);
+  } catch (err) {
+    if (errorHint && err instanceof CasdoorApiError && !err.hint) throw new CasdoorApiError(endpoint, err.casdoorMessage, errorHint);
+    throw err;
+  }
   if (data !== 'Affected') {
     throw new CasdoorApiError(endpoint, typeof data === 'string' ? data : JSON.stringify(data), unaffectedHint);
   }
@@ -178,11 +186,15 @@ export class CasdoorApi {
     );
   }
 
+  /** GET <endpoint>?owner=<org>: a list (anything else: none). */
+  private async list<T>(endpoint: string, organization: string, what: string): Promise<T[]> {
+    const data = unwrap(await this.get(endpoint, { owner: organization }, what), endpoint);
+    return Array.isArray(data) ? (data as T[]) : [];
+  }
+
   /** GET /api/get-users?owner=<org> (controllers/user.go GetUsers): admins of that organization only. */
-  async getUsers(organization: string): Promise<CasdoorUser[]> {
-    const endpoint = '/api/get-users';
-    const data = unwrap(await this.get(endpoint, { owner: organization }, 'users'), endpoint);
-    return Array.isArray(data) ? (data as CasdoorUser[]) : [];
+  getUsers(organization: string): Promise<CasdoorUser[]> {
+    return this.list('/api/get-users', organization, 'users');
   }
 
   /** POST /api/add-user (controllers/user.go AddUser → object/user.go AddUser); `password` is plain text, hashed by Casdoor. */
@@ -191,22 +203,43 @@ export class CasdoorApi {
     unwrapWrite(await this.post(endpoint, {}, user, 'new user'), endpoint, 'Casdoor added no user (a name, email or phone already taken?).');
   }
 
-  /** POST /api/update-user?id=<org>/<name> (controllers/user.go UpdateUser): the whole user as read, changed. */
-  async updateUser(user: CasdoorUser): Promise<void> {
+  /**
+   * POST /api/update-user?id=<org>/<name>&columns=<c1,c2> (controllers/user.go UpdateUser): the user as
+   * read, changed, and ONLY the named columns written. Without `columns`, object/user.go UpdateUser
+   * writes its default column set, which includes `properties`, and get-users' masking
+   * (object/user.go GetMaskedUsers → GetMaskedUser(user, false): `properties` oauth_*_accessToken and
+   * oauth_*_refreshToken become "***") would then be written back; only a "***" password is restored.
+   * The whole user still goes in the body: the controller checks it against the stored one
+   * (object/check.go CheckUpdateUser, object/user_util.go CheckPermissionForUpdateUser) and v3.158
+   * merges it onto the stored user when `columns` is given; `columns` is camelCase, turned into
+   * column names by util.CamelToSnakeCase.
+   */
+  async updateUser(user: CasdoorUser, columns: string[]): Promise<void> {
     const endpoint = '/api/update-user';
-    unwrapWrite(await this.post(endpoint, { id: `${user.owner}/${user.name}` }, user, 'user update'), endpoint, 'Casdoor changed nothing for this user.');
+    unwrapWrite(
+      await this.post(endpoint, { id: `${user.owner}/${user.name}`, columns: columns.join(',') }, user, 'user update'),
+      endpoint,
+      'Casdoor changed nothing for this user.',
+    );
   }
 
   /** GET /api/get-groups?owner=<org> (controllers/group.go GetGroups). */
-  async getGroups(organization: string): Promise<CasdoorGroup[]> {
-    const endpoint = '/api/get-groups';
-    const data = unwrap(await this.get(endpoint, { owner: organization }, 'groups'), endpoint);
-    return Array.isArray(data) ? (data as CasdoorGroup[]) : [];
+  getGroups(organization: string): Promise<CasdoorGroup[]> {
+    return this.list('/api/get-groups', organization, 'groups');
   }
 
-  /** POST /api/add-group (controllers/group.go AddGroup). */
+  /**
+   * POST /api/add-group (controllers/group.go AddGroup → object/group.go AddGroup): checkGroupName
+   * refuses an empty name, a "/" and an organization's name; a taken name is the database's error
+   * (status "error"): `name` is unique across ALL organizations (object/group.go Group: `pk unique index`).
+   */
   async addGroup(group: CasdoorGroup): Promise<void> {
     const endpoint = '/api/add-group';
-    unwrapWrite(await this.post(endpoint, {}, group, 'new group'), endpoint, 'Casdoor added no group (the name is taken?).');
+    unwrapWrite(
+      await this.post(endpoint, {}, group, 'new group'),
+      endpoint,
+      'Casdoor added no group.',
+      'A group name must not contain "/", must differ from every organization\'s name, and must not be taken by a group of any organization (Casdoor keeps group names unique across organizations).',
+    );
   }
 }

@@ -46,7 +46,7 @@ import {
   type CasdoorOrganization,
   type TokenSigningMethod,
 } from './casdoor/model.js';
-import { getPasswordToken, type TokenWrapper } from './casdoor/oauth.js';
+import { getPasswordToken, wrap, type TokenWrapper } from './casdoor/oauth.js';
 import type { Router } from './casdoor/router.js';
 import { oauthEnvOf, type EmulatorState, type ProviderStats } from './casdoor/server.js';
 import { TOKEN_PATH } from './casdoor/token.js';
@@ -409,15 +409,7 @@ export async function startCasdoorProvider(options: CasdoorProviderOptions = {})
       const user = userOf(username);
       const result = await getPasswordToken(oauthEnvOf(state, `127.0.0.1:${port}`), application, user.name, user.password, issueOptions.scope ?? '');
       if ('error' in result) throw new Error(`${result.error}: ${result.error_description ?? ''}`);
-      const { token } = result;
-      return {
-        access_token: token.accessToken,
-        id_token: result.idToken ?? token.accessToken,
-        refresh_token: token.refreshToken,
-        token_type: token.tokenType,
-        expires_in: token.expiresIn,
-        scope: token.scope,
-      };
+      return wrap(result.token, result.idToken);
     },
     close: async () => {
       if (closed) return;

@@ -2,14 +2,9 @@
  * The demo provider's accounts, in a short form; `toCasdoorUser` turns them into Casdoor users for the
  * emulator's model (src/demo/casdoor/model.ts), whose tokens carry what Casdoor's token format puts there.
  */
-import { makeUser, stableUserId, type CasdoorUser } from './casdoor/model.js';
+import { makeUser, stableUserId, type CasdoorRole, type CasdoorUser } from './casdoor/model.js';
 
-export interface DemoRole {
-  owner: string;
-  name: string;
-  displayName: string;
-  [field: string]: unknown;
-}
+export type DemoRole = CasdoorRole;
 
 export interface DemoUser {
   /** Casdoor's `name`: the username, unique inside the organization. */

@@ -9,9 +9,10 @@
  * - Missing groups are created first (POST /api/add-group, controllers/group.go AddGroup) so that the
  *   web UI lists them.
  * - Existing users are left as they are, unless --update-groups: then their `groups` is set to the
- *   roster's and the user is written back whole as read (POST /api/update-user; the default columns of
- *   object/user.go UpdateUser include groups and exclude the password, so the masked "***" that
- *   get-users shows is not written).
+ *   roster's and the user is sent back as read with `columns=groups` (POST /api/update-user), so that
+ *   only the groups are written: without `columns`, object/user.go UpdateUser writes its default
+ *   columns, which include `properties`, where get-users shows the OAuth tokens masked as "***"
+ *   (object/user.go GetMaskedUser); only a "***" password is restored from the stored user.
  * - Passwords come from the admin's file (username,password); missing ones are generated and added to
  *   that file (created 0600). A password is never printed, logged or put in a diff.
  */
@@ -83,7 +84,7 @@ export async function applyUsers(api: CasdoorApi, organization: string, applicat
         result.unchanged.push(name);
         continue;
       }
-      if (!dryRun) await api.updateUser({ ...user, groups } as CasdoorUser);
+      if (!dryRun) await api.updateUser({ ...user, groups } as CasdoorUser, ['groups']);
       result.updated.push(name);
       continue;
     }

@@ -2,11 +2,9 @@
  * Casdoor's admin and application API for the emulator (what `doctor` and `casdoor-app apply` call),
  * as Casdoor v3.158 decides it. Registered on the emulator's router with `registerAdminApiRoutes`.
  *
- * Who is calling (routers/auto_signin_filter.go AutoSigninFilter): a Bearer access token looked up in
- * the token table (object/token.go GetTokenByAccessToken; expired → "Access token has expired"; unknown
- * → "Access token doesn't exist in database", both ending the request even on public endpoints), or
- * client id + secret (routers/base.go getUsernameByClientIdSecret: HTTP Basic, else the `clientId` and
- * `clientSecret` query parameters) = `app/<name>`, else anonymous.
+ * Who is calling: server.ts autoSigninFilter (routers/auto_signin_filter.go AutoSigninFilter): an
+ * access token's user (unknown, expired, forbidden → refused, even on public endpoints), client id +
+ * secret = `app/<name>`, else anonymous.
  * Whether it may (routers/authz_filter.go ApiFilter → authz/authz.go IsAllowed): `app` → yes; a user of
  * the built-in organization → yes (User.IsGlobalAdmin); an `isAdmin` user when the object's owner
  * (getObject: the body's `organization` for applications, the body's `owner` for users and groups,
@@ -15,9 +13,10 @@
  * `{"status":"error","msg":"Unauthorized operation"}` (routers/base.go denyRequest → responseError).
  */
 import type { CasdoorApplication, CasdoorGroup, CasdoorModel, CasdoorUser } from './model.js';
-import { casdoorTime, generateClientId, generateId, makeUser, stableUserId } from './model.js';
+import { applicationFromJson, applicationToJson, casdoorTime, generateClientId, makeUser, stableUserId } from './model.js';
 import { checkOAuthLogin } from './oauth.js';
 import type { RouteContext, Router } from './router.js';
+import { autoSigninFilter, type Subject } from './server.js';
 
 /** Counts of admin API calls, for tests that assert "no write happened". */
 export interface AdminApiStats {
@@ -35,35 +34,6 @@ export const newAdminApiStats = (): AdminApiStats => ({ reads: 0, writes: 0, ref
 
 const UNAUTHORIZED = 'Unauthorized operation';
 
-type Subject = { owner: string; name: string } | { anonymous: true } | { error: string };
-
-/** routers/auto_signin_filter.go AutoSigninFilter + routers/base.go getUsernameByClientIdSecret. */
-function subjectOf(ctx: RouteContext, model: CasdoorModel): Subject {
-  const auth = ctx.req.headers.authorization ?? '';
-  const bearer = /^bearer /i.test(auth) ? auth.slice(7).trim() : ctx.req.query.get('access_token') ?? ctx.req.query.get('accessToken') ?? '';
-  if (bearer !== '') {
-    const token = model.getTokenByAccessToken(bearer);
-    if (!token) return { error: "Access token doesn't exist in database" };
-    // util.IsTokenExpired(CreatedTime, ExpiresIn)
-    if (Date.parse(token.createdTime) + token.expiresIn * 1000 < Date.now()) return { error: `Access token has expired, expireTime = ${token.createdTime}` };
-    if (token.grantType === 'client_credentials') return { owner: 'app', name: token.application };
-    const user = model.getUser(token.organization, token.user);
-    if (user?.isForbidden) return { error: 'The user is forbidden to sign in, please contact the administrator' };
-    return { owner: token.organization, name: token.user };
-  }
-  const basic = ctx.req.basicAuth();
-  const clientId = basic ? basic.username : ctx.req.query.get('clientId') ?? '';
-  const clientSecret = basic ? basic.password : ctx.req.query.get('clientSecret') ?? '';
-  if (clientId !== '' && clientSecret !== '') {
-    const app = model.getApplicationByClientId(clientId);
-    // A bad Basic pair is ignored (may be a proxy's); bad query credentials are an error.
-    if (!app) return basic ? { anonymous: true } : { error: `Application not found for client ID: ${clientId}` };
-    if (app.clientSecret !== clientSecret) return basic ? { anonymous: true } : { error: `Incorrect client secret for application: ${app.name}` };
-    return { owner: 'app', name: app.name };
-  }
-  return { anonymous: true };
-}
-
 /** authz/authz.go IsAllowed for a non-public endpoint (the public ones never call this). */
 function isAllowed(model: CasdoorModel, sub: Subject, objOwner: string): boolean {
   if (!('owner' in sub)) return false;
@@ -80,15 +50,9 @@ function isGlobalAdmin(model: CasdoorModel, sub: Subject): boolean {
   return sub.owner === 'app' || (sub.owner === 'built-in' && Boolean(model.getUser(sub.owner, sub.name)));
 }
 
-/** The application as Casdoor's JSON carries it (the emulator keeps unknown fields in `extra`). */
-export function applicationJson(app: CasdoorApplication): Record<string, unknown> {
-  const { extra, ...known } = app;
-  return { ...extra, ...known };
-}
-
 /** object/application_util.go GetMaskedApplication. */
 export function maskedApplicationJson(model: CasdoorModel, app: CasdoorApplication, userId: string): Record<string, unknown> {
-  const json = applicationJson(app);
+  const json = applicationToJson(app);
   if (userId !== '') {
     const [owner = '', name = ''] = userId.split('/');
     if (owner === 'app') return json; // isUserIdGlobalAdmin
@@ -114,60 +78,54 @@ export function maskedApplicationJson(model: CasdoorModel, app: CasdoorApplicati
   };
 }
 
-const KNOWN_APP_FIELDS = new Set([
-  'owner', 'name', 'createdTime', 'displayName', 'organization', 'cert', 'enablePassword', 'enableSignUp', 'signinMethods', 'grantTypes', 'scopes',
-  'isShared', 'clientId', 'clientSecret', 'redirectUris', 'tokenFormat', 'tokenSigningMethod', 'tokenFields', 'expireInHours', 'refreshExpireInHours',
-  'codeResendTimeout', 'failedSigninLimit', 'failedSigninFrozenTime', 'homepageUrl', 'tokenAttributes',
-]);
-
-/**
- * Go's json.Unmarshal into object.Application: absent fields are the zero value (that is what
- * UpdateApplication's AllCols then writes, issue casdoor#5533); unknown ones kept in `extra`.
- */
-function applicationFromJson(body: Record<string, unknown>): CasdoorApplication {
-  const str = (k: string): string => (typeof body[k] === 'string' ? (body[k] as string) : '');
-  const num = (k: string): number => (typeof body[k] === 'number' ? (body[k] as number) : 0);
-  const arr = <T>(k: string): T[] => (Array.isArray(body[k]) ? (body[k] as T[]) : []);
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body)) if (!KNOWN_APP_FIELDS.has(k)) extra[k] = v;
-  return {
-    owner: str('owner'),
-    name: str('name'),
-    createdTime: str('createdTime'),
-    displayName: str('displayName'),
-    organization: str('organization'),
-    cert: str('cert'),
-    enablePassword: body.enablePassword === true,
-    enableSignUp: body.enableSignUp === true,
-    signinMethods: arr('signinMethods'),
-    grantTypes: arr('grantTypes'),
-    scopes: arr('scopes'),
-    isShared: body.isShared === true,
-    clientId: str('clientId'),
-    clientSecret: str('clientSecret'),
-    redirectUris: arr('redirectUris'),
-    tokenFormat: str('tokenFormat') as CasdoorApplication['tokenFormat'],
-    tokenSigningMethod: str('tokenSigningMethod') as CasdoorApplication['tokenSigningMethod'],
-    tokenFields: arr('tokenFields'),
-    tokenAttributes: arr('tokenAttributes'),
-    expireInHours: num('expireInHours'),
-    refreshExpireInHours: num('refreshExpireInHours'),
-    codeResendTimeout: num('codeResendTimeout'),
-    failedSigninLimit: num('failedSigninLimit'),
-    failedSigninFrozenTime: num('failedSigninFrozenTime'),
-    homepageUrl: str('homepageUrl'),
-    extra,
-  };
-}
-
 const bodyObject = (ctx: RouteContext): Record<string, unknown> | undefined => {
   const b = ctx.req.json();
   return b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : undefined;
 };
 
+/**
+ * object/user.go GetMaskedUser(user, isAdminOrSelf) as get-users calls it (GetMaskedUsers: false): a
+ * set password is "***"; for others than admins and the user, the `properties` OAuth tokens
+ * (oauth_*_accessToken, oauth_*_refreshToken) are "***" too. (Its ManagedAccounts/MfaAccounts loops
+ * change copies of the slice elements, so nothing; the emulator models neither.)
+ */
 function userJson(user: CasdoorUser): Record<string, unknown> {
+  const isAdminOrSelf = false;
   const { extraClaims: _extraClaims, ...rest } = user;
-  return { ...rest, password: '***' }; // object/user.go GetMaskedUser
+  const properties = Object.fromEntries(
+    Object.entries(user.properties).map(([k, v]) => [k, !isAdminOrSelf && /^oauth_.*_(accessToken|refreshToken)$/.test(k) ? '***' : v]),
+  );
+  return { ...rest, properties, password: user.password !== '' ? '***' : '' };
+}
+
+/** util/string.go CamelToSnakeCase: how update-user's `columns` become column names. */
+const snakeCase = (camel: string): string => camel.replace(/[A-Z]/g, (c, i: number) => `${i > 0 ? '_' : ''}${c.toLowerCase()}`);
+
+/**
+ * object/user.go UpdateUser's columns when none are given, those the emulator models: the default
+ * set, plus the admin set (isAdmin: every caller the filter lets through here is an admin).
+ */
+const DEFAULT_USER_COLUMNS = [
+  'owner', 'display_name', 'avatar', 'first_name', 'last_name', 'location', 'address', 'country_code', 'region', 'language', 'affiliation', 'title',
+  'homepage', 'bio', 'tag', 'gender', 'birthday', 'signup_application', 'properties', 'signin_wrong_times', 'last_signin_wrong_time', 'groups',
+  'email_verified', 'type',
+  'name', 'id', 'email', 'phone', 'is_admin', 'is_forbidden', 'is_deleted',
+];
+
+/** Go's zero value of a field like `old` (json.Unmarshal leaves absent fields at zero). */
+const zeroLike = (old: unknown): unknown => (typeof old === 'string' ? '' : typeof old === 'number' ? 0 : typeof old === 'boolean' ? false : Array.isArray(old) ? [] : {});
+
+/**
+ * object/user.go UpdateUser → updateUser: `Cols(columns...).Update(user)` writes exactly those
+ * columns of the sent user, zero values included; a "***" password is the stored one.
+ */
+function writeUserColumns(user: CasdoorUser, sent: Record<string, unknown>, columns: string[]): void {
+  const target = user as unknown as Record<string, unknown>;
+  for (const field of Object.keys(user)) {
+    if (field === 'extraClaims' || !columns.includes(snakeCase(field))) continue;
+    if (field === 'password' && sent.password === '***') continue;
+    target[field] = field in sent ? structuredClone(sent[field]) : zeroLike(target[field]);
+  }
 }
 
 export function registerAdminApiRoutes(router: Router, state: AdminApiState): void {
@@ -176,7 +134,7 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
 
   /** Runs the filter part; returns the subject, or undefined after answering the refusal. */
   const filter = (ctx: RouteContext, objOwner: string | undefined): Subject | undefined => {
-    const sub = subjectOf(ctx, model);
+    const sub = autoSigninFilter(ctx, model);
     if ('error' in sub) {
       ctx.responseError(sub.error);
       stats.refused++;
@@ -314,7 +272,7 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
       makeUser({
         owner,
         name,
-        id: typeof body.id === 'string' && body.id !== '' ? body.id : stableUserId(owner, name) || generateId(),
+        id: typeof body.id === 'string' && body.id !== '' ? body.id : stableUserId(owner, name),
         displayName: typeof body.displayName === 'string' ? body.displayName : name,
         password: typeof body.password === 'string' ? body.password : '',
         isAdmin: body.isAdmin === true,
@@ -326,7 +284,7 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
     ctx.responseOk('Affected');
   });
 
-  // POST /api/update-user?id=<org>/<name>: controllers/user.go UpdateUser (admins; the default columns include groups).
+  // POST /api/update-user?id=<org>/<name>[&columns=a,b][&allowEmpty=1]: controllers/user.go UpdateUser → object/user.go UpdateUser.
   router.add('POST', '/api/update-user', (ctx) => {
     const body = bodyObject(ctx) ?? {};
     const id = ctx.req.input('id');
@@ -338,14 +296,23 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
       ctx.responseError(`The user: ${id} doesn't exist`);
       return;
     }
-    if (!isGlobalAdmin(model, sub) && body.owner !== user.owner) {
+    // With `columns`, the body is unmarshalled onto a copy of the stored user (mergedUser); without, onto an empty one.
+    const columnsStr = ctx.req.input('columns');
+    const sent: Record<string, unknown> = columnsStr !== '' ? { ...user, ...body } : body;
+    if (!isGlobalAdmin(model, sub) && sent.owner !== user.owner) {
       ctx.responseError(UNAUTHORIZED);
       return;
     }
-    if (Array.isArray(body.groups)) user.groups = (body.groups as unknown[]).filter((g): g is string => typeof g === 'string');
-    if (typeof body.displayName === 'string') user.displayName = body.displayName;
+    // object/user_util.go CheckPermissionForUpdateUser: a display name changed to "" needs `allowEmpty`.
+    const displayName = typeof sent.displayName === 'string' ? sent.displayName : '';
+    if (displayName !== user.displayName && displayName === '' && ctx.req.input('allowEmpty') === '') {
+      ctx.responseError('Display name cannot be empty');
+      return;
+    }
+    const columns = columnsStr !== '' ? columnsStr.split(',').map(snakeCase) : DEFAULT_USER_COLUMNS;
+    writeUserColumns(user, sent, columns);
     stats.writes++;
-    ctx.responseOk('Affected');
+    ctx.responseOk('Affected'); // updated_time always changes: one row affected
   });
 
   // GET /api/get-groups?owner=<org> and POST /api/add-group: controllers/group.go.
@@ -360,8 +327,17 @@ export function registerAdminApiRoutes(router: Router, state: AdminApiState): vo
     const owner = typeof body.owner === 'string' ? body.owner : '';
     if (!filter(ctx, owner)) return;
     const name = typeof body.name === 'string' ? body.name : '';
-    if (name === '' || model.groups.some((g) => g.owner === owner && g.name === name)) {
-      ctx.responseOk('Unaffected');
+    // object/group.go AddGroup: checkGroupName, then the insert; `name` is `pk unique index` (object/group.go
+    // Group), so a name taken in ANY organization is the database's error. The text is MySQL's (the default
+    // driver of conf/app.conf); the emulator's wording of it.
+    const nameError =
+      name === '' ? "group name can't be empty"
+      : name.includes('/') ? 'group name can\'t contain "/"'
+      : model.organizations.has(name) ? "group name can't be same as the organization name"
+      : model.groups.some((g) => g.name === name) ? `Error 1062 (23000): Duplicate entry '${name}' for key 'group.UQE_group_name'`
+      : '';
+    if (nameError !== '') {
+      ctx.responseError(nameError); // controllers/base.go wrapActionResponse(false, err)
       return;
     }
     const group: CasdoorGroup = {

@@ -60,6 +60,12 @@ async function authorize(state: EmulatorState, ctx: RouteContext): Promise<void>
     return;
   }
   const issue = async (user: CasdoorUser): Promise<void> => {
+    // controllers/auth.go HandleLoggedIn (type code), once the user is known: plain PKCE is refused.
+    const method = values['code_challenge_method'] ?? '';
+    if (method !== 'S256' && method !== 'null' && method !== '') {
+      ctx.html(200, page('Error', '<p class="error">Challenge method should be S256</p>'));
+      return;
+    }
     const { message, code } = await getOAuthCode(oauthEnvOf(state, req.host), user, p);
     if (message !== '') {
       ctx.html(200, page('Error', `<p class="error">${escapeHtml(message)}</p>`));

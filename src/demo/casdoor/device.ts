@@ -7,7 +7,7 @@
  */
 import { escapeHtml, page } from '../pages.js';
 import { DEVICE_LOGIN_METHOD, generateId, type CasdoorModel, type CasdoorUser } from './model.js';
-import { checkPassword } from './oauth.js';
+import { checkPassword, UNAUTHORIZED_CLIENT } from './oauth.js';
 import type { RouteContext, Router } from './router.js';
 import { originsOf, type EmulatorState } from './server.js';
 
@@ -36,7 +36,7 @@ function deviceAuth(state: EmulatorState, ctx: RouteContext): void {
   const { behaviour } = model;
   // v3.27+: only applications with the "Device login" sign-in method (HasSigninMethod: rule not "Hide password").
   if (behaviour.deviceLoginMethodRequired && !app.signinMethods.some((m) => m.name === DEVICE_LOGIN_METHOD && m.rule !== 'Hide password')) {
-    ctx.json(200, { error: 'unauthorized_client', error_description: 'device login is not enabled for this application' });
+    ctx.json(200, { error: UNAUTHORIZED_CLIENT, error_description: 'device login is not enabled for this application' });
     return;
   }
   const deviceCode = generateId();

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 
 import type { CasdoorCert } from './model.js';
 import type { RouteContext, Router } from './router.js';
-import { originsOf, type EmulatorState } from './server.js';
+import { autoSigninFilter, originsOf, type EmulatorState } from './server.js';
 
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 export const JWKS_PATH = '/.well-known/jwks';
@@ -89,15 +89,27 @@ function jwks(ctx: RouteContext, applicationName: string): Record<string, unknow
   return { keys: certs.filter((c) => c.type === 'x509').map(jwkOf) };
 }
 
-/** controllers/account.go GetUserinfo + object/user.go GetUserInfo, signed in by the Bearer access token. */
+/**
+ * controllers/account.go GetUserinfo + object/user.go GetUserInfo, signed in by the access token
+ * (routers/auto_signin_filter.go AutoSigninFilter: an unknown, expired or forbidden user's token is
+ * refused there); controllers/util.go RequireSignedInUser: none → "Please login first", `app/<name>`
+ * (client credentials) is no user.
+ */
 function userinfo(ctx: RouteContext): void {
   const { model, req } = ctx;
-  const auth = req.headers.authorization ?? '';
-  const bearer = /^bearer /i.test(auth) ? auth.slice(7).trim() : '';
-  const token = model.getTokenByAccessToken(bearer);
-  const user = token === undefined || token.expiresIn <= 0 ? undefined : model.getUser(token.organization, token.user);
-  if (token === undefined || user === undefined) {
+  const sub = autoSigninFilter(ctx, model);
+  if ('error' in sub) {
+    ctx.responseError(sub.error);
+    return;
+  }
+  if (!('owner' in sub)) {
     ctx.responseError('Please login first');
+    return;
+  }
+  const user = model.getUser(sub.owner, sub.name);
+  const { token } = sub;
+  if (user === undefined || token === undefined) {
+    ctx.responseError(`The user: ${sub.owner}/${sub.name} doesn't exist`); // app/<name> too
     return;
   }
   const app = model.getApplication(`${token.owner}/${token.application}`);

@@ -37,6 +37,8 @@ const USER_WITHOUT_THIRD_IDP: ReadonlyArray<readonly [string, string]> = [
   ['Groups', 'groups'], ['LastSigninWrongTime', 'lastSigninWrongTime'], ['SigninWrongTimes', 'signinWrongTimes'],
   ['ManagedAccounts', 'managedAccounts'],
 ];
+/** Go field name → the user's key. */
+const USER_KEY_BY_GO_NAME = new Map(USER_WITHOUT_THIRD_IDP);
 
 /** Zero values of the Go fields this model does not keep (Go marshals a nil slice as null). */
 const ZERO: Record<string, unknown> = {
@@ -188,7 +190,6 @@ function claimsStandard(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims
   return registered(c, r);
 }
 
-/** "JWT-Custom": getClaimsCustom — registered claims, tokenType, azp, nonce and scope, then the picked fields. */
 /** object/user_util.go replaceAttributeValue: $user.roles/permissions/groups multiply the value (none: no value at all). */
 function replaceAttributeValue(user: CasdoorUser, value: string): string[] {
   let list = [value];
@@ -212,10 +213,11 @@ function userFieldValue(user: CasdoorUser, field: string): [unknown, boolean] {
     const prop = parts[1];
     return parts.length === 2 && prop !== undefined && prop in user.properties ? [user.properties[prop], true] : [undefined, false];
   }
-  const key = new Map(USER_WITHOUT_THIRD_IDP).get(field);
+  const key = USER_KEY_BY_GO_NAME.get(field);
   return key === undefined ? [undefined, false] : [userValue(user, key), true];
 }
 
+/** "JWT-Custom": getClaimsCustom — registered claims, tokenType, azp, nonce and scope, then the picked fields. */
 function claimsCustom(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims, tokenFields: readonly string[], attributes: readonly JwtItem[]): Record<string, unknown> {
   const c: Record<string, unknown> = { iss: r.iss, sub: r.sub, aud: r.aud, exp: r.exp, nbf: r.nbf, iat: r.iat, jti: r.jti };
   c['tokenType'] = 'access-token';
@@ -224,7 +226,6 @@ function claimsCustom(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims, 
   c['scope'] = m.scope;
   if (tokenFields.includes('signinMethod')) c['signinMethod'] = m.signinMethod;
   if (tokenFields.includes('provider')) c['provider'] = m.provider;
-  const byGoName = new Map(USER_WITHOUT_THIRD_IDP);
   for (const field of tokenFields) {
     if (field.startsWith('Properties.')) {
       const parts = field.split('.');
@@ -234,7 +235,7 @@ function claimsCustom(user: CasdoorUser, m: TokenMetadata, r: RegisteredClaims, 
       c['permissionNames'] = user.permissions.map((p) => p['name']);
     } else {
       // reflect FieldByName on object.User: unknown names are skipped.
-      const key = byGoName.get(field);
+      const key = USER_KEY_BY_GO_NAME.get(field);
       if (key !== undefined) c[customClaimName(field)] = userValue(user, key);
     }
   }

@@ -14,7 +14,6 @@ function logout(state: EmulatorState, ctx: RouteContext): void {
   // c.GetString: form body or query string.
   const accessToken = req.input('id_token_hint');
   const redirectUri = req.input('post_logout_redirect_uri');
-  const clientId = req.input('client_id');
   const st = req.input('state');
 
   const redirectToPostLogout = (appName: string | undefined): void => {
@@ -34,8 +33,7 @@ function logout(state: EmulatorState, ctx: RouteContext): void {
       ctx.responseError('Missing parameter: id_token_hint');
       return;
     }
-    // No session user: nothing to end (ResponseOk()). The client_id hint only names the application.
-    void clientId;
+    // No session user: nothing to end (ResponseOk()); a client_id hint changes nothing.
     ctx.responseOk();
     return;
   }

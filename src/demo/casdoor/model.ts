@@ -579,11 +579,6 @@ export class CasdoorModel {
     if (i >= 0) this.tokens.splice(i, 1);
   }
 
-  /** The organization's groups a user belongs to, as Casdoor puts them in `groups`: `<org>/<group>`. */
-  groupsOf(user: CasdoorUser): string[] {
-    return [...user.groups];
-  }
-
   /**
    * object/user.go GetUserFullGroupPath, quirks included: each group's parent is looked up among the
    * organization's groups, so a top group (whose parent is the organization) fails with
@@ -618,7 +613,7 @@ export class CasdoorModel {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// JSON in and out (for admin endpoints): Casdoor's JSON field names, unknown fields kept in `extra`
+// JSON in and out (for admin endpoints, admin-api.ts): Casdoor's JSON field names, unknown fields kept in `extra`
 // ---------------------------------------------------------------------------------------------------
 
 /** An application as Casdoor's API sends it (`extra` fields merged back in). */
@@ -665,12 +660,6 @@ export function applicationFromJson(body: Record<string, unknown>): CasdoorAppli
     homepageUrl: str('homepageUrl'),
   };
   const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body)) if (!(k in known) && k !== 'extra') extra[k] = v;
+  for (const [k, v] of Object.entries(body)) if (!(k in known)) extra[k] = v;
   return { ...known, extra };
-}
-
-/** A user as Casdoor's API sends it (password included: callers mask it as Casdoor does). */
-export function userToJson(user: CasdoorUser): Record<string, unknown> {
-  const { extraClaims: _claims, ...rest } = user;
-  return { ...rest };
 }

@@ -41,8 +41,6 @@ export interface TokenWrapper {
   scope: string;
 }
 
-export const isTokenError = (v: TokenWrapper | TokenError): v is TokenError => 'error' in v;
-
 /** A Go `error` from the object layer: the controller answers it with ResponseError (HTTP 200). */
 export class InternalError extends Error {}
 
@@ -134,7 +132,8 @@ export function checkPassword(app: CasdoorApplication, user: CasdoorUser, passwo
   return undefined;
 }
 
-function wrap(token: CasdoorToken, env: OAuthEnv, idToken?: string): TokenWrapper {
+/** The token endpoint's answer for a token row (object.TokenWrapper). */
+export function wrap(token: CasdoorToken, idToken?: string): TokenWrapper {
   // object/token_oauth.go GetOAuthToken: IdToken is the access token itself.
   return {
     access_token: token.accessToken,
@@ -264,7 +263,7 @@ export async function getOAuthToken(env: OAuthEnv, p: OAuthTokenParams): Promise
   if ('error' in result) return result;
   // GetOAuthToken marks the code used (updateUsedByCode).
   result.token.codeIsUsed = true;
-  return wrap(result.token, env, result.idToken);
+  return wrap(result.token, result.idToken);
 }
 
 /** object/token_oauth.go GetAuthorizationCodeToken. */
@@ -427,7 +426,7 @@ export async function refreshToken(
   if ('error' in minted) return minted;
   // Rotation: the old row (and with it the old refresh token) is deleted at once.
   env.model.deleteToken(token);
-  return wrap(minted.token, env, minted.idToken);
+  return wrap(minted.token, minted.idToken);
 }
 
 export interface OAuthCodeParams {
@@ -456,28 +455,66 @@ export function checkOAuthLogin(model: CasdoorModel, p: Pick<OAuthCodeParams, 'r
 }
 
 /**
- * object/application_util.go IsRedirectUriValid: util.IsValidOrigin accepts http(s)://localhost and
- * http://127.0.0.1 on any port and path; else an exact match (or pattern) in the application's list.
+ * Go's url.Parse for what matters here: undefined unless absolute with a host (WHATWG URL stands in;
+ * `path` is Go's: "" when the string has none, where WHATWG says "/").
+ */
+function parseUrl(s: string): { protocol: string; hostname: string; port: string; path: string } | undefined {
+  try {
+    const u = new URL(s);
+    if (u.host === '') return undefined;
+    const path = u.pathname === '/' && !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\//i.test(s) ? '' : u.pathname;
+    return { protocol: u.protocol, hostname: u.hostname, port: u.port, path };
+  } catch {
+    return undefined;
+  }
+}
+type ParsedUrl = NonNullable<ReturnType<typeof parseUrl>>;
+
+/**
+ * object/application_util.go Application.IsRedirectUriValid: util/validation.go IsValidOrigin accepts
+ * http(s)://localhost, http://127.0.0.1, http://casdoor-authenticator and *.chromiumapp.org on any port
+ * and path; else one of the application's redirect URIs must match (redirectUriMatchesPattern).
  */
 export function isRedirectUriValid(app: CasdoorApplication, redirectUri: string): boolean {
-  try {
-    const u = new URL(redirectUri);
-    const origin = `${u.protocol}//${u.hostname}`;
-    if (origin === 'http://localhost' || origin === 'https://localhost' || origin === 'http://127.0.0.1') return true;
-  } catch {
-    // not a URL: only an exact match can accept it
-  }
-  return app.redirectUris.some((target) => target !== '' && (target === redirectUri || matchesPattern(redirectUri, target)));
+  const u = parseUrl(redirectUri);
+  const origin = u ? `${u.protocol}//${u.hostname}` : '';
+  if (['http://localhost', 'https://localhost', 'http://127.0.0.1', 'http://casdoor-authenticator'].includes(origin) || origin.endsWith('.chromiumapp.org')) return true;
+  return app.redirectUris.some((target) => redirectUriMatchesPattern(redirectUri, target));
 }
 
-function matchesPattern(redirectUri: string, target: string): boolean {
+/**
+ * object/application_util.go redirectUriMatchesPattern (v3.158): equal strings; else, for a
+ * redirect URI with a host: a target URL with a host → redirectUriMatchesTarget; a host-only target
+ * ("example.com/cb", read as https://…) → http(s), the host or a subdomain (".example.com": subdomains
+ * only), the same path unless the target's is empty or "/"; else the target as an anchored regexp.
+ */
+function redirectUriMatchesPattern(redirectUri: string, target: string): boolean {
+  if (target === '') return false;
+  if (redirectUri === target) return true;
+  const r = parseUrl(redirectUri);
+  if (!r) return false;
+  const t = parseUrl(target);
+  if (t) return redirectUriMatchesTarget(r, t);
+  const withScheme = parseUrl(`https://${target}`);
+  if (withScheme) {
+    const host = withScheme.hostname;
+    const hostMatches = host.startsWith('.') ? r.hostname.endsWith(host) : r.hostname === host || r.hostname.endsWith(`.${host}`);
+    const schemeOk = r.protocol === 'http:' || r.protocol === 'https:';
+    const pathMatches = withScheme.path === '' || withScheme.path === '/' || r.path === withScheme.path;
+    return schemeOk && hostMatches && pathMatches;
+  }
   try {
-    const r = new URL(redirectUri);
-    const t = new URL(target);
-    return r.protocol === t.protocol && r.host === t.host && r.pathname.startsWith(t.pathname);
+    return new RegExp(`^(?:${target})$`).test(redirectUri); // Go's RE2; JavaScript's syntax stands in
   } catch {
     return false;
   }
+}
+
+/** object/application_util.go redirectUriMatchesTarget: same scheme and port, the host or a subdomain of it, the same path. */
+function redirectUriMatchesTarget(r: ParsedUrl, t: ParsedUrl): boolean {
+  if (r.protocol !== t.protocol || r.port !== t.port) return false;
+  if (r.hostname !== t.hostname && !r.hostname.endsWith(`.${t.hostname}`)) return false;
+  return r.path === t.path;
 }
 
 /** object/token_oauth_util.go GetOAuthCode: the code row for a signed-in user; `message` when refused. */
@@ -485,7 +522,9 @@ export async function getOAuthCode(env: OAuthEnv, user: CasdoorUser, p: OAuthCod
   if (user.isForbidden) return { message: 'error: the user is forbidden to sign in, please contact the administrator', code: '' };
   const { msg, app } = checkOAuthLogin(env.model, p);
   if (msg !== '' || app === undefined) return { message: msg, code: '' };
-  // checkOAuthCodeUser: the user must belong to the application's organization (or a shared app's).
+  // Emulator-only guard (GetOAuthCode has none): Casdoor's /api/login already finds the user in the
+  // application's organization (controllers/auth.go Login → object.GetUserByFieldsForSharedApp), as
+  // authorize.ts does; a caller passing another organization's user is refused here.
   if (user.owner !== app.organization && !(app.isShared && env.model.organizations.get(user.owner)?.defaultApplication === app.name)) {
     return { message: 'Unauthorized operation', code: '' };
   }

@@ -1,7 +1,7 @@
 /**
  * A tiny router for the Casdoor emulator: method + path (string or RegExp) → handler, with request
  * parsing as Casdoor's web framework (beego) does it and Casdoor's response helpers
- * (controllers/util.go ResponseOk / ResponseError, controllers/base.go SetTokenErrorHttpStatus).
+ * (controllers/util.go ResponseOk / ResponseError / SetTokenErrorHttpStatus).
  *
  * Other modules (admin endpoints) add routes with `router.add(...)` or through
  * `CasdoorProviderOptions.routes`; every handler receives the shared `CasdoorModel`.

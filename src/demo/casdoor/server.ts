@@ -2,7 +2,7 @@
  * What the Casdoor emulator's handlers share: the model, counters for tests, the not-Casdoor test
  * knobs, and Casdoor's origin rules and token-endpoint answer shapes.
  */
-import type { CasdoorModel } from './model.js';
+import { casdoorTime, type CasdoorModel, type CasdoorToken } from './model.js';
 import type { OAuthEnv, TokenError, TokenWrapper } from './oauth.js';
 import type { RouteContext } from './router.js';
 
@@ -81,6 +81,51 @@ export function originsOf(model: CasdoorModel, host: string): { frontend: string
   return { frontend, backend };
 }
 
+/** Who is calling: a user or `app/<name>` (with the access token that said so), anonymous, or the filter's refusal. */
+export type Subject = { owner: string; name: string; token?: CasdoorToken } | { anonymous: true } | { error: string };
+
+/** object/token.go Token.IsUserActive. */
+function isUserActive(model: CasdoorModel, token: CasdoorToken): boolean {
+  if (token.grantType === 'client_credentials' || token.user === '') return true;
+  const user = model.getUser(token.organization, token.user);
+  return user !== undefined && !user.isForbidden && !user.isDeleted;
+}
+
+/**
+ * routers/auto_signin_filter.go AutoSigninFilter (every route but the token endpoint) and routers/base.go
+ * getUsernameByClientIdSecret. An access token (`accessToken`/`access_token` query, else the Bearer
+ * header) must exist (object/token.go GetTokenByAccessToken), be unexpired (util/time.go
+ * IsTokenExpired: createdTime + expiresIn; logout sets expiresIn 0), belong to an active user
+ * (object/token.go Token.IsUserActive: not forbidden, not deleted, still there) and to an existing
+ * application; any failure ends the request, public endpoints included.
+ */
+export function autoSigninFilter(ctx: RouteContext, model: CasdoorModel): Subject {
+  const q = (k: string): string => ctx.req.query.get(k) ?? '';
+  const auth = ctx.req.headers.authorization ?? '';
+  const bearer = q('accessToken') || q('access_token') || (/^bearer /i.test(auth) ? auth.slice(7).trim() : '');
+  if (bearer !== '') {
+    const token = model.getTokenByAccessToken(bearer);
+    if (!token) return { error: "Access token doesn't exist in database" };
+    const expiresAt = Date.parse(token.createdTime) + token.expiresIn * 1000;
+    if (Date.now() > expiresAt) return { error: `Access token has expired, expireTime = ${casdoorTime(new Date(expiresAt))}` };
+    if (!isUserActive(model, token)) return { error: 'The user is forbidden to sign in, please contact the administrator' };
+    if (!model.getApplication(`admin/${token.application}`)) return { error: `No application is found for userId: app/${token.application}` };
+    if (token.grantType === 'client_credentials') return { owner: 'app', name: token.application, token };
+    return { owner: token.organization, name: token.user, token };
+  }
+  const basic = ctx.req.basicAuth();
+  const clientId = basic ? basic.username : q('clientId');
+  const clientSecret = basic ? basic.password : q('clientSecret');
+  if (clientId !== '' && clientSecret !== '') {
+    const app = model.getApplicationByClientId(clientId);
+    // A bad Basic pair is ignored (may be a proxy's); bad query credentials are an error.
+    if (!app) return basic ? { anonymous: true } : { error: `Application not found for client ID: ${clientId}` };
+    if (app.clientSecret !== clientSecret) return basic ? { anonymous: true } : { error: `Incorrect client secret for application: ${app.name}` };
+    return { owner: 'app', name: app.name };
+  }
+  return { anonymous: true };
+}
+
 export const oauthEnvOf = (state: EmulatorState, host: string): OAuthEnv => ({
   model: state.model,
   issuer: originsOf(state.model, host).backend,
@@ -98,8 +143,8 @@ function legacyText(e: TokenError): string {
 
 /**
  * Sends a token-endpoint result as Casdoor does: the TokenWrapper with HTTP 200; a TokenError with
- * HTTP 401 + `WWW-Authenticate` for invalid_client, else 400 (controllers/base.go
- * SetTokenErrorHttpStatus); before v1.62.5, every error as HTTP 200 inside the token wrapper, with the
+ * HTTP 401 + `WWW-Authenticate` for invalid_client, else 400 (controllers/util.go
+ * ApiController.SetTokenErrorHttpStatus); before v1.62.5, every error as HTTP 200 inside the token wrapper, with the
  * text in both `access_token` and `error`.
  */
 export function sendTokenResult(state: EmulatorState, ctx: RouteContext, result: TokenWrapper | TokenError): void {

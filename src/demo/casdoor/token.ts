@@ -11,19 +11,7 @@ export const TOKEN_PATH = '/api/login/oauth/access_token';
 export const REFRESH_PATH = '/api/login/oauth/refresh_token';
 
 /** controllers/token.go TokenRequest: the JSON body Casdoor's own guide posts. */
-const JSON_FIELDS: Record<string, string> = {
-  client_id: 'client_id',
-  client_secret: 'client_secret',
-  grant_type: 'grant_type',
-  code: 'code',
-  code_verifier: 'code_verifier',
-  scope: 'scope',
-  nonce: 'nonce',
-  username: 'username',
-  password: 'password',
-  refresh_token: 'refresh_token',
-  resource: 'resource',
-};
+const JSON_FIELDS = ['client_id', 'client_secret', 'grant_type', 'code', 'code_verifier', 'scope', 'nonce', 'username', 'password', 'refresh_token', 'resource'] as const;
 
 const GRANT_STAT: Record<string, keyof ProviderStats> = {
   password: 'passwordGrants',
@@ -51,7 +39,7 @@ async function getOAuthTokenInner(state: EmulatorState, ctx: RouteContext): Prom
   const { req, model } = ctx;
   // Form (then query) parameters first (c.Ctx.Input.Query).
   const p: Record<string, string> = {};
-  for (const name of [...Object.keys(JSON_FIELDS), 'device_code']) p[name] = req.input(name);
+  for (const name of [...JSON_FIELDS, 'device_code']) p[name] = req.input(name);
   // HTTP Basic only when neither client_id nor client_secret came as parameters.
   if (p['client_id'] === '' && p['client_secret'] === '') {
     const basic = req.basicAuth();
@@ -65,9 +53,9 @@ async function getOAuthTokenInner(state: EmulatorState, ctx: RouteContext): Prom
     const body = req.json();
     if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
       const b = body as Record<string, unknown>;
-      for (const [param, field] of Object.entries(JSON_FIELDS)) {
+      for (const field of JSON_FIELDS) {
         // TokenRequest's JSON names are the same snake_case names; code_verifier is `code_verifier` too.
-        if (p[param] === '' && typeof b[field] === 'string') p[param] = b[field] as string;
+        if (p[field] === '' && typeof b[field] === 'string') p[field] = b[field] as string;
       }
     }
   }
