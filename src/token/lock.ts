@@ -227,8 +227,10 @@ export async function acquireCacheLock(file: string, waitMs: number, options: Lo
   const lockPath = `${file}.lock`;
   const deadline = now() + waitMs;
   let delay = 5;
+  // Who we are is worked out once; each attempt writes a fresh nonce and time.
+  const self = ownerOf(probe, options.pid ?? process.pid, now());
   for (;;) {
-    const owner = ownerOf(probe, options.pid ?? process.pid, now());
+    const owner: LockOwner = { ...self, nonce: randomBytes(8).toString('hex'), since: now() };
     if (await tryCreate(lockPath, owner)) return heldLock(lockPath, owner);
     const text = readText(lockPath);
     if (text === undefined) continue; // released meanwhile: try again at once

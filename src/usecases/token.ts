@@ -12,7 +12,6 @@
 import { CliError, usageError } from '../errors.js';
 import type { Output } from '../ports/output.js';
 import { registerSecret } from '../redact.js';
-import { browserLogin, checkNonce } from '../oidc/browser-login.js';
 import { isRefreshTokenRefused } from '../oidc/casdoor-errors.js';
 import { deviceLogin } from '../oidc/device-login.js';
 import type { ClientCredentials } from '../oidc/grants.js';
@@ -96,6 +95,8 @@ export async function loginWithGrant(session: Session, client: ClientCredentials
       return passwordLogin(session, client, request.username, password, now, request.scope);
     }
     case 'browser': {
+      // Loaded here: the loopback listener (node:http) is for this grant only, not for every token run.
+      const { browserLogin, checkNonce } = await import('../oidc/browser-login.js');
       const code = await browserLogin({
         http: session.http,
         meta: session.meta,
