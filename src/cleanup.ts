@@ -22,3 +22,31 @@ export function runCleanups(): void {
     }
   }
 }
+
+/**
+ * Undone synchronously when the process exits (process.exit() after a signal, an uncaught error) unless
+ * forgotten first: what a held lock needs, since a lock left behind blocks kubectl and the next run. Only
+ * 'exit' is hooked (signal handling belongs to src/bin.ts). Returns the function that forgets `undo`.
+ */
+const atExit = new Set<() => void>();
+let exitHooked = false;
+
+export function undoAtExit(undo: () => void): () => void {
+  atExit.add(undo);
+  if (!exitHooked) {
+    process.once('exit', () => {
+      for (const u of [...atExit]) {
+        try {
+          u();
+        } catch {
+          // Exiting: nothing more can be done.
+        }
+      }
+      atExit.clear();
+    });
+    exitHooked = true;
+  }
+  return () => {
+    atExit.delete(undo);
+  };
+}

@@ -110,7 +110,7 @@ describe(`${WRITERS} concurrent writers on one file`, () => {
     let build: string;
     beforeAll(async () => {
       build = await tempDir('kubeconfig-build-');
-      const sources = ['src/errors.ts', 'src/redact.ts', ...(await fs.readdir(path.join(ROOT, 'src/kubeconfig'))).map((f) => `src/kubeconfig/${f}`)];
+      const sources = ['src/cleanup.ts', 'src/errors.ts', 'src/redact.ts', ...(await fs.readdir(path.join(ROOT, 'src/kubeconfig'))).map((f) => `src/kubeconfig/${f}`)];
       for (const source of sources.filter((s) => s.endsWith('.ts'))) {
         const { outputText } = ts.transpileModule(await fs.readFile(path.join(ROOT, source), 'utf8'), {
           compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

@@ -9,6 +9,7 @@
  */
 import { promises as fs, statSync, unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { undoAtExit } from '../cleanup.js';
 import { CliError } from '../errors.js';
 import { errnoOf, fileError } from './io.js';
 
@@ -31,40 +32,21 @@ async function describeAge(lockPath: string): Promise<string> {
   }
 }
 
-/**
- * Locks this process holds, removed synchronously on process exit (process.exit() after Ctrl-C, an
- * uncaught error): a lock left behind makes kubectl fail to save refreshed tokens after the provider has
- * already rotated the refresh token. Only 'exit' is hooked; signal handling belongs to the CLI entry.
- */
-const heldByUs = new Map<string, { dev: number; ino: number }>();
-let exitHookInstalled = false;
-
-function removeOurLocksSync(): void {
-  for (const [lockPath, id] of heldByUs) {
-    try {
-      const st = statSync(lockPath);
-      if (st.dev === id.dev && st.ino === id.ino) unlinkSync(lockPath);
-    } catch {
-      // Gone already, or not removable: nothing more can be done while exiting.
-    }
-  }
-  heldByUs.clear();
-}
-
 async function heldLock(lockPath: string, handle: fs.FileHandle): Promise<HeldLock> {
   const { dev, ino } = await handle.stat();
-  heldByUs.set(lockPath, { dev, ino });
-  if (!exitHookInstalled) {
-    process.once('exit', removeOurLocksSync);
-    exitHookInstalled = true;
-  }
+  // Exiting while held (process.exit() after Ctrl-C, an uncaught error): a lock left behind makes kubectl
+  // fail to save refreshed tokens after the provider has already rotated the refresh token.
+  const forget = undoAtExit(() => {
+    const st = statSync(lockPath);
+    if (st.dev === dev && st.ino === ino) unlinkSync(lockPath);
+  });
   let released = false;
   return {
     path: lockPath,
     async release() {
       if (released) return;
       released = true;
-      heldByUs.delete(lockPath);
+      forget();
       try {
         const current = await fs.stat(lockPath).catch(() => undefined);
         if (current && current.ino === ino && current.dev === dev) await fs.unlink(lockPath);

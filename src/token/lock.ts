@@ -19,6 +19,7 @@ import { promises as fs, closeSync, openSync, readFileSync, statSync, unlinkSync
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { undoAtExit } from '../cleanup.js';
 
 export interface LockOwner {
   pid: number;
@@ -141,24 +142,10 @@ export class LockBusyError extends Error {
   }
 }
 
-/** Locks this process holds, removed synchronously when it exits (process.exit after a signal, a crash). */
-const held = new Map<string, string>();
-let exitHook = false;
-
+/** Removes `lockPath` only if it still holds our nonce. */
 function removeIfOurs(lockPath: string, nonce: string): void {
   const owner = parseOwner(readText(lockPath) ?? '');
   if (owner?.nonce === nonce) unlinkSync(lockPath);
-}
-
-function removeHeldSync(): void {
-  for (const [lockPath, nonce] of held) {
-    try {
-      removeIfOurs(lockPath, nonce);
-    } catch {
-      // Exiting: nothing more to do; the next run sees a dead holder and takes the lock over.
-    }
-  }
-  held.clear();
 }
 
 /** Creates `lockPath` holding `owner`, atomically; false when it exists. */
@@ -254,11 +241,8 @@ export async function acquireCacheLock(file: string, waitMs: number, options: Lo
 }
 
 function heldLock(lockPath: string, owner: LockOwner): CacheLock {
-  held.set(lockPath, owner.nonce);
-  if (!exitHook) {
-    process.once('exit', removeHeldSync);
-    exitHook = true;
-  }
+  // Exiting while held: only our own lock goes; the next run sees a dead holder and takes it over otherwise.
+  const forget = undoAtExit(() => removeIfOurs(lockPath, owner.nonce));
   let released = false;
   return {
     path: lockPath,
@@ -266,7 +250,7 @@ function heldLock(lockPath: string, owner: LockOwner): CacheLock {
     async release() {
       if (released) return;
       released = true;
-      held.delete(lockPath);
+      forget();
       // Only our own lock: if it was taken over (it should not be while we live), it is someone else's now.
       removeIfOurs(lockPath, owner.nonce);
     },
