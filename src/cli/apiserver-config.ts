@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
-import { audienceKind } from '../oidc/kube-rules.js';
 import { checkResourceUri } from '../oidc/resource.js';
 import { APISERVER_CA_FILE, APISERVER_FORMATS, KUBE_SIGNING_ALGS, MINIKUBE_CA_FILE, type ApiserverFormat } from '../usecases/apiserver-options.js';
 import type { ApiserverConfigInput } from '../usecases/apiserver-config.js';
@@ -118,7 +117,8 @@ function checkPrefix(flag: string, value: string): string {
 }
 
 /** Casdoor object/token_jwt.go: aud is the client id, `<clientId>-org-<organization>` (shared app) or the RFC 8707 resource. */
-function checkAudience(audience: string, clientId: string): string {
+async function checkAudience(audience: string, clientId: string): Promise<string> {
+  const { audienceKind } = await import('../oidc/kube-rules.js');
   let isUrl = false;
   try {
     isUrl = new URL(audience).protocol !== '';
@@ -143,7 +143,7 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
   if (missing.length) throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig apiserver-config --help for every flag.');
   const issuer = parseCasdoorUrl(flags.casdoorUrl as string);
   const clientId = checkToken('--client-id', flags.clientId as string, 'client ID');
-  let audience = flags.audience === undefined ? undefined : checkAudience(checkToken('--audience', flags.audience, 'audience'), clientId);
+  let audience = flags.audience === undefined ? undefined : await checkAudience(checkToken('--audience', flags.audience, 'audience'), clientId);
   if (flags.resource !== undefined) {
     // Casdoor object/token_jwt.go generateJwtToken: with a resource, aud = [resource] and not the client id,
     // so the API server's audience (go-oidc verify.go Verify, exact) must be the resource itself.

@@ -6,7 +6,7 @@ import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import type { SetupDeps, SetupInput } from '../usecases/setup.js';
 import { GRANTS, type GrantType } from '../usecases/grants.js';
-import { TOKEN_STORAGES, type TokenStorage } from '../token/keyring.js';
+import { TOKEN_STORAGES, type TokenStorage } from '../token/storage-kinds.js';
 import type { WizardSettings } from '../wizard/options.js';
 import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, RESOURCE_HELP, SCOPE_HELP, TOKEN_CACHE_STORAGE_HELP } from './token.js';
 import { checkResource } from '../oidc/resource.js';
@@ -14,7 +14,6 @@ import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext, CommandListing } from './main.js';
 import { namespaceFlag, serverUrlFlag } from './validate.js';
-import { checkedExecCommand } from '../usecases/exec-command.js';
 
 /** What `--help` lists for this command (main.ts lists it from here without registering it). */
 export const SETUP_COMMAND: CommandListing = {
@@ -217,6 +216,8 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig setup --help for every flag, or run it in a terminal without --non-interactive to be asked.');
   }
   // Before any login: kubectl must be able to run the exec entry's command (usecases/exec-command.ts).
+  // Loaded here: it pulls in install-info, which no command's start-up needs.
+  const { checkedExecCommand } = await import('../usecases/exec-command.js');
   const execCommand = flags.mode === 'exec' ? checkedExecCommand(flags.execCommand, env, process.cwd()) : undefined;
   const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
   const apiCaPem = flags.certificateAuthority ? await readPemFile('--certificate-authority', flags.certificateAuthority) : undefined;

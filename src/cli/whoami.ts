@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, selfSubjectReview } from '../cluster/review.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../cluster/defaults.js';
 import { redact } from '../redact.js';
 import type { WhoamiFormat, WhoamiInput } from '../usecases/whoami.js';
 import type { CommandContext, CommandListing } from './main.js';
@@ -61,6 +61,7 @@ export function registerWhoami(program: Command, ctx: CommandContext): void {
       // Loaded on use: the use case pulls in jose, which other commands' start-up should not pay for.
       const { runWhoami } = await import('../usecases/whoami.js');
       const { runExecPlugin } = await import('../cluster/exec-plugin.js');
+      const { selfSubjectReview } = await import('../cluster/review.js');
       await runWhoami(input, {
         out,
         env: ctx.io.env,
