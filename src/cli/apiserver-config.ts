@@ -10,6 +10,7 @@ import type { ApiserverConfigInput } from '../usecases/apiserver-config.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { Io } from '../ports/io.js';
 import type { CommandContext, CommandListing } from './main.js';
+import { addClaimOptions, claimSettings } from './validate.js';
 
 /** What `--help` lists for this command (main.ts lists it from here without registering it). */
 export const APISERVER_CONFIG_COMMAND: CommandListing = {
@@ -69,17 +70,20 @@ Notes:
   <client id>-org-<organization>), and tokenType is left out only when the token has no such claim.`;
 
 export function registerApiserverConfig(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command(APISERVER_CONFIG_COMMAND.name)
     .description(APISERVER_CONFIG_COMMAND.description)
     .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only), exactly as tokens carry it in "iss" (required)')
     .option('--client-id <id>', "the application's Client ID (not its name); the API server's audience (required)")
     .option('--audience <aud>', "the audience tokens carry when it is not the client ID: a shared application's <client id>-org-<organization>, or an RFC 8707 resource URL (--from-token finds it)")
-    .option('--resource <uri>', 'the RFC 8707 resource this cluster\'s users log in with (setup/token --resource, browser grant): tokens then carry it as their audience instead of the client ID, so it is printed as --oidc-client-id / audiences (an absolute URI)')
-    .option('--username-claim <claim>', 'token claim used as the username (Casdoor: "name" = the username; "sub" is an opaque ID)', 'name')
-    .option('--groups-claim <claim>', 'token claim used as groups (Casdoor: "groups", values "<org>/<group>")', 'groups')
-    .addOption(new Option('--username-prefix <prefix>', "--oidc-username-prefix: '-' = none, '' = flag unset (\"<issuer>#\"), else prepended").default('-'))
-    .addOption(new Option('--groups-prefix <prefix>', "--oidc-groups-prefix, prepended to every group ('' = none)").default(''))
+    .option('--resource <uri>', 'the RFC 8707 resource this cluster\'s users log in with (setup/token --resource, browser grant): tokens then carry it as their audience instead of the client ID, so it is printed as --oidc-client-id / audiences (an absolute URI)');
+  addClaimOptions(cmd, {
+    usernameClaim: 'token claim used as the username (Casdoor: "name" = the username; "sub" is an opaque ID)',
+    groupsClaim: 'token claim used as groups (Casdoor: "groups", values "<org>/<group>")',
+    usernamePrefix: "--oidc-username-prefix: '-' = none, '' = flag unset (\"<issuer>#\"), else prepended",
+    groupsPrefix: "--oidc-groups-prefix, prepended to every group ('' = none)",
+  });
+  cmd
     .option('--casdoor-ca <file>', "CA (PEM) of Casdoor's TLS certificate, when not a public CA: trusted for discovery/login and written into the output")
     .option('--kubernetes-version <version>', 'version of the cluster; picks the AuthenticationConfiguration apiVersion (1.30–1.33 v1beta1, 1.34+ v1; before 1.30 only the flags are printed)', '1.32')
     .option('--signing-algs <algs>', `--oidc-signing-algs, comma-separated (${KUBE_SIGNING_ALGS.join(', ')}); flags and minikube only: an AuthenticationConfiguration has no algorithm list`, 'RS256')
@@ -194,11 +198,8 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
       issuer,
       clientId,
       ...(audience !== undefined && audience !== clientId ? { audience } : {}),
-      usernameClaim,
-      // '' = kube-apiserver's flag left unset; see the help text.
-      ...(usernamePrefix !== '' ? { usernamePrefix } : {}),
-      groupsClaim,
-      ...(groupsPrefix !== '' ? { groupsPrefix } : {}),
+      // A prefix of '' = kube-apiserver's flag left unset; see the help text.
+      ...claimSettings({ usernameClaim, groupsClaim, usernamePrefix, groupsPrefix }),
       signingAlgs,
       ...(casdoorCa ? { casdoorCa } : {}),
       kubernetesVersion,

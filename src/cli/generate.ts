@@ -11,7 +11,7 @@ import type { SetupMode } from '../usecases/setup.js';
 import { readPemFile, secretFrom } from './inputs.js';
 import type { Io } from '../ports/io.js';
 import type { CommandContext, CommandListing } from './main.js';
-import { namespaceFlag, serverUrlFlag } from './validate.js';
+import { addClaimOptions, claimSettings, namespaceFlag, serverUrlFlag } from './validate.js';
 
 /** What `--help` lists for this command (main.ts lists it from here without registering it). */
 export const GENERATE_COMMAND: CommandListing = {
@@ -77,7 +77,7 @@ Each file is standalone (its own cluster, user, context and current-context), mo
 the exit status is the first failure's (2 for a bad row, 3 for a refused login …).`;
 
 export function registerGenerate(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command(GENERATE_COMMAND.name)
     .description(GENERATE_COMMAND.description)
     .option('--roster <file>', 'the teammates: YAML or CSV (username, optional namespace/context/cluster/user names) (required)')
@@ -95,15 +95,18 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     .option('--namespace <ns>', 'default namespace for rows that give none')
     .addOption(new Option('--mode <mode>', 'exec: kubectl runs `casdoor-kubeconfig token` (no secrets in the files); auth-provider: tokens in the files (needs --passwords)').choices(['exec', 'auth-provider']).default('exec'))
     .option('--exec-command <command>', 'exec mode: the command kubectl runs on the teammates\' machines', 'casdoor-kubeconfig')
-    .option('--passwords <file>', 'auth-provider mode: username→password file (YAML or CSV), not readable by group or others')
-    .option('--username-claim <claim>', "the API server's username claim, checked per user in auth-provider mode (default name; there, preferred_username for tokens in Casdoor's JWT-Standard format)", 'name')
-    .option('--groups-claim <claim>', "the API server's groups claim", 'groups')
-    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix ('-' = none, '' = unset)").default('-'))
-    .addOption(new Option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix ('' = none)").default(''))
+    .option('--passwords <file>', 'auth-provider mode: username→password file (YAML or CSV), not readable by group or others');
+  addClaimOptions(cmd, {
+    usernameClaim: "the API server's username claim, checked per user in auth-provider mode (default name; there, preferred_username for tokens in Casdoor's JWT-Standard format)",
+    groupsClaim: "the API server's groups claim",
+    usernamePrefix: "the API server's --oidc-username-prefix ('-' = none, '' = unset)",
+    groupsPrefix: "the API server's --oidc-groups-prefix ('' = none)",
+  });
+  cmd
     .option('--offline', "exec mode: don't check Casdoor's discovery document first")
     .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
     .addHelpText('after', EXAMPLES)
-    .action(async (flags: GenerateFlags, cmd: Command) => {
+    .action(async (flags: GenerateFlags) => {
       const out = ctx.output();
       const input = await generateInputFromFlags({ ...flags, usernameClaimGiven: cmd.getOptionValueSource('usernameClaim') !== 'default' }, ctx.io);
       const { runGenerate } = await import('../usecases/generate.js');
@@ -216,12 +219,9 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
     mode: flags.mode,
     ...(flags.mode === 'exec' && flags.execCommand ? { execCommand: flags.execCommand } : {}),
     ...(passwords ? { passwords } : {}),
-    usernameClaim: flags.usernameClaim,
+    ...claimSettings(flags),
     // Left at its default, the username claim follows each token's format (JWT-Standard: preferred_username).
     ...(flags.usernameClaimGiven === false ? { usernameClaimGiven: false } : {}),
-    groupsClaim: flags.groupsClaim,
-    ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
-    ...(flags.groupsPrefix !== '' ? { groupsPrefix: flags.groupsPrefix } : {}),
     offline: Boolean(flags.offline),
     output: flags.output,
   };
