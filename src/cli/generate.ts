@@ -1,5 +1,5 @@
 /** `generate`: flags + roster (+ password file) → GenerateInput → usecases/generate. */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -8,7 +8,7 @@ import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { registerSecret } from '../redact.js';
 import type { GenerateFormat, GenerateInput } from '../usecases/generate.js';
 import type { SetupMode } from '../usecases/setup.js';
-import { readPemFile, secretFrom } from './inputs.js';
+import { readPemFile, readTextFile, secretFrom, unreadableFile } from './inputs.js';
 import type { Io } from '../ports/io.js';
 import type { CommandContext, CommandListing } from './main.js';
 import { addClaimOptions, claimSettings, namespaceFlag, serverUrlFlag } from './validate.js';
@@ -129,23 +129,17 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     });
 }
 
-async function readInputFile(flag: string, file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(`${flag}: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}).`);
-  }
-}
-
-/** Reads the password file, refusing one that group or others can read (it holds every teammate's password). */
-export async function readPasswordsFile(file: string): Promise<Map<string, string>> {
+/**
+ * Reads the password file, refusing one that group or others can read (it holds every teammate's password).
+ * `missing: 'empty'`: a file that does not exist is read as empty (casdoor-app creates it).
+ */
+export async function readPasswordsFile(file: string, opts: { missing?: 'empty' } = {}): Promise<Map<string, string>> {
   let st;
   try {
     st = await stat(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(`--passwords: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}).`);
+    if (opts.missing === 'empty' && (err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw unreadableFile('--passwords', file, err);
   }
   if (!st.isFile()) throw usageError(`--passwords: ${file} is not a regular file.`);
   if ((st.mode & 0o077) !== 0) {
@@ -156,7 +150,7 @@ export async function readPasswordsFile(file: string): Promise<Map<string, strin
     );
   }
   const { parsePasswords } = await import('../usecases/roster.js');
-  const passwords = parsePasswords(await readInputFile('--passwords', file), file);
+  const passwords = parsePasswords(await readTextFile('--passwords', file), file);
   for (const pw of passwords.values()) registerSecret(pw);
   return passwords;
 }
@@ -194,7 +188,7 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
 
   const rosterFile = path.resolve(io.cwd, flags.roster as string);
   const { parseRoster } = await import('../usecases/roster.js');
-  const roster = parseRoster(await readInputFile('--roster', rosterFile), flags.roster as string);
+  const roster = parseRoster(await readTextFile('--roster', rosterFile), flags.roster as string);
   const passwords = flags.passwords ? await readPasswordsFile(path.resolve(io.cwd, flags.passwords)) : undefined;
   const clientSecret = flags.mode === 'auth-provider' ? secretFrom(flags.clientSecret, io.env, 'CASDOOR_CLIENT_SECRET') : undefined;
   if (flags.mode === 'exec' && flags.clientSecret) throw usageError('--client-secret only applies with --mode auth-provider (exec files carry no secret).');
