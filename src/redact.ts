@@ -2,7 +2,8 @@
  * Secrets must never reach output, logs, errors or diffs. Every value the tool handles that is a
  * secret is registered here as soon as it is read, and every line printed goes through `redact`.
  */
-const secrets = new Set<string>();
+/** Each registered secret (in the order registered) with its encodedForms, computed once. */
+const secrets = new Map<string, string[]>();
 
 /**
  * Keys whose values are secrets wherever they appear (kubeconfig auth-provider config, token responses,
@@ -30,7 +31,7 @@ export const REDACTED = '<redacted>';
 
 export function registerSecret(value: string | undefined | null): void {
   // Very short values would redact ordinary words; real secrets here are longer.
-  if (value && value.length >= 4) secrets.add(value);
+  if (value && value.length >= 4 && !secrets.has(value)) secrets.set(value, encodedForms(value));
 }
 
 /**
@@ -55,8 +56,8 @@ export function encodedForms(secret: string): string[] {
 
 export function redact(text: string): string {
   let out = text;
-  for (const s of secrets) {
-    for (const form of encodedForms(s)) if (out.includes(form)) out = out.split(form).join(REDACTED);
+  for (const forms of secrets.values()) {
+    for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
   }
   // Anything that looks like a JWT is redacted even if it was never registered.
   return out.replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, REDACTED);
@@ -82,6 +83,8 @@ export const SECRET_NAME = /secret|passw(or)?d|passwd|token|api[-_]?key|credenti
  * Another credential plugin's arguments as we may print them ("run it yourself" lines, `whoami -o json`):
  * the value of any option whose name looks secret is replaced, in both `--opt value` and `--opt=value`
  * forms, and registered so that it is redacted anywhere else it shows up (the plugin's own stderr).
+ * kubeconfig/diff.ts redactExecArgs looks alike but is another rule (a wider name pattern, a value
+ * starting with '-' redacted too, nothing registered): merging them would change what either prints.
  */
 export function redactArgs(args: readonly string[]): string[] {
   return args.map((a, i) => {

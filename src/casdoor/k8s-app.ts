@@ -3,11 +3,10 @@
  * and, for an existing application, the few fields it changes (everything else is written back as
  * read: object/application.go UpdateApplication stores every column of the body).
  */
+import { DEFAULT_EXPIRE_HOURS, DEFAULT_REFRESH_EXPIRE_HOURS } from './app-defaults.js';
 import { GRANT, type CasdoorApplication, type SigninMethod } from './model.js';
 
-/** Stated defaults (docs/admin-guide.md): a short id_token that kubectl renews for a week. */
-export const DEFAULT_EXPIRE_HOURS = 1;
-export const DEFAULT_REFRESH_EXPIRE_HOURS = 168;
+export { DEFAULT_EXPIRE_HOURS, DEFAULT_REFRESH_EXPIRE_HOURS };
 
 export interface AppSpec {
   name: string;

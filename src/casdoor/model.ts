@@ -68,13 +68,6 @@ export const GRANT = {
   device: 'urn:ietf:params:oauth:grant-type:device_code',
 } as const;
 
-export const GRANT_UI_NAME: Record<string, string> = {
-  [GRANT.code]: 'Authorization Code',
-  [GRANT.password]: 'Password',
-  [GRANT.refresh]: 'Refresh Token',
-  [GRANT.device]: 'Device Code',
-};
-
 /** The built-in application every Casdoor has (object/init.go initBuiltInApplication): its client id is public. */
 export const BUILT_IN_APPLICATION = 'app-built-in';
 

@@ -4,13 +4,13 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
-import { audienceKind } from '../oidc/kube-rules.js';
 import { checkResourceUri } from '../oidc/resource.js';
 import { APISERVER_CA_FILE, APISERVER_FORMATS, KUBE_SIGNING_ALGS, MINIKUBE_CA_FILE, type ApiserverFormat } from '../usecases/apiserver-options.js';
 import type { ApiserverConfigInput } from '../usecases/apiserver-config.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { Io } from '../ports/io.js';
 import type { CommandContext, CommandListing } from './main.js';
+import { addClaimOptions, claimSettings } from './validate.js';
 
 /** What `--help` lists for this command (main.ts lists it from here without registering it). */
 export const APISERVER_CONFIG_COMMAND: CommandListing = {
@@ -70,17 +70,20 @@ Notes:
   <client id>-org-<organization>), and tokenType is left out only when the token has no such claim.`;
 
 export function registerApiserverConfig(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command(APISERVER_CONFIG_COMMAND.name)
     .description(APISERVER_CONFIG_COMMAND.description)
     .option('--casdoor-url <url>', 'Casdoor origin = the OIDC issuer (https only), exactly as tokens carry it in "iss" (required)')
     .option('--client-id <id>', "the application's Client ID (not its name); the API server's audience (required)")
     .option('--audience <aud>', "the audience tokens carry when it is not the client ID: a shared application's <client id>-org-<organization>, or an RFC 8707 resource URL (--from-token finds it)")
-    .option('--resource <uri>', 'the RFC 8707 resource this cluster\'s users log in with (setup/token --resource, browser grant): tokens then carry it as their audience instead of the client ID, so it is printed as --oidc-client-id / audiences (an absolute URI)')
-    .option('--username-claim <claim>', 'token claim used as the username (Casdoor: "name" = the username; "sub" is an opaque ID)', 'name')
-    .option('--groups-claim <claim>', 'token claim used as groups (Casdoor: "groups", values "<org>/<group>")', 'groups')
-    .addOption(new Option('--username-prefix <prefix>', "--oidc-username-prefix: '-' = none, '' = flag unset (\"<issuer>#\"), else prepended").default('-'))
-    .addOption(new Option('--groups-prefix <prefix>', "--oidc-groups-prefix, prepended to every group ('' = none)").default(''))
+    .option('--resource <uri>', 'the RFC 8707 resource this cluster\'s users log in with (setup/token --resource, browser grant): tokens then carry it as their audience instead of the client ID, so it is printed as --oidc-client-id / audiences (an absolute URI)');
+  addClaimOptions(cmd, {
+    usernameClaim: 'token claim used as the username (Casdoor: "name" = the username; "sub" is an opaque ID)',
+    groupsClaim: 'token claim used as groups (Casdoor: "groups", values "<org>/<group>")',
+    usernamePrefix: "--oidc-username-prefix: '-' = none, '' = flag unset (\"<issuer>#\"), else prepended",
+    groupsPrefix: "--oidc-groups-prefix, prepended to every group ('' = none)",
+  });
+  cmd
     .option('--casdoor-ca <file>', "CA (PEM) of Casdoor's TLS certificate, when not a public CA: trusted for discovery/login and written into the output")
     .option('--kubernetes-version <version>', 'version of the cluster; picks the AuthenticationConfiguration apiVersion (1.30–1.33 v1beta1, 1.34+ v1; before 1.30 only the flags are printed)', '1.32')
     .option('--signing-algs <algs>', `--oidc-signing-algs, comma-separated (${KUBE_SIGNING_ALGS.join(', ')}); flags and minikube only: an AuthenticationConfiguration has no algorithm list`, 'RS256')
@@ -118,7 +121,8 @@ function checkPrefix(flag: string, value: string): string {
 }
 
 /** Casdoor object/token_jwt.go: aud is the client id, `<clientId>-org-<organization>` (shared app) or the RFC 8707 resource. */
-function checkAudience(audience: string, clientId: string): string {
+async function checkAudience(audience: string, clientId: string): Promise<string> {
+  const { audienceKind } = await import('../oidc/kube-rules.js');
   let isUrl = false;
   try {
     isUrl = new URL(audience).protocol !== '';
@@ -143,7 +147,7 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
   if (missing.length) throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig apiserver-config --help for every flag.');
   const issuer = parseCasdoorUrl(flags.casdoorUrl as string);
   const clientId = checkToken('--client-id', flags.clientId as string, 'client ID');
-  let audience = flags.audience === undefined ? undefined : checkAudience(checkToken('--audience', flags.audience, 'audience'), clientId);
+  let audience = flags.audience === undefined ? undefined : await checkAudience(checkToken('--audience', flags.audience, 'audience'), clientId);
   if (flags.resource !== undefined) {
     // Casdoor object/token_jwt.go generateJwtToken: with a resource, aud = [resource] and not the client id,
     // so the API server's audience (go-oidc verify.go Verify, exact) must be the resource itself.
@@ -194,11 +198,8 @@ export async function apiserverConfigInputFromFlags(flags: ApiserverConfigFlags,
       issuer,
       clientId,
       ...(audience !== undefined && audience !== clientId ? { audience } : {}),
-      usernameClaim,
-      // '' = kube-apiserver's flag left unset; see the help text.
-      ...(usernamePrefix !== '' ? { usernamePrefix } : {}),
-      groupsClaim,
-      ...(groupsPrefix !== '' ? { groupsPrefix } : {}),
+      // A prefix of '' = kube-apiserver's flag left unset; see the help text.
+      ...claimSettings({ usernameClaim, groupsClaim, usernamePrefix, groupsPrefix }),
       signingAlgs,
       ...(casdoorCa ? { casdoorCa } : {}),
       kubernetesVersion,

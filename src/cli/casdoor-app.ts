@@ -3,9 +3,10 @@ import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { DEFAULT_EXPIRE_HOURS, DEFAULT_REFRESH_EXPIRE_HOURS, type AppSpec } from '../casdoor/k8s-app.js';
+import { DEFAULT_EXPIRE_HOURS, DEFAULT_REFRESH_EXPIRE_HOURS } from '../casdoor/app-defaults.js';
+import type { AppSpec } from '../casdoor/k8s-app.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
-import { readPemFile, secretFrom } from './inputs.js';
+import { readPemFile, readTextFile, secretFrom } from './inputs.js';
 import type { UsersInput } from '../usecases/casdoor-users.js';
 import type { CommandContext, CommandListing } from './main.js';
 
@@ -169,21 +170,10 @@ async function usersInput(flags: ApplyFlags, cwd: string): Promise<UsersInput> {
   const { parseRoster } = await import('../usecases/roster.js');
   const { readPasswordsFile } = await import('./generate.js');
   const rosterFile = path.resolve(cwd, flags.users as string);
-  let text: string;
-  try {
-    text = await readFile(rosterFile, 'utf8');
-  } catch (err) {
-    throw usageError(`--users: cannot read ${rosterFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
-  }
-  const roster = parseRoster(text, rosterFile);
+  const roster = parseRoster(await readTextFile('--users', rosterFile), rosterFile);
   const passwordFile = path.resolve(cwd, flags.passwords as string);
-  let passwords = new Map<string, string>();
-  try {
-    passwords = await readPasswordsFile(passwordFile);
-  } catch (err) {
-    // A file that does not exist yet is created for the generated passwords; any other problem stops here.
-    if (!(err instanceof Error && /no such file/.test(err.message))) throw err;
-  }
+  // A file that does not exist yet is created for the generated passwords; any other problem stops here.
+  const passwords = await readPasswordsFile(passwordFile, { missing: 'empty' });
   return { roster, passwords, passwordFile, updateGroups: Boolean(flags.updateGroups) };
 }
 

@@ -4,7 +4,7 @@
  * loaded inside the action: this module is imported on every start of the CLI.
  */
 import { rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -66,23 +66,10 @@ export async function demoDeps(ctx: CommandContext, out: Output, headless: boole
       }),
     // The same request `kubectl auth whoami` makes, through the whoami use case.
     whoami: async (kubeconfig, context) => {
-      const [{ checkContext }, { selfSubjectReview }, { runExecPlugin }] = await Promise.all([
-        import('../usecases/context-check.js'),
-        import('../cluster/review.js'),
-        import('../cluster/exec-plugin.js'),
-      ]);
+      const { checkContext, contextCheckDeps } = await import('../usecases/context-check.js');
       const check = await checkContext(
         { kubeconfig, context, claims: demo.DEMO_CLAIMS },
-        {
-          env,
-          homeDir: io.homeDir,
-          now: io.now,
-          verbose: out.verboseEnabled,
-          log: (line) => out.info(line),
-          review: selfSubjectReview,
-          runExec: runExecPlugin,
-          readFile: (file) => readFile(file, 'utf8'),
-        },
+        contextCheckDeps({ env, homeDir: io.homeDir, now: io.now, verbose: out.verboseEnabled, log: (line) => out.info(line) }),
       );
       return demo.whoamiAnswerOf(check);
     },

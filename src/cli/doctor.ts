@@ -9,7 +9,7 @@ import type { DoctorDeps, DoctorInput, DoctorTokens } from '../usecases/doctor.j
 import { GRANT_HELP } from './token.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext, CommandListing } from './main.js';
-import { serverUrlFlag } from './validate.js';
+import { addClaimOptions, claimsFromFlags, serverUrlFlag } from './validate.js';
 
 /** What `--help` lists for this command (main.ts lists it from here without registering it). */
 export const DOCTOR_COMMAND: CommandListing = {
@@ -64,7 +64,7 @@ Examples:
   casdoor-kubeconfig doctor --context alice@k8s.example.com     # everything, from an entry made by setup`;
 
 export function registerDoctor(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command(DOCTOR_COMMAND.name)
     .description(DOCTOR_COMMAND.description)
     .option('--casdoor-url <url>', 'Casdoor origin (the OIDC issuer), e.g. https://door.example.com')
@@ -80,11 +80,14 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
     .option('--kubeconfig <file>', 'kubeconfig file for --context (default: as kubectl picks it)')
     .option('--server <url>', 'also ask this API server about the token (SelfSubjectReview)')
     .option('--certificate-authority <file>', "the API server's CA (PEM), with --server")
-    .option('--insecure-skip-tls-verify', "don't verify the API server's certificate (unsafe), with --server")
-    .option('--username-claim <claim>', "the API server's --oidc-username-claim", 'name')
-    .option('--groups-claim <claim>', "the API server's --oidc-groups-claim", 'groups')
-    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix: '-' = none, '' = unset").default('-'))
-    .addOption(new Option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix ('' = none)").default(''))
+    .option('--insecure-skip-tls-verify', "don't verify the API server's certificate (unsafe), with --server");
+  addClaimOptions(cmd, {
+    usernameClaim: "the API server's --oidc-username-claim",
+    groupsClaim: "the API server's --oidc-groups-claim",
+    usernamePrefix: "the API server's --oidc-username-prefix: '-' = none, '' = unset",
+    groupsPrefix: "the API server's --oidc-groups-prefix ('' = none)",
+  });
+  cmd
     .option('--no-device-probe', "skip the /api/device-auth probe (it leaves a pending device code in Casdoor's memory until it expires)")
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText('after', HELP)
@@ -182,20 +185,13 @@ export async function prepareDoctor(flags: DoctorFlags, ctx: CommandContext): Pr
   }
   if (!casdoorUrl) throw usageError('doctor: missing --casdoor-url (or --context).', 'Run casdoor-kubeconfig doctor --help.');
   if (!clientId && !flags.application) throw usageError('doctor: missing --client-id or --application (or --context).', 'Run casdoor-kubeconfig doctor --help.');
-  for (const [flag, v] of [['--username-claim', flags.usernameClaim], ['--groups-claim', flags.groupsClaim]] as const) {
-    if (v.trim() === '') throw usageError(`${flag} must not be empty.`);
-  }
+  const claims = claimsFromFlags(flags);
   return {
     input: {
       casdoorUrl,
       ...(clientId ? { clientId } : {}),
       ...(flags.application ? { application: flags.application } : {}),
-      claims: {
-        usernameClaim: flags.usernameClaim,
-        groupsClaim: flags.groupsClaim,
-        ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
-        ...(flags.groupsPrefix !== '' ? { groupsPrefix: flags.groupsPrefix } : {}),
-      },
+      claims,
       ...(flags.deviceProbe === false ? { skipDeviceProbe: true } : {}),
       output: flags.output,
     },

@@ -1,5 +1,5 @@
 /** `generate`: flags + roster (+ password file) → GenerateInput → usecases/generate. */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -8,10 +8,10 @@ import { parseCasdoorUrl } from '../oidc/issuer.js';
 import { registerSecret } from '../redact.js';
 import type { GenerateFormat, GenerateInput } from '../usecases/generate.js';
 import type { SetupMode } from '../usecases/setup.js';
-import { readPemFile, secretFrom } from './inputs.js';
+import { readPemFile, readTextFile, secretFrom, unreadableFile } from './inputs.js';
 import type { Io } from '../ports/io.js';
 import type { CommandContext, CommandListing } from './main.js';
-import { namespaceFlag, serverUrlFlag } from './validate.js';
+import { addClaimOptions, claimSettings, namespaceFlag, serverUrlFlag } from './validate.js';
 
 /** What `--help` lists for this command (main.ts lists it from here without registering it). */
 export const GENERATE_COMMAND: CommandListing = {
@@ -77,7 +77,7 @@ Each file is standalone (its own cluster, user, context and current-context), mo
 the exit status is the first failure's (2 for a bad row, 3 for a refused login …).`;
 
 export function registerGenerate(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command(GENERATE_COMMAND.name)
     .description(GENERATE_COMMAND.description)
     .option('--roster <file>', 'the teammates: YAML or CSV (username, optional namespace/context/cluster/user names) (required)')
@@ -95,15 +95,18 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     .option('--namespace <ns>', 'default namespace for rows that give none')
     .addOption(new Option('--mode <mode>', 'exec: kubectl runs `casdoor-kubeconfig token` (no secrets in the files); auth-provider: tokens in the files (needs --passwords)').choices(['exec', 'auth-provider']).default('exec'))
     .option('--exec-command <command>', 'exec mode: the command kubectl runs on the teammates\' machines', 'casdoor-kubeconfig')
-    .option('--passwords <file>', 'auth-provider mode: username→password file (YAML or CSV), not readable by group or others')
-    .option('--username-claim <claim>', "the API server's username claim, checked per user in auth-provider mode (default name; there, preferred_username for tokens in Casdoor's JWT-Standard format)", 'name')
-    .option('--groups-claim <claim>', "the API server's groups claim", 'groups')
-    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix ('-' = none, '' = unset)").default('-'))
-    .addOption(new Option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix ('' = none)").default(''))
+    .option('--passwords <file>', 'auth-provider mode: username→password file (YAML or CSV), not readable by group or others');
+  addClaimOptions(cmd, {
+    usernameClaim: "the API server's username claim, checked per user in auth-provider mode (default name; there, preferred_username for tokens in Casdoor's JWT-Standard format)",
+    groupsClaim: "the API server's groups claim",
+    usernamePrefix: "the API server's --oidc-username-prefix ('-' = none, '' = unset)",
+    groupsPrefix: "the API server's --oidc-groups-prefix ('' = none)",
+  });
+  cmd
     .option('--offline', "exec mode: don't check Casdoor's discovery document first")
     .addOption(new Option('-o, --output <format>', 'summary format').choices(['text', 'json']).default('text'))
     .addHelpText('after', EXAMPLES)
-    .action(async (flags: GenerateFlags, cmd: Command) => {
+    .action(async (flags: GenerateFlags) => {
       const out = ctx.output();
       const input = await generateInputFromFlags({ ...flags, usernameClaimGiven: cmd.getOptionValueSource('usernameClaim') !== 'default' }, ctx.io);
       const { runGenerate } = await import('../usecases/generate.js');
@@ -126,23 +129,17 @@ export function registerGenerate(program: Command, ctx: CommandContext): void {
     });
 }
 
-async function readInputFile(flag: string, file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(`${flag}: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}).`);
-  }
-}
-
-/** Reads the password file, refusing one that group or others can read (it holds every teammate's password). */
-export async function readPasswordsFile(file: string): Promise<Map<string, string>> {
+/**
+ * Reads the password file, refusing one that group or others can read (it holds every teammate's password).
+ * `missing: 'empty'`: a file that does not exist is read as empty (casdoor-app creates it).
+ */
+export async function readPasswordsFile(file: string, opts: { missing?: 'empty' } = {}): Promise<Map<string, string>> {
   let st;
   try {
     st = await stat(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(`--passwords: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}).`);
+    if (opts.missing === 'empty' && (err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw unreadableFile('--passwords', file, err);
   }
   if (!st.isFile()) throw usageError(`--passwords: ${file} is not a regular file.`);
   if ((st.mode & 0o077) !== 0) {
@@ -153,7 +150,7 @@ export async function readPasswordsFile(file: string): Promise<Map<string, strin
     );
   }
   const { parsePasswords } = await import('../usecases/roster.js');
-  const passwords = parsePasswords(await readInputFile('--passwords', file), file);
+  const passwords = parsePasswords(await readTextFile('--passwords', file), file);
   for (const pw of passwords.values()) registerSecret(pw);
   return passwords;
 }
@@ -191,7 +188,7 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
 
   const rosterFile = path.resolve(io.cwd, flags.roster as string);
   const { parseRoster } = await import('../usecases/roster.js');
-  const roster = parseRoster(await readInputFile('--roster', rosterFile), flags.roster as string);
+  const roster = parseRoster(await readTextFile('--roster', rosterFile), flags.roster as string);
   const passwords = flags.passwords ? await readPasswordsFile(path.resolve(io.cwd, flags.passwords)) : undefined;
   const clientSecret = flags.mode === 'auth-provider' ? secretFrom(flags.clientSecret, io.env, 'CASDOOR_CLIENT_SECRET') : undefined;
   if (flags.mode === 'exec' && flags.clientSecret) throw usageError('--client-secret only applies with --mode auth-provider (exec files carry no secret).');
@@ -216,12 +213,9 @@ export async function generateInputFromFlags(flags: GenerateFlags, io: Pick<Io, 
     mode: flags.mode,
     ...(flags.mode === 'exec' && flags.execCommand ? { execCommand: flags.execCommand } : {}),
     ...(passwords ? { passwords } : {}),
-    usernameClaim: flags.usernameClaim,
+    ...claimSettings(flags),
     // Left at its default, the username claim follows each token's format (JWT-Standard: preferred_username).
     ...(flags.usernameClaimGiven === false ? { usernameClaimGiven: false } : {}),
-    groupsClaim: flags.groupsClaim,
-    ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
-    ...(flags.groupsPrefix !== '' ? { groupsPrefix: flags.groupsPrefix } : {}),
     offline: Boolean(flags.offline),
     output: flags.output,
   };

@@ -1,21 +1,29 @@
 /** Reading flag values that live in files, stdin or the environment (the I/O edge of flag parsing). */
 import { readFile } from 'node:fs/promises';
-import { usageError } from '../errors.js';
+import { usageError, type CliError } from '../errors.js';
 import { checkCaPem } from '../pem.js';
 import { registerSecret } from '../redact.js';
 
-export async function readPemFile(flag: string, file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(`${flag}: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}).`);
-  }
-  return checkCaPem(flag, file, text);
+/** "<flag>: cannot read <file> (no such file)." for a flag's file that cannot be read or stat'ed. */
+export function unreadableFile(flag: string, file: string, err: unknown): CliError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return usageError(`${flag}: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'}).`);
 }
 
-export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+/** The text of a file a flag names, or a usage error naming the flag. */
+export async function readTextFile(flag: string, file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw unreadableFile(flag, file, err);
+  }
+}
+
+export async function readPemFile(flag: string, file: string): Promise<string> {
+  return checkCaPem(flag, file, await readTextFile(flag, file));
+}
+
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');

@@ -4,14 +4,15 @@
  */
 import { Command, CommanderError, Help } from 'commander';
 import { CliError, exitCodeFor } from '../errors.js';
-import { versionDetails } from '../install-info.js';
 import { redact } from '../redact.js';
 import type { Io } from '../ports/io.js';
 import { Output } from '../ports/output.js';
 // --- command modules (one import + one COMMANDS row each; keep this block sorted) ---
 // All of them load on every start (`--help` included), so each holds only its commander definitions and
 // flag checks: its use case and src/cli/deps.ts are loaded with `await import(…)` inside the action, and
-// the constants its options name live in leaf modules (usecases/grants.ts, usecases/apiserver-options.ts).
+// the constants its options name live in leaf modules (usecases/grants.ts, usecases/apiserver-options.ts,
+// token/storage-kinds.ts, casdoor/app-defaults.ts, cluster/defaults.ts); what only an action or the async
+// flag parsing needs is loaded there with `await import(…)` too.
 // Only the commands named on the command line are registered (see buildProgram).
 // One import after the other, not Promise.all: jest's ESM runtime can fail concurrent imports that share
 // a module ("request for '…' is not in cache").
@@ -149,6 +150,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   });
   // `--version --verbose`: also what runs it (the single executable names the Node.js inside it).
   if (argv.includes('--version') && argv.every((a) => ['--version', '-v', '--verbose'].includes(a)) && verbose) {
+    const { versionDetails } = await import('../install-info.js');
     io.stdout.write(versionDetails(VERSION));
     return 0;
   }

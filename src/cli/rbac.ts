@@ -1,10 +1,10 @@
 /** `rbac`: flags → RbacInput → usecases/rbac; the YAML on stdout, warnings on stderr. */
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import type { RbacInput } from '../usecases/rbac.js';
 import type { CommandContext, CommandListing } from './main.js';
+import { addClaimOptions, claimsFromFlags } from './validate.js';
 
 /** What `--help` lists for this command (main.ts lists it from here without registering it). */
 export const RBAC_COMMAND: CommandListing = {
@@ -54,7 +54,7 @@ Notes:
   With --username-prefix '' (the API server's flag unset) users are named "<issuer>#<name>": give --casdoor-url.`;
 
 export function registerRbac(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command(RBAC_COMMAND.name)
     .description(RBAC_COMMAND.description)
     .option('--user <name>', 'Casdoor username to bind (repeatable); the bare name, as in the username claim', collect)
@@ -64,10 +64,13 @@ export function registerRbac(program: Command, ctx: CommandContext): void {
     .option('--cluster-role <name>', 'ClusterRole to grant (default: view, the safest built-in role)')
     .option('--role <name>', 'namespaced Role to grant instead (needs --namespace)')
     .option('--namespace <ns>', 'make a RoleBinding in this namespace instead of a ClusterRoleBinding')
-    .option('--name <name>', 'binding name (default: casdoor-<subject>-<role>, as a DNS-1123 name)')
-    .option('--username-claim <claim>', 'the API server\'s username claim (matters only for "email", which gets no default prefix)', 'name')
-    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\"), else prepended").default('-'))
-    .addOption(new Option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix ('' = none)").default(''))
+    .option('--name <name>', 'binding name (default: casdoor-<subject>-<role>, as a DNS-1123 name)');
+  addClaimOptions(cmd, {
+    usernameClaim: 'the API server\'s username claim (matters only for "email", which gets no default prefix)',
+    usernamePrefix: "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\"), else prepended",
+    groupsPrefix: "the API server's --oidc-groups-prefix ('' = none)",
+  });
+  cmd
     .option('--casdoor-url <url>', 'the issuer; needed only with --username-prefix \'\' (users become "<issuer>#<name>")')
     .option('--issuer <url>', 'same as --casdoor-url')
     .addHelpText('after', EXAMPLES)
@@ -91,7 +94,8 @@ export function rbacInputFromFlags(flags: RbacFlags): RbacInput {
   }
   const rawIssuer = flags.casdoorUrl ?? flags.issuer;
   const issuer = rawIssuer === undefined ? undefined : parseCasdoorUrl(rawIssuer);
-  if (flags.usernameClaim.trim() === '') throw usageError('--username-claim must not be empty.');
+  // A prefix of '' = the API server's flag left unset (see --help).
+  const claims = claimsFromFlags(flags);
   return {
     users: flags.user ?? [],
     groups: flags.group ?? [],
@@ -100,10 +104,7 @@ export function rbacInputFromFlags(flags: RbacFlags): RbacInput {
     roleRef: flags.role !== undefined ? { kind: 'Role', name: flags.role } : { kind: 'ClusterRole', name: flags.clusterRole ?? 'view' },
     ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
-    usernameClaim: flags.usernameClaim,
-    // '' = the API server's flag left unset (see --help).
-    ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
-    ...(flags.groupsPrefix !== '' ? { groupsPrefix: flags.groupsPrefix } : {}),
+    ...claims,
     ...(issuer !== undefined ? { issuer } : {}),
   };
 }

@@ -6,15 +6,14 @@ import { usageError } from '../errors.js';
 import { parseCasdoorUrl } from '../oidc/issuer.js';
 import type { SetupDeps, SetupInput } from '../usecases/setup.js';
 import { GRANTS, type GrantType } from '../usecases/grants.js';
-import { TOKEN_STORAGES, type TokenStorage } from '../token/keyring.js';
+import { TOKEN_STORAGES, type TokenStorage } from '../token/storage-kinds.js';
 import type { WizardSettings } from '../wizard/options.js';
 import { collectValues, GRANT_HELP, LISTEN_ADDRESS_HELP, RESOURCE_HELP, SCOPE_HELP, TOKEN_CACHE_STORAGE_HELP } from './token.js';
 import { checkResource } from '../oidc/resource.js';
 import { formatListenAddress, parseListenAddress } from '../oidc/loopback.js';
 import { readPasswordFromStdin, readPemFile, secretFrom } from './inputs.js';
 import type { CommandContext, CommandListing } from './main.js';
-import { namespaceFlag, serverUrlFlag } from './validate.js';
-import { checkedExecCommand } from '../usecases/exec-command.js';
+import { addClaimOptions, checkClaimFlags, claimSettings, namespaceFlag, serverUrlFlag, type ClaimOptions } from './validate.js';
 
 /** What `--help` lists for this command (main.ts lists it from here without registering it). */
 export const SETUP_COMMAND: CommandListing = {
@@ -69,8 +68,11 @@ export interface SetupFlags {
   force?: boolean;
 }
 
+/** setup's --groups-prefix has no default: a given '' is kept (its --json summary shows it). */
+const SETUP_CLAIMS: ClaimOptions = { groupsPrefixDefault: false };
+
 export function registerSetup(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command(SETUP_COMMAND.name)
     .description(SETUP_COMMAND.description)
     .option('--casdoor-url <url>', 'Casdoor origin, which is the OIDC issuer (https only), e.g. https://door.example.com')
@@ -92,13 +94,19 @@ export function registerSetup(program: Command, ctx: CommandContext): void {
     .option('--kubeconfig <file>', 'kubeconfig file to change (default: as kubectl picks it: KUBECONFIG, else ~/.kube/config)')
     .option('--output <file|->', 'write a standalone kubeconfig to FILE (or stdout with -) instead of merging')
     .option('--no-set-current-context', "don't switch current-context to the new context")
-    .option('--dry-run', 'print what would change (secrets redacted) and write nothing')
-    .option('--username-claim <claim>', "token claim the API server uses as username (default name, or preferred_username when Casdoor's token format is JWT-Standard)", 'name')
-    .option('--scope <scopes>', SCOPE_HELP)
-    .option('--resource <uri>', RESOURCE_HELP)
-    .option('--groups-claim <claim>', 'token claim the API server uses as groups', 'groups')
-    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\"), as in apiserver-config").default('-'))
-    .option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix")
+    .option('--dry-run', 'print what would change (secrets redacted) and write nothing');
+  addClaimOptions(cmd, { usernameClaim: "token claim the API server uses as username (default name, or preferred_username when Casdoor's token format is JWT-Standard)" });
+  cmd.option('--scope <scopes>', SCOPE_HELP).option('--resource <uri>', RESOURCE_HELP);
+  addClaimOptions(
+    cmd,
+    {
+      groupsClaim: 'token claim the API server uses as groups',
+      usernamePrefix: "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\"), as in apiserver-config",
+      groupsPrefix: "the API server's --oidc-groups-prefix",
+    },
+    SETUP_CLAIMS,
+  );
+  cmd
     .addOption(
       new Option('--mode <mode>', 'auth-provider: tokens stored in the kubeconfig, kubectl refreshes them; exec: kubectl runs `casdoor-kubeconfig token` (tokens in a private cache, no secret in the file)')
         .choices(['auth-provider', 'exec'])
@@ -128,7 +136,7 @@ and the username claim used (default name; preferred_username for the JWT-Standa
 No scope is asked for unless --scope is given: Casdoor's tokens carry the same claims whatever the
 scope, and an application that defines Scopes refuses any scope it does not list.`,
     )
-    .action(async (flags: SetupFlags, cmd: Command) => {
+    .action(async (flags: SetupFlags) => {
       const out = ctx.output();
       const { clientOf, runSetup, setupSummary } = await import('../usecases/setup.js');
       const { keyOf, loginWithGrant, storeLogin } = await import('../usecases/token.js');
@@ -192,9 +200,10 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     throw usageError('--output writes a standalone file and --kubeconfig names a file to merge into: give one of them.');
   }
   if (flags.namespace !== undefined) namespaceFlag(flags.namespace);
-  for (const [flag, v] of [['--cluster', flags.cluster], ['--user', flags.user], ['--context', flags.context], ['--username-claim', flags.usernameClaim], ['--groups-claim', flags.groupsClaim]] as const) {
+  for (const [flag, v] of [['--cluster', flags.cluster], ['--user', flags.user], ['--context', flags.context]] as const) {
     if (v !== undefined && v.trim() === '') throw usageError(`${flag} must not be empty.`);
   }
+  checkClaimFlags(flags);
   const skipLogin = flags.mode === 'exec' && Boolean(flags.skipLogin);
   const grant = flags.grant ?? 'password';
   if (grant === 'client-credentials') {
@@ -217,6 +226,8 @@ export async function setupInputFromFlags(flags: SetupFlags, env: NodeJS.Process
     throw usageError(`missing ${missing.join(', ')}.`, 'Run casdoor-kubeconfig setup --help for every flag, or run it in a terminal without --non-interactive to be asked.');
   }
   // Before any login: kubectl must be able to run the exec entry's command (usecases/exec-command.ts).
+  // Loaded here: it pulls in install-info, which no command's start-up needs.
+  const { checkedExecCommand } = await import('../usecases/exec-command.js');
   const execCommand = flags.mode === 'exec' ? checkedExecCommand(flags.execCommand, env, process.cwd()) : undefined;
   const casdoorCaPem = flags.casdoorCa ? await readPemFile('--casdoor-ca', flags.casdoorCa) : undefined;
   const apiCaPem = flags.certificateAuthority ? await readPemFile('--certificate-authority', flags.certificateAuthority) : undefined;
@@ -257,11 +268,8 @@ export function settingsFromFlags(flags: SetupFlags): WizardSettings {
   return {
     setCurrentContext: flags.setCurrentContext,
     dryRun: Boolean(flags.dryRun),
-    usernameClaim: flags.usernameClaim,
-    groupsClaim: flags.groupsClaim,
-    // '' = the API server's flag left unset ("<issuer>#"), as in apiserver-config, whoami and generate.
-    ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
-    ...(flags.groupsPrefix !== undefined ? { groupsPrefix: flags.groupsPrefix } : {}),
+    // --username-prefix '' = the API server's flag left unset ("<issuer>#"), as in apiserver-config, whoami and generate.
+    ...claimSettings(flags, SETUP_CLAIMS),
     ...(flags.execCommand ? { execCommand: flags.execCommand } : {}),
     ...(flags.browserCommand ? { browserCommand: flags.browserCommand } : {}),
     ...(flags.browser === false ? { noBrowser: true } : {}),

@@ -3,7 +3,7 @@
  * context; src/bin.ts answers from a fresh cache before this module is even loaded (src/token/fast.ts),
  * so everything here runs only when a refresh or a login is due, or for --help.
  */
-import { TOKEN_STORAGES, type TokenStorage } from '../token/keyring.js';
+import { TOKEN_STORAGES, type TokenStorage } from '../token/storage-kinds.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';

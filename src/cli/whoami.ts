@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { usageError } from '../errors.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, selfSubjectReview } from '../cluster/review.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../cluster/defaults.js';
 import { redact } from '../redact.js';
 import type { WhoamiFormat, WhoamiInput } from '../usecases/whoami.js';
 import type { CommandContext, CommandListing } from './main.js';
+import { addClaimOptions, claimsFromFlags } from './validate.js';
 
 /** What `--help` lists for this command (main.ts lists it from here without registering it). */
 export const WHOAMI_COMMAND: CommandListing = {
@@ -43,16 +44,19 @@ Notes:
   plugin failed to produce a token.`;
 
 export function registerWhoami(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command(WHOAMI_COMMAND.name)
     .description(WHOAMI_COMMAND.description)
     .option('--kubeconfig <file>', 'kubeconfig file to read (default: as kubectl picks it: KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'context to check (default: current-context)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--username-claim <claim>', "the API server's --oidc-username-claim (for the 401 diagnosis)", 'name')
-    .option('--groups-claim <claim>', "the API server's --oidc-groups-claim (for the 401 diagnosis)", 'groups')
-    .addOption(new Option('--username-prefix <prefix>', "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\")").default('-'))
-    .addOption(new Option('--groups-prefix <prefix>', "the API server's --oidc-groups-prefix ('' = none)").default(''))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'));
+  addClaimOptions(cmd, {
+    usernameClaim: "the API server's --oidc-username-claim (for the 401 diagnosis)",
+    groupsClaim: "the API server's --oidc-groups-claim (for the 401 diagnosis)",
+    usernamePrefix: "the API server's --oidc-username-prefix: '-' = none, '' = unset (\"<issuer>#\")",
+    groupsPrefix: "the API server's --oidc-groups-prefix ('' = none)",
+  });
+  cmd
     .option('--request-timeout <seconds>', 'give up on the API server after this many seconds', String(DEFAULT_REQUEST_TIMEOUT_MS / 1000))
     .addHelpText('after', EXAMPLES)
     .action(async (flags: WhoamiFlags) => {
@@ -61,6 +65,7 @@ export function registerWhoami(program: Command, ctx: CommandContext): void {
       // Loaded on use: the use case pulls in jose, which other commands' start-up should not pay for.
       const { runWhoami } = await import('../usecases/whoami.js');
       const { runExecPlugin } = await import('../cluster/exec-plugin.js');
+      const { selfSubjectReview } = await import('../cluster/review.js');
       await runWhoami(input, {
         out,
         env: ctx.io.env,
@@ -79,21 +84,14 @@ export function registerWhoami(program: Command, ctx: CommandContext): void {
 export function whoamiInputFromFlags(flags: WhoamiFlags): WhoamiInput {
   const seconds = Number(flags.requestTimeout);
   if (!Number.isFinite(seconds) || seconds <= 0) throw usageError(`--request-timeout: "${flags.requestTimeout}" is not a positive number of seconds.`);
-  for (const [flag, v] of [['--username-claim', flags.usernameClaim], ['--groups-claim', flags.groupsClaim]] as const) {
-    if (v.trim() === '') throw usageError(`${flag} must not be empty.`);
-  }
+  // '' = the API server's flag left unset, as in apiserver-config.
+  const claims = claimsFromFlags(flags);
   if (flags.context !== undefined && flags.context.trim() === '') throw usageError('--context must not be empty.');
   return {
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
     ...(flags.context ? { context: flags.context } : {}),
     output: flags.output,
-    claims: {
-      usernameClaim: flags.usernameClaim,
-      groupsClaim: flags.groupsClaim,
-      // '' = the API server's flag left unset, as in apiserver-config.
-      ...(flags.usernamePrefix !== '' ? { usernamePrefix: flags.usernamePrefix } : {}),
-      ...(flags.groupsPrefix !== '' ? { groupsPrefix: flags.groupsPrefix } : {}),
-    },
+    claims,
     timeoutMs: Math.round(seconds * 1000),
   };
 }

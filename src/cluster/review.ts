@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ConfigurationOptions } from '@kubernetes/client-node';
 import { CliError } from '../errors.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './defaults.js';
 import { classifyNetError, firstErrorCode } from '../oidc/net-errors.js';
 import { redact } from '../redact.js';
 import { hostOf } from '../validate.js';
@@ -48,8 +49,6 @@ export interface ReviewedUser {
 export type ReviewOutcome =
   | { ok: true; apiVersion: string; userInfo: ReviewedUser }
   | { ok: false; status: number; apiVersion: string; message: string; /** The API server's clock (its Date header), for clock diagnoses. */ serverDate?: string };
-
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Turns what node-fetch/Node throw into one clear line with the fix (exit 7). */
 export function clusterNetworkError(err: unknown, target: Pick<ReviewTarget, 'server' | 'clusterName'>, timeoutMs: number): CliError {

@@ -23,6 +23,11 @@ export async function ensureFolder(file: string): Promise<void> {
   }
 }
 
+/** A backup of the bytes read, before they are replaced; none of a missing or empty file (it holds nothing to restore). */
+export async function backupOfRead(loaded: LoadedFile, now: Date): Promise<string | undefined> {
+  return loaded.exists && loaded.raw.length > 0 ? writeBackup(loaded.file, loaded.raw, loaded.mode ?? NEW_FILE_MODE, now) : undefined;
+}
+
 export interface CommitOptions {
   /** Forces this mode, also on an existing file (standalone files are always 0600). Default: kubectl's rule. */
   mode?: number;
@@ -36,8 +41,7 @@ export interface CommitOptions {
  * so the new content is never readable with the old, looser one.
  */
 export async function commitFile(loaded: LoadedFile, text: string, now: Date, opts: CommitOptions = {}): Promise<string | undefined> {
-  // An empty file holds nothing to restore: no (empty) backup of it.
-  const backup = loaded.exists && loaded.raw.length > 0 && opts.backup !== false ? await writeBackup(loaded.file, loaded.raw, loaded.mode ?? NEW_FILE_MODE, now) : undefined;
+  const backup = opts.backup !== false ? await backupOfRead(loaded, now) : undefined;
   const mode = opts.mode ?? loaded.mode ?? NEW_FILE_MODE;
   try {
     // The temp file is 0600 whatever the final mode: it holds the tokens while it is being written.

@@ -69,7 +69,7 @@ function firstBadUtf8(raw: Buffer, start: number): number {
  * be at most 99 % up to 400,000 decoded nodes, falling to 10 % at 4,000,000. Past it kubectl fails with
  * "yaml: document contains excessive aliasing".
  */
-export function allowedAliasRatio(decodeCount: number): number {
+function allowedAliasRatio(decodeCount: number): number {
   const low = 400_000;
   const high = 4_000_000;
   if (decodeCount <= low) return 0.99;

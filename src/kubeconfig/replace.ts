@@ -98,32 +98,31 @@ export interface IdentityOptions {
 }
 
 /**
- * What an entry points at, as a comparable string: a change of it re-points the contexts that use the
- * entry. Tokens are not part of it (a re-login changes them and points at the same identity).
+ * What an entry points at: a change of it re-points the contexts that use the entry. Tokens are not
+ * part of it (a re-login changes them and points at the same identity).
  */
-export function identityOf(kind: 'cluster' | 'user', payload: unknown, opts: IdentityOptions = {}): string {
+function identityOf(kind: 'cluster' | 'user', payload: unknown, opts: IdentityOptions): readonly unknown[] {
   const p = isObj(payload) ? payload : {};
-  if (kind === 'cluster') {
-    const keys = ['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify'];
-    return JSON.stringify(keys.map((k) => p[k] ?? null));
-  }
+  // The connection: the fields a cluster entry's replacement owns.
+  if (kind === 'cluster') return OWNED.cluster.map((k) => p[k] ?? null);
   const ap = p['auth-provider'];
   if (isObj(ap) && ap.name === 'oidc') {
     const config = isObj(ap.config) ? ap.config : {};
-    return JSON.stringify(['oidc', config['idp-issuer-url'] ?? null, config['client-id'] ?? null, opts.subjectUnknown ? null : (jwtSubject(config['id-token']) ?? null)]);
+    return ['oidc', config['idp-issuer-url'] ?? null, config['client-id'] ?? null, opts.subjectUnknown ? null : (jwtSubject(config['id-token']) ?? null)];
   }
   const exec = p.exec;
   if (isObj(exec) && Array.isArray(exec.args) && exec.args[0] === 'token' && argOf(exec.args, '--casdoor-url')) {
-    return JSON.stringify(['casdoor-exec', argOf(exec.args, '--casdoor-url'), argOf(exec.args, '--client-id') ?? null, argOf(exec.args, '--username') ?? null]);
+    return ['casdoor-exec', argOf(exec.args, '--casdoor-url'), argOf(exec.args, '--client-id') ?? null, argOf(exec.args, '--username') ?? null];
   }
   // Anything else (a static token, a client certificate, another plugin): every credential field counts.
-  return JSON.stringify(OWNED.user.map((k) => p[k] ?? null));
+  return OWNED.user.map((k) => p[k] ?? null);
 }
 
+/** Deep equality of two identities (their values are YAML scalars, lists and maps). */
+const sameIdentity = (a: readonly unknown[], b: readonly unknown[]): boolean => JSON.stringify(a) === JSON.stringify(b);
+
 /** Why an existing identity differs, in words (for the message). */
-function describeChange(kind: 'cluster' | 'user', before: unknown, after: unknown, opts: IdentityOptions): string {
-  const b = JSON.parse(identityOf(kind, before, opts)) as unknown[];
-  const a = JSON.parse(identityOf(kind, after, opts)) as unknown[];
+function describeChange(kind: 'cluster' | 'user', b: readonly unknown[], a: readonly unknown[]): string {
   if (kind === 'cluster') {
     if (b[0] !== a[0]) return `server ${String(b[0] ?? '(none)')} → ${String(a[0] ?? '(none)')}`;
     return 'another certificate authority or TLS setting';
@@ -157,9 +156,12 @@ export function repointConflicts(
   const out: RepointConflict[] = [];
   const check = (kind: 'cluster' | 'user', name: string, payload: unknown): void => {
     const old = existing(kind, name);
-    if (!old || identityOf(kind, old[kind], opts) === identityOf(kind, payload, opts)) return;
+    if (!old) return;
+    const before = identityOf(kind, old[kind], opts);
+    const after = identityOf(kind, payload, opts);
+    if (sameIdentity(before, after)) return;
     const users = [...new Set(contexts.filter((c) => c.name !== own && isObj(c.context) && c.context[kind] === name).map((c) => c.name))].sort();
-    if (users.length) out.push({ kind, name, contexts: users, change: describeChange(kind, old[kind], payload, opts) });
+    if (users.length) out.push({ kind, name, contexts: users, change: describeChange(kind, before, after) });
   };
   if (entries.cluster) check('cluster', entries.cluster.name, entries.cluster.cluster);
   if (entries.user) check('user', entries.user.name, entries.user.user);

@@ -61,7 +61,8 @@ export interface WritePlan {
 
 /**
  * With several files, kubectl's "default file" is the first that exists, or the last when none does
- * (seen with kubectl 1.32; the last, not the first, is easy to get wrong).
+ * (client-go tools/clientcmd/config.go PathOptions.GetDefaultFilename: "otherwise, return the last one
+ * in the list"; the last, not the first, is easy to get wrong).
  */
 function defaultFileOf(chain: KubeconfigChain, exists: (file: string) => boolean): string {
   if (chain.files.length === 1) return chain.files[0] as string;

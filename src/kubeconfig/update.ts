@@ -10,8 +10,8 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { pruneBackups, writeBackup } from './backup.js';
-import { commitFile } from './commit.js';
+import { pruneBackups } from './backup.js';
+import { backupOfRead, commitFile } from './commit.js';
 import { fileError, readKubeconfigFile } from './io.js';
 import { DEFAULT_LOCK_WAIT_MS, withLocks } from './lock.js';
 import type { Change } from './merge.js';
@@ -66,7 +66,7 @@ export async function updateUserEntry(
     // fail before that (issue 10, point 9). So the folder is checked for writing (the atomic write puts a
     // temp file there) and the backup is taken first; a run that cannot write loses no session.
     await checkWritable(file);
-    const backup = loaded.exists && loaded.raw.length > 0 ? await writeBackup(file, loaded.raw, loaded.mode ?? 0o600, now()) : undefined;
+    const backup = await backupOfRead(loaded, now());
     const dropBackup = async (): Promise<void> => {
       if (backup) await fs.unlink(backup).catch(() => undefined);
     };

@@ -125,11 +125,6 @@ const { merge: MERGE_TYPE } = (jsYaml as unknown as { types: { merge: jsYaml.Typ
 /** Reading: go-yaml v2's scalars, plus `<<` merge keys (which go-yaml v2 honours). */
 export const GO_YAML_READ_SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [NULL_TYPE, BOOL_TYPE, INT_TYPE, FLOAT_TYPE, MERGE_TYPE] });
 
-/**
- * Writing: js-yaml quotes a string when a type of the schema would resolve it; this type is never used
- * to read, it only makes the writer quote every string go-yaml v2 would take for a bool, null or number
- * (`'yes'`, `'0644'`, `'1_000'`, also as mapping keys).
- */
 /** Writes a GoInt as its digits, untagged (the writer only uses `represent`; `resolve` never matches). */
 export const GO_INT_WRITER = new Type('tag:casdoor-kubeconfig,2025:go-int', {
   kind: 'scalar',
@@ -138,6 +133,11 @@ export const GO_INT_WRITER = new Type('tag:casdoor-kubeconfig,2025:go-int', {
   represent: (v: object) => (v as GoInt).text,
 });
 
+/**
+ * Writing: js-yaml quotes a string when a type of the schema would resolve it; this type is never used
+ * to read, it only makes the writer quote every string go-yaml v2 would take for a bool, null or number
+ * (`'yes'`, `'0644'`, `'1_000'`, also as mapping keys).
+ */
 export const GO_NON_STRING = new Type('tag:casdoor-kubeconfig,2025:go-yaml-non-string', {
   kind: 'scalar',
   resolve: (s: string | null) => s !== null && isNonString(s),

@@ -13,8 +13,7 @@ import type * as KeyringBinding from '@napi-rs/keyring';
 import { CliError } from '../errors.js';
 import { PACKAGE_NAME, runningAsSea } from '../install-info.js';
 
-export const TOKEN_STORAGES = ['disk', 'keyring', 'none'] as const;
-export type TokenStorage = (typeof TOKEN_STORAGES)[number];
+export { TOKEN_STORAGES, type TokenStorage } from './storage-kinds.js';
 
 export const KEYRING_SERVICE = 'casdoor-kubeconfig';
 

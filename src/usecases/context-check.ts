@@ -6,8 +6,9 @@
  *
  * Load it with a dynamic import: whoami pulls in jose, and the review pulls in client-node.
  */
-import type { ExecCredentialResult, ExecPluginRequest } from '../cluster/exec-plugin.js';
-import type { ReviewOutcome, ReviewTarget } from '../cluster/review.js';
+import { readFile } from 'node:fs/promises';
+import { runExecPlugin, type ExecCredentialResult, type ExecPluginRequest } from '../cluster/exec-plugin.js';
+import { selfSubjectReview, type ReviewOutcome, type ReviewTarget } from '../cluster/review.js';
 import { Output } from '../ports/output.js';
 import { CliError } from '../errors.js';
 import { runWhoami, type ClaimMapping, type WhoamiReport } from './whoami.js';
@@ -41,6 +42,15 @@ export interface ContextCheckDeps {
   review: (target: ReviewTarget, opts: { timeoutMs?: number }) => Promise<ReviewOutcome>;
   runExec: (req: ExecPluginRequest) => Promise<ExecCredentialResult>;
   readFile: (file: string) => Promise<string>;
+}
+
+/**
+ * The real deps around the caller's own: the SelfSubjectReview, and the exec entry run exactly as
+ * kubectl runs it (same command, args, env, KUBERNETES_EXEC_INFO: client-go exec.go
+ * refreshCredsLocked), so a command kubectl cannot find fails here too.
+ */
+export function contextCheckDeps(base: Pick<ContextCheckDeps, 'env' | 'homeDir' | 'now' | 'verbose' | 'log'>): ContextCheckDeps {
+  return { ...base, review: selfSubjectReview, runExec: runExecPlugin, readFile: (file) => readFile(file, 'utf8') };
 }
 
 function parseReport(json: string): WhoamiReport | undefined {

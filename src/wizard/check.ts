@@ -29,23 +29,8 @@ function apiserverConfigCommand(input: SetupInput): string {
 
 async function defaultCheckContext(run: Run, input: ContextCheckInput, _token: string | undefined): Promise<ContextCheck> {
   const { deps, out } = run;
-  const [{ checkContext }, { selfSubjectReview }, { runExecPlugin }] = await Promise.all([
-    import('../usecases/context-check.js'),
-    import('../cluster/review.js'),
-    import('../cluster/exec-plugin.js'),
-  ]);
-  return checkContext(input, {
-    env: deps.env,
-    homeDir: deps.homeDir,
-    now: deps.now,
-    verbose: out.verboseEnabled,
-    log: (line) => out.info(line),
-    review: selfSubjectReview,
-    // Through the exec entry exactly as kubectl runs it (same command, args, env, KUBERNETES_EXEC_INFO:
-    // client-go exec.go refreshCredsLocked), so a command kubectl cannot find fails here too.
-    runExec: runExecPlugin,
-    readFile: async (file) => (await import('node:fs/promises')).readFile(file, 'utf8'),
-  });
+  const { checkContext, contextCheckDeps } = await import('../usecases/context-check.js');
+  return checkContext(input, contextCheckDeps({ env: deps.env, homeDir: deps.homeDir, now: deps.now, verbose: out.verboseEnabled, log: (line) => out.info(line) }));
 }
 
 /**
