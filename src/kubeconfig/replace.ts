@@ -115,11 +115,14 @@ function identityOf(kind: 'cluster' | 'user', payload: unknown, opts: IdentityOp
     return ['casdoor-exec', argOf(exec.args, '--casdoor-url'), argOf(exec.args, '--client-id') ?? null, argOf(exec.args, '--username') ?? null];
   }
   // Anything else (a static token, a client certificate, another plugin): every credential field counts.
-  return OWNED.user.map((k) => p[k] ?? null);
+  return ['fields', ...OWNED.user.map((k) => p[k] ?? null)];
 }
 
-/** Deep equality of two identities (their values are YAML scalars, lists and maps). */
-const sameIdentity = (a: readonly unknown[], b: readonly unknown[]): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Deep equality of identities or their parts (YAML scalars, lists and maps). */
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+const sameIdentity = (a: readonly unknown[], b: readonly unknown[]): boolean => same(a, b);
+/** What each position of an oidc or casdoor-exec identity is, for the message. */
+const IDENTITY_LABELS = ['', 'issuer', 'client id', 'Casdoor user'];
 
 /** Why an existing identity differs, in words (for the message). */
 function describeChange(kind: 'cluster' | 'user', b: readonly unknown[], a: readonly unknown[]): string {
@@ -128,9 +131,10 @@ function describeChange(kind: 'cluster' | 'user', b: readonly unknown[], a: read
     return 'another certificate authority or TLS setting';
   }
   if (b[0] !== a[0]) return 'another kind of credential';
-  const labels = ['', 'issuer', 'client id', 'Casdoor user'];
-  const i = b.findIndex((v, n) => n > 0 && v !== a[n]);
-  return i > 0 ? `another ${labels[i]}` : 'another credential';
+  const i = b.findIndex((v, n) => n > 0 && !same(v, a[n]));
+  if (i <= 0) return 'another credential';
+  // A static token, a client certificate, another plugin: the field's own name.
+  return `another ${b[0] === 'fields' ? OWNED.user[i - 1] : IDENTITY_LABELS[i]}`;
 }
 
 export interface RepointConflict {
