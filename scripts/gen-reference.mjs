@@ -49,7 +49,7 @@ const { NEW_FILE_MODE, NEW_FOLDER_MODE } = await mod('kubeconfig/commit.js');
 const { REFRESH_LEEWAY_SECONDS } = await mod('token/cache.js');
 const { CACHE_DIR_MODE, CACHE_FILE_MODE, CACHE_LOCK_WAIT_MS } = await mod('token/store.js');
 const { DEFAULT_TIMEOUT_MS } = await mod('oidc/http.js');
-const { DEFAULT_REQUEST_TIMEOUT_MS } = await mod('cluster/review.js');
+const { DEFAULT_REQUEST_TIMEOUT_MS } = await mod('cluster/defaults.js');
 const { DEFAULT_EXEC_TIMEOUT_MS } = await mod('cluster/exec-plugin.js');
 const { BROWSER_LOGIN_TIMEOUT_MS } = await mod('oidc/browser-login.js');
 const oct = (n) => `0${need(n, 'a file mode').toString(8)}`;
